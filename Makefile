@@ -1,0 +1,105 @@
+# See LICENSE file for copyright and license details.
+# oai: the OpenAI API as small Unix tools.  POSIX make plus GNU make's
+# wildcard/patsubst (Debian's make); see config.mk for knobs.
+
+include config.mk
+
+TOOLS = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
+BIN   = $(TOOLS:%=bin/%)
+LIBSRC = $(wildcard lib/*.c)
+LIBOBJ = $(LIBSRC:.c=.o)
+UNIT   = $(patsubst %.c,%,$(wildcard tests/unit/test_*.c))
+MAN1   = $(wildcard man/*.1)
+MAN7   = $(wildcard man/*.7)
+
+# SANITIZE=1 builds everything with AddressSanitizer and UBSan.
+SAN_1  = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN    = $(SAN_$(SANITIZE))
+
+OAI_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
+	-Ilib $(CURL_CFLAGS) $(SAN)
+OAI_LDFLAGS = $(SAN)
+
+# Per-tool extra libraries: LIBS_oai-chat = -ledit
+LIBS_oai-chat = -ledit
+
+all: $(BIN)
+
+# Rebuild everything when the flags change (SANITIZE=1 after a plain
+# build must not mix objects).
+.flags: FORCE
+	@echo '$(CC) $(CFLAGS) $(OAI_CFLAGS) $(LDFLAGS)' | cmp -s - $@ || \
+		echo '$(CC) $(CFLAGS) $(OAI_CFLAGS) $(LDFLAGS)' > $@
+
+lib/%.o: lib/%.c lib/oai.h .flags
+	$(CC) $(CFLAGS) $(OAI_CFLAGS) -c -o $@ $<
+
+lib/liboai.a: $(LIBOBJ)
+	rm -f $@
+	ar rcs $@ $(LIBOBJ)
+
+bin/%: cmd/%.c lib/liboai.a lib/oai.h .flags
+	@mkdir -p bin
+	$(CC) $(CFLAGS) $(OAI_CFLAGS) -o $@ $< lib/liboai.a \
+		$(LDFLAGS) $(OAI_LDFLAGS) $(CURL_LIBS) $(LIBS_$*) -lm
+
+tests/unit/%: tests/unit/%.c lib/liboai.a lib/oai.h .flags
+	$(CC) $(CFLAGS) $(OAI_CFLAGS) -o $@ $< lib/liboai.a \
+		$(LDFLAGS) $(OAI_LDFLAGS) $(CURL_LIBS) -lm
+
+unit: $(UNIT)
+
+# Everything the tests need, from Debian's packages (run as root).
+DEBS = build-essential pkg-config libcurl4-openssl-dev libjsmn-dev \
+	libedit-dev bats mandoc python3 curl jq clang valgrind
+deps:
+	@missing=; for p in $(DEBS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
+		grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && apt-get install -y -qq $$missing; \
+	else echo "dependencies present"; fi
+
+lint-man:
+	mandoc -Tlint -Wwarning $(MAN1) $(MAN7)
+
+# The whole suite: unit tests, man page lint, bats; ends with
+# "N passed, N failed".  VALGRIND=1 runs every tool under valgrind.
+check: all unit
+	@VALGRIND=$(VALGRIND) SANITIZE=$(SANITIZE) ./tests/run
+
+# The suite's main job against the local test server (no key needed).
+demo: all
+	@./tests/demo
+
+bench: all
+	@./bench/run
+
+install: all
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
+		$(DESTDIR)$(MANPREFIX)/man7 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	cp -f $(BIN) $(DESTDIR)$(PREFIX)/bin/
+	cp -f $(MAN1) $(DESTDIR)$(MANPREFIX)/man1/
+	cp -f $(MAN7) $(DESTDIR)$(MANPREFIX)/man7/
+	cp -f completions/bash/* $(DESTDIR)$(BASHCOMPDIR)/
+	cp -f completions/zsh/* $(DESTDIR)$(ZSHCOMPDIR)/
+	cp -f completions/fish/* $(DESTDIR)$(FISHCOMPDIR)/
+
+uninstall:
+	for t in $(TOOLS); do \
+		rm -f $(DESTDIR)$(PREFIX)/bin/$$t \
+			$(DESTDIR)$(MANPREFIX)/man1/$$t.1; done
+	for f in $(MAN7); do rm -f $(DESTDIR)$(MANPREFIX)/man7/$${f#man/}; done
+	for f in completions/bash/*; do rm -f $(DESTDIR)$(BASHCOMPDIR)/$${f#completions/bash/}; done
+	for f in completions/zsh/*; do rm -f $(DESTDIR)$(ZSHCOMPDIR)/$${f#completions/zsh/}; done
+	for f in completions/fish/*; do rm -f $(DESTDIR)$(FISHCOMPDIR)/$${f#completions/fish/}; done
+
+clean:
+	rm -f $(BIN) lib/*.o lib/liboai.a $(UNIT) .flags
+	rm -rf bin fuzz/bin
+
+FORCE:
+.PHONY: all unit deps lint-man check demo bench install uninstall clean FORCE
+.PRECIOUS: lib/%.o

@@ -1,0 +1,138 @@
+/* See LICENSE file for copyright and license details. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "oai.h"
+
+void
+buf_grow(struct buf *b, size_t extra)
+{
+	size_t need;
+
+	if (extra > SIZE_MAX - b->len - 1)
+		die(OAI_EX_FAILURE, "out of memory");
+	need = b->len + extra + 1;
+	if (need <= b->cap)
+		return;
+	/* Double, so that appending n bytes one by one costs O(n). */
+	if (b->cap < 64)
+		b->cap = 64;
+	while (b->cap < need)
+		b->cap = b->cap > SIZE_MAX / 2 ? need : b->cap * 2;
+	b->s = xrealloc(b->s, b->cap);
+}
+
+void
+buf_add(struct buf *b, const void *p, size_t n)
+{
+	buf_grow(b, n);
+	if (n)
+		memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+void
+buf_addc(struct buf *b, int c)
+{
+	char ch = (char)c;
+
+	buf_add(b, &ch, 1);
+}
+
+void
+buf_adds(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+void
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	buf_grow(b, 64);
+	va_start(ap, fmt);
+	n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		die(OAI_EX_FAILURE, "buf_printf: bad format");
+	if ((size_t)n >= b->cap - b->len) {
+		buf_grow(b, (size_t)n);
+		va_start(ap, fmt);
+		vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+	}
+	b->len += (size_t)n;
+}
+
+void
+buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->s)
+		b->s[0] = '\0';
+}
+
+void
+buf_free(struct buf *b)
+{
+	free(b->s);
+	b->s = NULL;
+	b->len = b->cap = 0;
+}
+
+char *
+buf_steal(struct buf *b, size_t *len)
+{
+	char *s;
+
+	buf_grow(b, 0);
+	s = b->s;
+	if (len)
+		*len = b->len;
+	b->s = NULL;
+	b->len = b->cap = 0;
+	return s;
+}
+
+int
+buf_readfd(struct buf *b, int fd)
+{
+	ssize_t n;
+
+	for (;;) {
+		buf_grow(b, 65536);
+		n = read(fd, b->s + b->len, b->cap - b->len - 1);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			if (errno == EINTR && !oai_interrupted)
+				continue;
+			return -1;
+		}
+		b->len += (size_t)n;
+	}
+	b->s[b->len] = '\0';
+	return 0;
+}
+
+int
+buf_readfile(struct buf *b, const char *path)
+{
+	int fd, r, e;
+
+	if (strcmp(path, "-") == 0)
+		return buf_readfd(b, 0);
+	if ((fd = open(path, O_RDONLY)) < 0)
+		return -1;
+	r = buf_readfd(b, fd);
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}

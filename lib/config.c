@@ -1,0 +1,249 @@
+/* See LICENSE file for copyright and license details. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "oai.h"
+
+volatile int oai_interrupted;
+static struct oai *current;	/* for the atexit wipe */
+
+static void
+onsignal(int sig)
+{
+	oai_interrupted = sig;
+}
+
+int
+oai_intr_status(void)
+{
+	return 128 + (oai_interrupted ? oai_interrupted : SIGINT);
+}
+
+static void
+atexit_cleanup(void)
+{
+	if (current)
+		oai_cleanup(current);
+	curl_global_cleanup();
+}
+
+/* libcurl and our writes assume 0-2 are open: a closed stdout must not
+ * become the socket we send the key over. */
+static void
+openfds(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF)
+			if (open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
+				_exit(OAI_EX_FAILURE);
+}
+
+static char *
+trimurl(const char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && s[n - 1] == '/')
+		n--;
+	return xstrndup(s, n);
+}
+
+void
+oai_init(struct oai *o, int argc, char *argv[])
+{
+	struct sigaction sa;
+	const char *s;
+
+	if (argc > 0 && argv[0] && *argv[0]) {
+		argv0 = strrchr(argv[0], '/');
+		argv0 = argv0 ? argv0 + 1 : argv[0];
+	}
+	openfds();
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	/* No SA_RESTART: a blocked read of stdin must return on Ctrl-C. */
+	sa.sa_handler = onsignal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	memset(o, 0, sizeof *o);
+	o->timeout = 600;
+	o->connect_timeout = 10;
+	o->retries = 2;
+	s = getenv("OPENAI_BASE_URL");
+	o->base_url = trimurl(s && *s ? s : OAI_DEFAULT_BASE_URL);
+	if ((s = getenv("OPENAI_API_KEY")) && *s)
+		o->key = xstrdup(s);
+	if ((s = getenv("OPENAI_ORG_ID")) && *s)
+		o->org = xstrdup(s);
+	if ((s = getenv("OPENAI_PROJECT_ID")) && *s)
+		o->project = xstrdup(s);
+	current = o;
+	atexit(atexit_cleanup);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		die(OAI_EX_FAILURE, "cannot initialise libcurl");
+}
+
+int
+oai_option(struct oai *o, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_BASE_URL:
+		free(o->base_url);
+		o->base_url = trimurl(arg);
+		return 1;
+	case OPT_API_KEY_FILE:
+		o->key_file = arg;
+		return 1;
+	case OPT_TIMEOUT:
+		o->timeout = (long)xstrtonum("--timeout", arg, 1, 86400 * 7);
+		if (o->connect_timeout > o->timeout)
+			o->connect_timeout = o->timeout;
+		return 1;
+	case OPT_RETRIES:
+		o->retries = (int)xstrtonum("--retries", arg, 0, 100);
+		return 1;
+	case OPT_VERBOSE:
+		o->verbose++;
+		return 1;
+	case OPT_VERSION:
+		out_printf("%s (oai) %s\n", argv0, OAI_VERSION);
+		out_close();
+		exit(0);
+	}
+	return 0;
+}
+
+/* Key file, the ssh way: ours, a regular file, not a link, mode 0600. */
+static char *
+readkeyfile(const char *path)
+{
+	struct buf b = BUF_INIT;
+	struct stat st;
+	char *key;
+	size_t i, n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY)) < 0) {
+		if (errno == ELOOP)
+			die(OAI_EX_AUTH, "key file %s is a symbolic link; "
+			    "refusing to use it", path);
+		edie(OAI_EX_AUTH, "cannot open key file %s", path);
+	}
+	if (fstat(fd, &st) < 0)
+		edie(OAI_EX_AUTH, "cannot stat key file %s", path);
+	if (!S_ISREG(st.st_mode))
+		die(OAI_EX_AUTH, "key file %s is not a regular file", path);
+	if (st.st_uid != geteuid())
+		die(OAI_EX_AUTH, "key file %s is owned by another user "
+		    "(uid %ld); refusing to use it", path, (long)st.st_uid);
+	if (st.st_mode & 077)
+		die(OAI_EX_AUTH, "key file %s is readable by group or others "
+		    "(mode %04o); run: chmod 600 %s", path,
+		    (unsigned)(st.st_mode & 07777), path);
+	if (buf_readfd(&b, fd) < 0)
+		edie(OAI_EX_AUTH, "cannot read key file %s", path);
+	close(fd);
+	/* The key is the first line, without surrounding blanks. */
+	for (i = 0; i < b.len && isspace((unsigned char)b.s[i]); i++)
+		;
+	for (n = i; n < b.len && b.s[n] != '\n' && b.s[n] != '\r'; n++)
+		;
+	while (n > i && isspace((unsigned char)b.s[n - 1]))
+		n--;
+	if (n == i) {
+		wipe(b.s, b.len);
+		buf_free(&b);
+		die(OAI_EX_AUTH, "key file %s is empty", path);
+	}
+	key = xstrndup(b.s + i, n - i);
+	wipe(b.s, b.cap);
+	buf_free(&b);
+	return key;
+}
+
+static int
+isloopback(const char *host)
+{
+	return strcasecmp(host, "localhost") == 0 ||
+	    strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
+	    strcmp(host, "[::1]") == 0;
+}
+
+void
+oai_setup(struct oai *o)
+{
+	CURLU *u;
+	char *scheme = NULL, *host = NULL;
+	const char *p, *allow;
+
+	if (o->key_file) {
+		if (o->key) {
+			wipe(o->key, strlen(o->key));
+			free(o->key);
+		}
+		o->key = readkeyfile(o->key_file);
+	}
+	if (o->key)
+		/* A key goes into a header line: no room for CR/LF tricks. */
+		for (p = o->key; *p; p++)
+			if (*p < 0x21 || *p > 0x7e)
+				die(OAI_EX_AUTH, "the API key contains a "
+				    "space or control character");
+
+	if (!(u = curl_url()))
+		die(OAI_EX_FAILURE, "out of memory");
+	if (curl_url_set(u, CURLUPART_URL, o->base_url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		die(OAI_EX_USAGE, "invalid base URL: %s", o->base_url);
+	if (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0)
+		die(OAI_EX_USAGE, "base URL must be http or https: %s",
+		    o->base_url);
+	allow = getenv("OAI_ALLOW_HTTP");
+	if (strcmp(scheme, "http") == 0 && !isloopback(host) &&
+	    !(allow && strcmp(allow, "1") == 0))
+		die(OAI_EX_USAGE, "refusing plain http to %s (the key and "
+		    "data would travel unencrypted); use https or set "
+		    "OAI_ALLOW_HTTP=1", host);
+	if (!o->key && strcasecmp(host, "api.openai.com") == 0)
+		die(OAI_EX_AUTH, "no API key: set OPENAI_API_KEY or use "
+		    "--api-key-file FILE");
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+}
+
+void
+oai_cleanup(struct oai *o)
+{
+	if (o->curl) {
+		curl_easy_cleanup(o->curl);
+		o->curl = NULL;
+	}
+	if (o->key) {
+		wipe(o->key, strlen(o->key));
+		free(o->key);
+		o->key = NULL;
+	}
+	free(o->base_url);
+	free(o->org);
+	free(o->project);
+	o->base_url = o->org = o->project = NULL;
+	if (current == o)
+		current = NULL;
+}

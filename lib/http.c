@@ -1,0 +1,559 @@
+/* See LICENSE file for copyright and license details. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "oai.h"
+
+/*
+ * One request, possibly several attempts.  The response body goes to the
+ * request's sink while the status is 2xx, and is otherwise kept (up to a
+ * limit) so the API's error message can be shown.
+ */
+#define ERRBODY_MAX (1 << 20)
+
+struct xfer {
+	struct oai *o;
+	const struct oai_req *rq;
+	struct oai_resp *rs;
+	CURL *c;
+	long status;		/* of the current attempt, from headers */
+	char reason[64];
+	long long retry_ms;	/* from retry-after-ms / Retry-After, or -1 */
+	int should_retry;	/* x-should-retry: -1 absent, 0, 1 */
+	int delivered;		/* the sink has seen bytes */
+	int sinkrc;		/* the sink's stop status */
+};
+
+static size_t
+ondata(char *p, size_t size, size_t nmemb, void *ctx)
+{
+	struct xfer *x = ctx;
+	size_t n = size * nmemb;
+	int rc;
+
+	if (x->status >= 200 && x->status < 300 && x->rq->sink) {
+		x->delivered = 1;
+		if ((rc = x->rq->sink(x->rq->sink_ctx, p, n)) != 0) {
+			x->sinkrc = rc;
+			return 0;	/* stops the transfer: CURLE_WRITE_ERROR */
+		}
+		return n;
+	}
+	/* Error bodies are only read for their message: keep them small. */
+	if ((x->status >= 200 && x->status < 300) ||
+	    x->rs->body.len + n <= ERRBODY_MAX)
+		buf_add(&x->rs->body, p, n);
+	return n;
+}
+
+static int
+hdreq(const char *line, size_t n, const char *name, const char **val,
+    size_t *vlen)
+{
+	size_t k = strlen(name);
+
+	if (n <= k || line[k] != ':' || strncasecmp(line, name, k) != 0)
+		return 0;
+	line += k + 1;
+	n -= k + 1;
+	while (n && (*line == ' ' || *line == '\t'))
+		line++, n--;
+	while (n && (line[n - 1] == '\r' || line[n - 1] == '\n' ||
+	    line[n - 1] == ' ' || line[n - 1] == '\t'))
+		n--;
+	*val = line;
+	*vlen = n;
+	return 1;
+}
+
+static void
+copyval(char *dst, size_t dstsz, const char *v, size_t n)
+{
+	if (n >= dstsz)
+		n = dstsz - 1;
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+}
+
+static size_t
+onheader(char *p, size_t size, size_t nmemb, void *ctx)
+{
+	struct xfer *x = ctx;
+	size_t n = size * nmemb;
+	const char *v;
+	size_t vlen;
+	char tmp[64];
+
+	if (n > 5 && strncmp(p, "HTTP/", 5) == 0) {
+		/* A new response (after 100 Continue, too): start over. */
+		const char *sp = memchr(p, ' ', n);
+
+		x->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+		x->reason[0] = '\0';
+		if (sp && (size_t)(sp - p) + 5 < n) {
+			const char *r = sp + 5;
+			size_t rl = n - (size_t)(r - p);
+
+			while (rl && (r[rl - 1] == '\r' || r[rl - 1] == '\n'))
+				rl--;
+			copyval(x->reason, sizeof x->reason, r, rl);
+		}
+		x->retry_ms = -1;
+		x->should_retry = -1;
+		x->rs->request_id[0] = x->rs->content_type[0] = '\0';
+		return n;
+	}
+	if (hdreq(p, n, "x-request-id", &v, &vlen))
+		copyval(x->rs->request_id, sizeof x->rs->request_id, v, vlen);
+	else if (hdreq(p, n, "content-type", &v, &vlen))
+		copyval(x->rs->content_type, sizeof x->rs->content_type, v,
+		    vlen);
+	else if (hdreq(p, n, "x-should-retry", &v, &vlen))
+		x->should_retry = vlen == 4 && strncasecmp(v, "true", 4) == 0;
+	else if (hdreq(p, n, "retry-after-ms", &v, &vlen)) {
+		char *end;
+		double ms;
+
+		copyval(tmp, sizeof tmp, v, vlen);
+		ms = strtod(tmp, &end);
+		if (end != tmp && *end == '\0' && ms >= 0 && ms < 1e12)
+			x->retry_ms = (long long)ms;
+	} else if (hdreq(p, n, "retry-after", &v, &vlen) && x->retry_ms < 0)
+		x->retry_ms = oai_parse_retry_after(v, vlen);
+	return n;
+}
+
+static int
+onprogress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct xfer *x = ctx;
+
+	(void)dltotal;
+	(void)dlnow;
+	if (oai_interrupted)
+		return 1;
+	if (x->rq->progress && ultotal > 0)
+		x->rq->progress(x->rq->progress_ctx, (long long)ulnow,
+		    (long long)ultotal);
+	return 0;
+}
+
+static size_t
+readstdin(char *p, size_t size, size_t nitems, void *ctx)
+{
+	ssize_t n;
+
+	(void)ctx;
+	for (;;) {
+		n = read(0, p, size * nitems);
+		if (n >= 0)
+			return (size_t)n;
+		if (errno != EINTR || oai_interrupted)
+			return CURL_READFUNC_ABORT;
+	}
+}
+
+long long
+oai_parse_retry_after(const char *v, size_t n)
+{
+	char tmp[128];
+	char *end;
+	double s;
+	time_t t;
+
+	if (n == 0 || n >= sizeof tmp)
+		return -1;
+	memcpy(tmp, v, n);
+	tmp[n] = '\0';
+	s = strtod(tmp, &end);
+	if (end != tmp && *end == '\0') {
+		if (!(s >= 0 && s < 1e9))
+			return -1;
+		return (long long)(s * 1000);
+	}
+	if ((t = curl_getdate(tmp, NULL)) == -1)
+		return -1;
+	s = difftime(t, time(NULL));
+	return s > 0 ? (long long)(s * 1000) : 0;
+}
+
+int
+oai_status_exit(long status)
+{
+	if (status == 401 || status == 403)
+		return OAI_EX_AUTH;
+	if (status >= 400 && status < 500)
+		return OAI_EX_REJECTED;
+	return OAI_EX_FAILURE;
+}
+
+/* Append s to out on one line: control characters become spaces. */
+static void
+addline(struct buf *out, const char *s, size_t n)
+{
+	size_t i;
+
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+		n--;
+	for (i = 0; i < n; i++)
+		buf_addc(out, (unsigned char)s[i] < 0x20 ? ' ' : s[i]);
+}
+
+void
+oai_error_line(struct buf *out, long status, const char *body, size_t len)
+{
+	struct json j = JSON_INIT;
+	struct buf msg = BUF_INIT;
+	int e, m = -1, label = -1;
+
+	if (status > 0)
+		buf_printf(out, "%ld", status);
+	if (json_parse(&j, body, len) == 0 && json_type(&j, 0) == JSON_OBJECT) {
+		e = json_get(&j, 0, "error");
+		if (json_type(&j, e) == JSON_OBJECT) {
+			m = json_get(&j, e, "message");
+			label = json_get(&j, e, "code");
+			if (json_type(&j, label) != JSON_STRING)
+				label = json_get(&j, e, "type");
+		} else if (json_type(&j, e) == JSON_STRING)
+			m = e;		/* Ollama: {"error": "..."} */
+		else if ((m = json_get(&j, 0, "detail")) < 0)	/* vLLM */
+			m = json_get(&j, 0, "message");
+		if (json_type(&j, label) == JSON_STRING) {
+			if (status > 0)
+				buf_addc(out, ' ');
+			json_str(&j, label, &msg);
+			addline(out, msg.s, msg.len);
+			buf_reset(&msg);
+		}
+		if (json_type(&j, m) == JSON_STRING)
+			json_str(&j, m, &msg);
+		else if (m >= 0) {
+			size_t tl;
+			const char *t = json_text(&j, m, &tl);
+
+			buf_add(&msg, t, tl);
+		}
+	} else if (len > 0 && utf8_invalid(body, len > 200 ? 200 : len) ==
+	    (size_t)-1)
+		buf_add(&msg, body, len > 200 ? 200 : len);
+	if (msg.len) {
+		buf_adds(out, ": ");
+		addline(out, msg.s, msg.len);
+	}
+	buf_free(&msg);
+	json_free(&j);
+}
+
+static int
+retryable_curl(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static long long
+backoff_ms(int attempt, long long retry_ms)
+{
+	double s;
+
+	/* As the SDKs: trust the server for up to a minute. */
+	if (retry_ms >= 0 && retry_ms <= 60000)
+		return retry_ms;
+	s = 0.5 * (double)(1 << (attempt < 10 ? attempt : 10));
+	if (s > 8)
+		s = 8;
+	s *= 1 - 0.25 * ((double)rand() / RAND_MAX);
+	return (long long)(s * 1000);
+}
+
+static void
+sleep_ms(long long ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !oai_interrupted)
+		;
+}
+
+static int
+rewindable(const struct oai_req *rq)
+{
+	int i;
+
+	for (i = 0; i < rq->nparts; i++)
+		if (rq->parts[i].path && strcmp(rq->parts[i].path, "-") == 0)
+			return 0;
+	return 1;
+}
+
+static struct curl_slist *
+headers(struct oai *o, const struct oai_req *rq)
+{
+	struct curl_slist *h = NULL;
+	struct buf b = BUF_INIT;
+
+	if (o->key) {
+		buf_printf(&b, "Authorization: Bearer %s", o->key);
+		h = curl_slist_append(h, b.s);
+		wipe(b.s, b.len);
+		buf_reset(&b);
+	}
+	if (o->org) {
+		buf_printf(&b, "OpenAI-Organization: %s", o->org);
+		h = curl_slist_append(h, b.s);
+		buf_reset(&b);
+	}
+	if (o->project) {
+		buf_printf(&b, "OpenAI-Project: %s", o->project);
+		h = curl_slist_append(h, b.s);
+		buf_reset(&b);
+	}
+	if (rq->body) {
+		buf_printf(&b, "Content-Type: %s",
+		    rq->content_type ? rq->content_type : "application/json");
+		h = curl_slist_append(h, b.s);
+		buf_reset(&b);
+	}
+	buf_printf(&b, "Accept: %s", rq->accept ? rq->accept :
+	    rq->stream ? "text/event-stream" : "application/json");
+	h = curl_slist_append(h, b.s);
+	/* 100-continue costs a round trip (or a second with servers that
+	 * ignore it) on every POST. */
+	h = curl_slist_append(h, "Expect:");
+	buf_free(&b);
+	if (!h)
+		die(OAI_EX_FAILURE, "out of memory");
+	return h;
+}
+
+static void
+freeheaders(struct curl_slist *h)
+{
+	struct curl_slist *p;
+
+	for (p = h; p; p = p->next)
+		wipe(p->data, strlen(p->data));
+	curl_slist_free_all(h);
+}
+
+static curl_mime *
+mimeform(CURL *c, const struct oai_req *rq)
+{
+	curl_mime *m = curl_mime_init(c);
+	curl_mimepart *p;
+	int i;
+
+	for (i = 0; i < rq->nparts; i++) {
+		const struct oai_part *f = &rq->parts[i];
+
+		p = curl_mime_addpart(m);
+		curl_mime_name(p, f->name);
+		if (f->value)
+			curl_mime_data(p, f->value, CURL_ZERO_TERMINATED);
+		else if (strcmp(f->path, "-") == 0)
+			curl_mime_data_cb(p, -1, readstdin, NULL, NULL, NULL);
+		else if (curl_mime_filedata(p, f->path) != CURLE_OK)
+			edie(OAI_EX_USAGE, "%s", f->path);
+		if (f->filename)
+			curl_mime_filename(p, f->filename);
+		if (f->type)
+			curl_mime_type(p, f->type);
+	}
+	return m;
+}
+
+static int
+fail(struct xfer *x, CURLcode rc, const char *errbuf, const char *url)
+{
+	struct oai *o = x->o;
+
+	if (rc == CURLE_ABORTED_BY_CALLBACK && oai_interrupted)
+		return oai_intr_status();
+	if (rc == CURLE_WRITE_ERROR && x->sinkrc)
+		return x->sinkrc;
+	if (rc == CURLE_OPERATION_TIMEDOUT) {
+		if (x->rq->stream && x->delivered)
+			warnx("no data for %ld s; giving up on the stream",
+			    o->timeout);
+		else
+			warnx("timed out after %ld s: %s", o->timeout, url);
+		return OAI_EX_FAILURE;
+	}
+	if (x->delivered) {
+		warnx("connection lost before the response was complete (%s)",
+		    *errbuf ? errbuf : curl_easy_strerror(rc));
+		return OAI_EX_FAILURE;
+	}
+	warnx("%s: %s", url, *errbuf ? errbuf : curl_easy_strerror(rc));
+	return rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL ?
+	    OAI_EX_USAGE : OAI_EX_FAILURE;
+}
+
+int
+oai_request(struct oai *o, const struct oai_req *rq, struct oai_resp *rs)
+{
+	struct xfer x;
+	struct curl_slist *h;
+	struct buf url = BUF_INIT, line = BUF_INIT;
+	curl_mime *mime = NULL;
+	char errbuf[CURL_ERROR_SIZE];
+	CURLcode rc;
+	CURL *c;
+	double secs;
+	int attempt, status, retry;
+
+	if (!o->curl && !(o->curl = curl_easy_init()))
+		die(OAI_EX_FAILURE, "cannot initialise libcurl");
+	c = o->curl;
+	buf_printf(&url, "%s%s", o->base_url, rq->path);
+	h = headers(o, rq);
+	srand((unsigned)time(NULL) ^ (unsigned)getpid());
+
+	for (attempt = 0;; attempt++) {
+		memset(&x, 0, sizeof x);
+		x.o = o;
+		x.rq = rq;
+		x.rs = rs;
+		x.c = c;
+		x.retry_ms = -1;
+		x.should_retry = -1;
+		buf_reset(&rs->body);
+		rs->status = 0;
+		rs->attempts = attempt + 1;
+		errbuf[0] = '\0';
+
+		/* reset keeps the connection cache: one connection per run */
+		curl_easy_reset(c);
+		curl_easy_setopt(c, CURLOPT_URL, url.s);
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+		curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ondata);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
+		curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, onheader);
+		curl_easy_setopt(c, CURLOPT_HEADERDATA, &x);
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, onprogress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+		curl_easy_setopt(c, CURLOPT_USERAGENT, "oai/" OAI_VERSION);
+		curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+		curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->connect_timeout);
+		if (rq->stream) {
+			/* a long generation is fine; silence is not */
+			curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+			curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->timeout);
+		} else
+			curl_easy_setopt(c, CURLOPT_TIMEOUT, o->timeout);
+		if (rq->parts) {
+			mime = mimeform(c, rq);
+			curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
+		} else if (rq->body) {
+			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+			    (curl_off_t)rq->bodylen);
+			curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body);
+		}
+		if (rq->method && strcmp(rq->method, "GET") != 0 &&
+		    strcmp(rq->method, "POST") != 0)
+			curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
+		else if (rq->method && strcmp(rq->method, "POST") == 0 &&
+		    !rq->body && !rq->parts) {
+			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+			curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+		}
+		if (o->verbose)
+			warnx("> %s %s", rq->method ? rq->method : "GET", url.s);
+
+		rc = curl_easy_perform(c);
+		curl_mime_free(mime);
+		mime = NULL;
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->status);
+		if (o->verbose) {
+			curl_easy_getinfo(c, CURLINFO_TOTAL_TIME, &secs);
+			warnx("< %ld%s%s in %.0f ms%s%s", rs->status,
+			    *x.reason ? " " : "", x.reason, secs * 1000,
+			    *rs->request_id ? ", x-request-id: " : "",
+			    rs->request_id);
+		}
+
+		if (oai_interrupted) {
+			status = oai_intr_status();
+			break;
+		}
+		if (rc == CURLE_OK && rs->status >= 200 && rs->status < 300) {
+			status = 0;
+			break;
+		}
+		if (rc != CURLE_OK)
+			retry = retryable_curl(rc) && !x.sinkrc;
+		else if (x.should_retry >= 0)
+			retry = x.should_retry;
+		else
+			retry = rs->status == 408 || rs->status == 409 ||
+			    rs->status == 429 || rs->status >= 500;
+		if (retry && attempt < o->retries && !x.delivered &&
+		    !oai_output_started() && rewindable(rq)) {
+			long long ms = backoff_ms(attempt, x.retry_ms);
+
+			if (o->verbose)
+				warnx("retrying in %.2f s (retry %d of %d)",
+				    (double)ms / 1000, attempt + 1, o->retries);
+			sleep_ms(ms);
+			if (oai_interrupted) {
+				status = oai_intr_status();
+				break;
+			}
+			continue;
+		}
+		if (rc != CURLE_OK) {
+			status = fail(&x, rc, errbuf, url.s);
+			break;
+		}
+		oai_error_line(&line, rs->status, rs->body.s ? rs->body.s : "",
+		    rs->body.len);
+		if (rs->body.len == 0 && *x.reason)
+			buf_printf(&line, " %s", x.reason);
+		if (rs->status >= 300 && rs->status < 400)
+			buf_adds(&line, " (redirects are not followed)");
+		warnx("%s", line.s);
+		status = oai_status_exit(rs->status);
+		break;
+	}
+	freeheaders(h);
+	buf_free(&url);
+	buf_free(&line);
+	return status;
+}
+
+void
+oai_resp_free(struct oai_resp *rs)
+{
+	buf_free(&rs->body);
+}

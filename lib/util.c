@@ -1,0 +1,183 @@
+/* See LICENSE file for copyright and license details. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oai.h"
+
+const char *argv0 = "oai";
+
+static void
+vwarn(const char *fmt, va_list ap, int errnum)
+{
+	/* One write per message so lines from parallel tools don't mix. */
+	struct buf b = BUF_INIT;
+	va_list aq;
+	int n;
+	char small[512];
+
+	va_copy(aq, ap);
+	n = vsnprintf(small, sizeof small, fmt, aq);
+	va_end(aq);
+	buf_printf(&b, "%s: ", argv0);
+	if (n >= 0 && (size_t)n < sizeof small)
+		buf_adds(&b, small);
+	else {
+		char *big = malloc((size_t)n + 1);
+		if (big) {
+			vsnprintf(big, (size_t)n + 1, fmt, ap);
+			buf_adds(&b, big);
+			free(big);
+		}
+	}
+	if (errnum)
+		buf_printf(&b, ": %s", strerror(errnum));
+	buf_addc(&b, '\n');
+	fwrite(b.s, 1, b.len, stderr);
+	fflush(stderr);
+	buf_free(&b);
+}
+
+void
+warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap, 0);
+	va_end(ap);
+}
+
+void
+die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap, 0);
+	va_end(ap);
+	exit(status);
+}
+
+void
+edie(int status, const char *fmt, ...)
+{
+	va_list ap;
+	int e = errno;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap, e);
+	va_end(ap);
+	exit(status);
+}
+
+static void
+nomem(void)
+{
+	/* No allocation here: we are out of memory. */
+	static const char msg[] = ": out of memory\n";
+
+	fputs(argv0, stderr);
+	fputs(msg, stderr);
+	exit(OAI_EX_FAILURE);
+}
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		nomem();
+	return p;
+}
+
+void *
+xcalloc(size_t nmemb, size_t size)
+{
+	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+
+	if (!p)
+		nomem();
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	if (!(p = realloc(p, n ? n : 1)))
+		nomem();
+	return p;
+}
+
+void *
+xreallocarray(void *p, size_t nmemb, size_t size)
+{
+	if (size && nmemb > SIZE_MAX / size)
+		nomem();
+	return xrealloc(p, nmemb * size);
+}
+
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+void
+wipe(void *p, size_t n)
+{
+	/* A volatile pointer keeps the stores from being optimised away. */
+	volatile unsigned char *v = p;
+
+	while (n--)
+		*v++ = 0;
+}
+
+long long
+xstrtonum(const char *opt, const char *s, long long min, long long max)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	if (*s == '\0' || *s == ' ' || *s == '\t' || *s == '+')
+		die(OAI_EX_USAGE, "%s: '%s' is not a number", opt, s);
+	v = strtoll(s, &end, 10);
+	if (*end != '\0')
+		die(OAI_EX_USAGE, "%s: '%s' is not a number", opt, s);
+	if (errno == ERANGE || v < min || v > max)
+		die(OAI_EX_USAGE, "%s: %s is out of range (%lld to %lld)",
+		    opt, s, min, max);
+	return v;
+}
+
+double
+xstrtod(const char *opt, const char *s, double min, double max)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	if (*s == '\0' || *s == ' ' || *s == '\t' || *s == '+')
+		die(OAI_EX_USAGE, "%s: '%s' is not a number", opt, s);
+	v = strtod(s, &end);
+	if (*end != '\0' || isnan(v) || isinf(v))
+		die(OAI_EX_USAGE, "%s: '%s' is not a number", opt, s);
+	if (errno == ERANGE || v < min || v > max)
+		die(OAI_EX_USAGE, "%s: %s is out of range (%g to %g)",
+		    opt, s, min, max);
+	return v;
+}
