@@ -1,0 +1,11 @@
+# See LICENSE file for copyright and license details.
+complete -c oai-models -s l -l long -d 'Also print creation date and owner'
+complete -c oai-models -l json -d 'Print the API JSON response'
+complete -c oai-models -l base-url -x -d 'API base URL'
+complete -c oai-models -l api-key-file -r -F -d 'Read the API key from a file'
+complete -c oai-models -l timeout -x -d 'Request timeout in seconds'
+complete -c oai-models -l retries -x -d 'Number of retries'
+complete -c oai-models -s v -l verbose -d 'Print request details on stderr'
+complete -c oai-models -s h -l help -d 'Print help'
+complete -c oai-models -l version -d 'Print version'
+complete -c oai-models -f -a '(oai-models --timeout 2 2>/dev/null)'
