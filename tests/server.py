@@ -1,0 +1,892 @@
+# See LICENSE file for copyright and license details.
+"""Fake OpenAI API server for the test suite (Python 3 stdlib only).
+
+    python3 tests/server.py --dir DIR [--cassettes DIR]
+
+Binds 127.0.0.1 on a free port, writes the port to DIR/port once listening,
+logs to DIR/server.log and appends every API request, in order, to
+DIR/requests.jsonl (one JSON object per line).
+
+Control endpoints (never recorded):
+    POST /_ctl/queue   a response spec, or a JSON array of specs, appended to
+                       the queue; API requests pop the first spec that matches
+    GET  /_ctl/queue   the specs still waiting, as a JSON array
+    POST /_ctl/reset   empty the queue and the request log, restart numbering
+    GET  /_ctl/health  200
+
+Response spec fields (all optional, combinable):
+    path, method       only match requests with this path (no query) / method
+    repeat             serve the spec N times before it leaves the queue
+    status             default 200
+    headers            {name: value}; replaces a default header of that name
+                       (case-insensitive), a null value removes it
+    body | body_b64 | json | bad_json | sse | cassette
+                       the body source; without one the default handler for
+                       the path builds the response and the other fields
+                       (status, headers, size, transport options) apply to it
+    sse, sse_done, crlf
+                       list of data strings sent as "data: X\\n\\n" events,
+                       then "data: [DONE]"; crlf uses CRLF line ends
+    cassette           "name" or "name/N" (exchange N, i.e. folder name/0N);
+                       replays response.http bytes exactly (own headers,
+                       Connection: close) and ignores status/headers
+    size               bytes of audio from the default /v1/audio/speech
+    framing            "length" (Content-Length; default except for SSE),
+                       "chunked" (default for SSE) or "close" (no length,
+                       end of body = end of connection)
+    chunk, chunks, chunk_delay_ms
+                       write the body in pieces of N bytes, or of the listed
+                       sizes, sleeping between pieces (SSE: one piece per
+                       event by default)
+    delay_ms           sleep before sending anything
+    stall_after, stall_ms
+                       send headers and the first stall_after body bytes,
+                       sleep stall_ms, then send the rest
+    close_after        send only the first N body bytes (cassettes: of the raw
+                       response), then close; the full length stays advertised
+
+Every generated response carries "x-request-id: req_test_<n>", n being the
+request's number in requests.jsonl.  Cassettes keep their recorded headers.
+"""
+
+import argparse
+import base64
+import hashlib
+import http.server
+import json
+import os
+import re
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+import urllib.parse
+
+CASSETTES = "/work/shared/openai/cassettes"
+CREATED = 1700000000  # fixed "created" timestamp: output must be deterministic
+
+HTTP_REASONS = http.server.BaseHTTPRequestHandler.responses
+
+
+class Response:
+    """A response to send: either raw bytes (cassette) or status+headers+body.
+
+    For streams, pieces is the list of body writes (one per SSE event), so
+    the client sees them arrive separately.
+    """
+
+    def __init__(self, status=200, headers=None, body=b"", stream=False,
+                 raw=None, pieces=None):
+        self.status = status
+        self.headers = list(headers or [])  # [(name, value)], order kept
+        self.body = body
+        self.stream = stream
+        self.raw = raw
+        self.pieces = pieces
+
+    def set_header(self, name, value):
+        self.headers = [(k, v) for k, v in self.headers
+                        if k.lower() != name.lower()]
+        if value is not None:
+            self.headers.append((name, str(value)))
+
+
+def json_response(obj, status=200, indent=None):
+    text = json.dumps(obj, indent=indent, ensure_ascii=False)
+    return Response(status, [("Content-Type", "application/json")],
+                    text.encode())
+
+
+def api_error(status, message, type_="invalid_request_error", param=None,
+              code=None):
+    # The API indents error bodies by four spaces and ends them with LF.
+    body = {"error": {"message": message, "type": type_, "param": param,
+                      "code": code}}
+    text = json.dumps(body, indent=4, ensure_ascii=False) + "\n"
+    return Response(status, [("Content-Type", "application/json; charset=utf-8")],
+                    text.encode())
+
+
+def sse_response(events, done=True, crlf=False):
+    """events: list of str (data payloads) or dict (serialised compactly)."""
+    nl = "\r\n" if crlf else "\n"
+    pieces = []
+    for ev in events:
+        if not isinstance(ev, str):
+            ev = json.dumps(ev, separators=(",", ":"), ensure_ascii=False)
+        pieces.append(("data: " + ev + nl + nl).encode())
+    if done:
+        pieces.append(("data: [DONE]" + nl + nl).encode())
+    return Response(200, [("Content-Type", "text/event-stream; charset=utf-8")],
+                    b"".join(pieces), stream=True, pieces=pieces)
+
+
+# ---------------------------------------------------------------- requests
+
+class Request:
+    """What the handlers see of a request, already recorded."""
+
+    def __init__(self, n, method, path, query, headers, body):
+        self.n = n
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers  # lowercased name -> value
+        self.body = body        # bytes
+        self.form = None
+        self.files = None       # field -> dict, plus "data" (not logged)
+        self._json = None
+
+    def json(self):
+        """The body as JSON, or None if it is not a JSON object."""
+        if self._json is None:
+            try:
+                v = json.loads(self.body.decode("utf-8"))
+                self._json = v if isinstance(v, dict) else False
+            except (UnicodeDecodeError, ValueError):
+                self._json = False
+        return self._json or None
+
+
+def header_params(value):
+    """Split 'type; a=1; b="x;y"' into ('type', {'a': '1', 'b': 'x;y'})."""
+    parts = re.findall(r'(?:[^;"]|"(?:\\.|[^"\\])*")+', value)
+    main = parts[0].strip().lower() if parts else ""
+    params = {}
+    for p in parts[1:]:
+        k, _, v = p.strip().partition("=")
+        v = v.strip()
+        if len(v) >= 2 and v[0] == v[-1] == '"':
+            v = re.sub(r'\\(.)', r'\1', v[1:-1])
+        params[k.strip().lower()] = v
+    return main, params
+
+
+def parse_multipart(body, boundary):
+    """Return (form, files) from a multipart/form-data body.
+
+    form: field -> text (a list when a field repeats, e.g. include[]);
+    files: field -> {filename, content_type, size, sha256, data}.
+    """
+    form, files = {}, {}
+    delim = b"--" + boundary.encode("latin-1")
+    segs = body.split(delim)
+    # segs[0] is the preamble; the part after the closing "--" the epilogue.
+    for seg in segs[1:]:
+        if seg.startswith(b"--"):
+            break
+        if seg.startswith(b"\r\n"):
+            seg = seg[2:]
+        head, sep, data = seg.partition(b"\r\n\r\n")
+        if not sep:
+            continue
+        if data.endswith(b"\r\n"):
+            data = data[:-2]
+        hdrs = {}
+        for line in head.decode("utf-8", "replace").split("\r\n"):
+            k, _, v = line.partition(":")
+            hdrs[k.strip().lower()] = v.strip()
+        _, disp = header_params(hdrs.get("content-disposition", ""))
+        name = disp.get("name", "")
+        if "filename" in disp:
+            files[name] = {
+                "filename": disp["filename"],
+                "content_type": hdrs.get("content-type"),
+                "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "data": data,
+            }
+        else:
+            text = data.decode("utf-8", "replace")
+            if name in form:
+                if not isinstance(form[name], list):
+                    form[name] = [form[name]]
+                form[name].append(text)
+            else:
+                form[name] = text
+    return form, files
+
+
+# ---------------------------------------------------------------- handlers
+#
+# Each default handler takes (req, spec) and returns a Response.  spec is
+# the matching queued spec without a body source, or {}.  Add endpoints to
+# ROUTES below.
+
+_models_cache = None
+
+
+def cassette_dir(name):
+    root = CASSETTES
+    d = os.path.join(root, name)
+    if os.path.isfile(os.path.join(d, "response.http")):
+        return d
+    # "name/1" means exchange 1, stored as folder "name/01"; bare "name"
+    # of a multi-exchange recording means its first exchange.
+    head, _, tail = name.rpartition("/")
+    if head and tail.isdigit():
+        d = os.path.join(root, head, "%02d" % int(tail))
+    else:
+        d = os.path.join(root, name, "00")
+    if os.path.isfile(os.path.join(d, "response.http")):
+        return d
+    raise FileNotFoundError("no cassette %r under %s" % (name, root))
+
+
+def models_list_body():
+    global _models_cache
+    if _models_cache is None:
+        with open(os.path.join(cassette_dir("models_list"),
+                               "response.body"), "rb") as f:
+            _models_cache = f.read()
+    return _models_cache
+
+
+def h_models_list(req, spec):
+    return Response(200, [("Content-Type", "application/json")],
+                    models_list_body())
+
+
+def h_model_get(req, spec):
+    mid = urllib.parse.unquote(req.path[len("/v1/models/"):])
+    for m in json.loads(models_list_body())["data"]:
+        if m.get("id") == mid:
+            obj = {k: m.get(k) for k in ("id", "object", "created", "owned_by")}
+            return json_response(obj, indent=2)
+    # Shaped byte for byte like cassettes/error_404_model_not_found.
+    err = {"error": {"message": "The model '%s' does not exist" % mid,
+                     "type": "invalid_request_error", "param": "model",
+                     "code": "model_not_found"}}
+    return json_response(err, 404, indent=2)
+
+
+def need_json(req):
+    j = req.json()
+    if j is None:
+        return None, api_error(
+            400, "We could not parse the JSON body of your request. (HINT: "
+            "This likely means you aren't using your HTTP library correctly. "
+            "The OpenAI API expects a JSON payload, but what was sent was "
+            "not valid JSON. If you have trouble figuring out how to fix "
+            "this, please contact us through our help center at "
+            "help.openai.com.)")
+    return j, None
+
+
+def content_text(content):
+    """Message content: a string, or a list of parts whose text parts join."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content
+                       if isinstance(p, dict) and isinstance(p.get("text"), str))
+    return ""
+
+
+def count_words(text):
+    return len(text.split())
+
+
+def h_chat(req, spec):
+    j, err = need_json(req)
+    if err:
+        return err
+    msgs = j.get("messages")
+    if not isinstance(msgs, list) or not msgs:
+        return api_error(400, "Missing required parameter: 'messages'.",
+                         param="messages", code="missing_required_parameter")
+    model = j.get("model") or "gpt-4o-mini"
+    last = msgs[-1] if isinstance(msgs[-1], dict) else {}
+    reply = "echo: " + content_text(last.get("content"))
+    # Word-sized deltas as the API sends them: leading space kept on each.
+    words = re.findall(r"\s*\S+|\s+", reply)
+    prompt = sum(count_words(content_text(m.get("content")))
+                 for m in msgs if isinstance(m, dict))
+    usage = {"prompt_tokens": prompt, "completion_tokens": len(words),
+             "total_tokens": prompt + len(words)}
+    cid = "chatcmpl-test%d" % req.n
+
+    if j.get("stream") is True:
+        opts = j.get("stream_options")
+        with_usage = isinstance(opts, dict) and opts.get("include_usage") is True
+
+        def chunk(delta, finish=None, choices=True):
+            c = {"id": cid, "object": "chat.completion.chunk",
+                 "created": CREATED, "model": model,
+                 "system_fingerprint": "fp_test",
+                 "choices": [{"index": 0, "delta": delta, "logprobs": None,
+                              "finish_reason": finish}] if choices else []}
+            if with_usage:
+                c["usage"] = None
+            return c
+
+        events = [chunk({"role": "assistant", "content": "", "refusal": None})]
+        events += [chunk({"content": w}) for w in words]
+        events.append(chunk({}, "stop"))
+        if with_usage:
+            u = chunk(None, choices=False)
+            u["usage"] = usage
+            events.append(u)
+        return sse_response(events)
+
+    obj = {"id": cid, "object": "chat.completion", "created": CREATED,
+           "model": model,
+           "choices": [{"index": 0,
+                        "message": {"role": "assistant", "content": reply,
+                                    "refusal": None, "annotations": []},
+                        "logprobs": None, "finish_reason": "stop"}],
+           "usage": usage, "service_tier": "default",
+           "system_fingerprint": "fp_test"}
+    return json_response(obj, indent=2)
+
+
+def fake_embedding(text, dims):
+    """dims float32 values in [-1, 1] from a hash of the text."""
+    out = []
+    for i in range(dims):
+        h = hashlib.sha256(("%d:%s" % (i, text)).encode()).digest()
+        u = struct.unpack("<I", h[:4])[0]
+        v = u / 0xFFFFFFFF * 2.0 - 1.0
+        # Round through float32 so the float and base64 forms agree.
+        out.append(struct.unpack("<f", struct.pack("<f", v))[0])
+    return out
+
+
+def h_embeddings(req, spec):
+    j, err = need_json(req)
+    if err:
+        return err
+    inp = j.get("input")
+    if isinstance(inp, str):
+        inputs = [inp]
+    elif isinstance(inp, list) and inp:
+        inputs = [x if isinstance(x, str) else json.dumps(x) for x in inp]
+    else:
+        return api_error(400, "'input' is a required property", param="input")
+    dims = j.get("dimensions", 8)
+    if type(dims) is not int or dims < 1:
+        return api_error(400, "Invalid value for 'dimensions': must be a "
+                         "positive integer.", param="dimensions")
+    b64 = j.get("encoding_format") == "base64"
+    data = []
+    for i, text in enumerate(inputs):
+        vec = fake_embedding(text, dims)
+        if b64:
+            emb = base64.b64encode(struct.pack("<%df" % dims, *vec)).decode()
+        else:
+            emb = vec
+        data.append({"object": "embedding", "index": i, "embedding": emb})
+    words = sum(count_words(t) for t in inputs)
+    obj = {"object": "list", "data": data,
+           "model": j.get("model") or "text-embedding-3-small",
+           "usage": {"prompt_tokens": words, "total_tokens": words}}
+    return json_response(obj, indent=2)
+
+
+MOD_CATEGORIES = [
+    "harassment", "harassment/threatening", "sexual", "hate",
+    "hate/threatening", "illicit", "illicit/violent", "self-harm/intent",
+    "self-harm/instructions", "self-harm", "sexual/minors", "violence",
+    "violence/graphic",
+]
+
+
+def h_moderations(req, spec):
+    j, err = need_json(req)
+    if err:
+        return err
+    inp = j.get("input")
+    if isinstance(inp, str):
+        inputs = [inp]
+    elif isinstance(inp, list) and inp and all(isinstance(x, dict) for x in inp):
+        # Multi-modal parts form one input; only text parts count here.
+        inputs = [content_text(inp)]
+    elif isinstance(inp, list) and inp:
+        inputs = [x if isinstance(x, str) else "" for x in inp]
+    else:
+        return api_error(400, "'input' is a required property", param="input")
+    results = []
+    for text in inputs:
+        kill = re.search(r"\bkill\b", text, re.I) is not None
+        scores = {}
+        for i, c in enumerate(MOD_CATEGORIES):
+            scores[c] = 0.9 if (kill and c == "violence") else (i + 1) * 1e-5
+        results.append({
+            "flagged": kill,
+            "categories": {c: scores[c] >= 0.5 for c in MOD_CATEGORIES},
+            "category_scores": scores,
+            "category_applied_input_types": {c: ["text"] for c in MOD_CATEGORIES},
+        })
+    obj = {"id": "modr-test%d" % req.n,
+           "model": j.get("model") or "omni-moderation-latest",
+           "results": results}
+    return json_response(obj, indent=2)
+
+
+SPEECH_TYPES = {
+    "mp3": "audio/mpeg", "opus": "audio/opus", "aac": "audio/aac",
+    "flac": "audio/flac", "wav": "audio/wav", "pcm": "audio/pcm",
+}
+
+
+def fake_audio(fmt, text, size):
+    """size bytes of deterministic fake audio in format fmt."""
+    seed = hashlib.sha256(text.encode()).digest()
+    if fmt == "wav":
+        # A real 44-byte RIFF header: 24 kHz mono 16-bit PCM, like the API.
+        n = max(size - 44, 0)
+        head = (b"RIFF" + struct.pack("<I", 36 + n) + b"WAVE" + b"fmt " +
+                struct.pack("<IHHIIHH", 16, 1, 1, 24000, 48000, 2, 16) +
+                b"data" + struct.pack("<I", n))
+        return head + (seed * (n // len(seed) + 1))[:n]
+    frame = {"mp3": b"\xff\xf3\x44\xc4", "opus": b"OggS", "flac": b"fLaC",
+             "aac": b"\xff\xf1\x50\x80"}.get(fmt, b"") + seed
+    return (frame * (size // len(frame) + 1))[:size]
+
+
+def h_speech(req, spec):
+    j, err = need_json(req)
+    if err:
+        return err
+    text = j.get("input")
+    if not isinstance(text, str) or not text:
+        return api_error(400, "Missing required parameter: 'input'.",
+                         param="input", code="missing_required_parameter")
+    fmt = j.get("response_format") or "mp3"
+    if fmt not in SPEECH_TYPES:
+        return api_error(400, "Invalid value: '%s'. Supported values are: "
+                         "'mp3', 'opus', 'aac', 'flac', 'wav', and 'pcm'."
+                         % fmt, param="response_format",
+                         code="invalid_value")
+    size = spec.get("size")
+    if not isinstance(size, int) or size < 0:
+        size = 128 * len(text.encode())
+    audio = fake_audio(fmt, text, size)
+    if j.get("stream_format") == "sse":
+        events = []
+        for off in range(0, len(audio), 1024):
+            events.append({"type": "speech.audio.delta",
+                           "audio": base64.b64encode(audio[off:off + 1024]).decode()})
+        words = count_words(text)
+        events.append({"type": "speech.audio.done",
+                       "usage": {"input_tokens": words,
+                                 "output_tokens": len(events),
+                                 "total_tokens": words + len(events)}})
+        return sse_response(events, done=False, crlf=True)
+    return Response(200, [("Content-Type", SPEECH_TYPES[fmt])], audio)
+
+
+def h_transcribe(req, spec):
+    if req.files is None:
+        return api_error(400, "Expected multipart/form-data request body.")
+    f = req.files.get("file")
+    if f is None:
+        return api_error(400, "Missing required parameter: 'file'.",
+                         param="file", code="missing_required_parameter")
+    form = req.form
+    text = "fake transcript of %s (%d bytes)" % (f["filename"], f["size"])
+    fmt = form.get("response_format") or "json"
+    task = "translate" if req.path.endswith("translations") else "transcribe"
+    words = text.split()
+    plain = [("Content-Type", "text/plain; charset=utf-8")]
+
+    if form.get("stream") == "true":
+        events = [{"type": "transcript.text.delta", "delta": d}
+                  for d in re.findall(r"\s*\S+", text)]
+        events.append({"type": "transcript.text.done", "text": text,
+                       "usage": {"type": "tokens", "input_tokens": 10,
+                                 "input_token_details": {"text_tokens": 0,
+                                                         "audio_tokens": 10},
+                                 "output_tokens": len(words),
+                                 "total_tokens": 10 + len(words)}})
+        return sse_response(events, done=False, crlf=True)
+    if fmt == "text":
+        return Response(200, plain, (text + "\n").encode())
+    if fmt == "srt":
+        body = "1\n00:00:00,000 --> 00:00:02,000\n%s\n\n\n" % text
+        return Response(200, plain, body.encode())
+    if fmt == "vtt":
+        body = "WEBVTT\n\n00:00:00.000 --> 00:00:02.000\n%s\n\n" % text
+        return Response(200, plain, body.encode())
+    if fmt == "json":
+        obj = {"text": text, "usage": {"type": "duration", "seconds": 2}}
+        return Response(200, [("Content-Type", "application/json")],
+                        json.dumps(obj, separators=(",", ":")).encode())
+    if fmt == "verbose_json":
+        obj = {"task": task, "language": "english", "duration": 2.0,
+               "text": text,
+               "segments": [{"id": 0, "seek": 0, "start": 0.0, "end": 2.0,
+                             "text": " " + text, "tokens": [50364, 50464],
+                             "temperature": 0.0, "avg_logprob": -0.5,
+                             "compression_ratio": 0.8,
+                             "no_speech_prob": 0.002}],
+               "usage": {"type": "duration", "seconds": 2}}
+        gran = form.get("timestamp_granularities[]", [])
+        if "word" in (gran if isinstance(gran, list) else [gran]):
+            step = 2.0 / len(words)
+            obj["words"] = [{"word": w, "start": round(i * step, 3),
+                             "end": round((i + 1) * step, 3)}
+                            for i, w in enumerate(words)]
+        return Response(200, [("Content-Type", "application/json")],
+                        json.dumps(obj, separators=(",", ":")).encode())
+    return api_error(400, "Invalid value: '%s'. Supported values are: 'json', "
+                     "'text', 'srt', 'verbose_json', and 'vtt'." % fmt,
+                     param="response_format", code="invalid_value")
+
+
+# (method, path regex, handler): first match wins.
+ROUTES = [
+    ("GET", r"/v1/models", h_models_list),
+    ("GET", r"/v1/models/.+", h_model_get),
+    ("POST", r"/v1/chat/completions", h_chat),
+    ("POST", r"/v1/embeddings", h_embeddings),
+    ("POST", r"/v1/moderations", h_moderations),
+    ("POST", r"/v1/audio/speech", h_speech),
+    ("POST", r"/v1/audio/transcriptions", h_transcribe),
+    ("POST", r"/v1/audio/translations", h_transcribe),
+]
+
+
+def default_response(req, spec):
+    for method, pattern, fn in ROUTES:
+        if method == req.method and re.fullmatch(pattern, req.path):
+            return fn(req, spec)
+    return api_error(404, "Invalid URL (%s %s)" % (req.method, req.path))
+
+
+# ---------------------------------------------------------------- specs
+
+BODY_KEYS = ("body", "body_b64", "json", "bad_json", "sse", "cassette")
+
+
+def spec_response(req, spec):
+    """Build the Response for a request from its spec ({} if none).
+
+    x-request-id goes in before the spec's headers, so a spec can drop it.
+    """
+    if "cassette" in spec:
+        with open(os.path.join(cassette_dir(spec["cassette"]),
+                               "response.http"), "rb") as f:
+            return Response(raw=f.read())
+    if "sse" in spec:
+        resp = sse_response(spec["sse"], done=bool(spec.get("sse_done")),
+                            crlf=bool(spec.get("crlf")))
+    elif "json" in spec:
+        resp = json_response(spec["json"])
+    elif spec.get("bad_json"):
+        resp = Response(200, [("Content-Type", "application/json")],
+                        b'{"error": ')
+    elif "body" in spec:
+        resp = Response(200, [("Content-Type", "text/plain; charset=utf-8")],
+                        str(spec["body"]).encode())
+    elif "body_b64" in spec:
+        resp = Response(200, [("Content-Type", "application/octet-stream")],
+                        base64.b64decode(spec["body_b64"]))
+    else:
+        resp = default_response(req, spec)
+    resp.set_header("x-request-id", "req_test_%d" % req.n)
+    if "status" in spec:
+        resp.status = int(spec["status"])
+    for k, v in (spec.get("headers") or {}).items():
+        resp.set_header(k, v)
+    return resp
+
+
+def split_pieces(body, spec, default):
+    """The list of body writes asked for by chunk/chunks, else default."""
+    if spec.get("chunks"):
+        out, off = [], 0
+        for n in spec["chunks"]:
+            out.append(body[off:off + int(n)])
+            off += int(n)
+        if off < len(body):
+            out.append(body[off:])
+        return [p for p in out if p]
+    if spec.get("chunk"):
+        n = max(int(spec["chunk"]), 1)
+        return [body[i:i + n] for i in range(0, len(body), n)]
+    return [p for p in default if p]
+
+
+class State:
+    """Queue and request log, shared by all handler threads."""
+
+    def __init__(self, directory):
+        self.dir = directory
+        self.lock = threading.Lock()
+        self.queue = []
+        self.n = 0
+        self.reqlog = os.path.join(directory, "requests.jsonl")
+        open(self.reqlog, "w").close()
+
+    def reset(self):
+        with self.lock:
+            self.queue = []
+            self.n = 0
+            open(self.reqlog, "w").close()
+
+    def record(self, method, path, query, headers, body, form, files):
+        """Number and log a request; the log line is written before the
+        response so a test sees it as soon as the client returns."""
+        with self.lock:
+            self.n += 1
+            entry = {"n": self.n, "method": method, "path": path,
+                     "query": query, "headers": headers}
+            try:
+                entry["body"] = body.decode("utf-8")
+            except UnicodeDecodeError:
+                entry["body"] = None
+            entry["body_b64"] = base64.b64encode(body).decode()
+            entry["body_size"] = len(body)
+            entry["body_sha256"] = hashlib.sha256(body).hexdigest()
+            if form is not None:
+                entry["form"] = form
+                entry["files"] = {k: {x: v[x] for x in ("filename",
+                                  "content_type", "size", "sha256")}
+                                  for k, v in files.items()}
+            with open(self.reqlog, "a") as f:
+                f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            return self.n
+
+    def pop(self, method, path):
+        with self.lock:
+            for i, spec in enumerate(self.queue):
+                if spec.get("path", path) != path:
+                    continue
+                if spec.get("method", method).upper() != method:
+                    continue
+                left = int(spec.get("repeat", 1)) - 1
+                if left > 0:
+                    self.queue[i] = dict(spec, repeat=left)
+                else:
+                    del self.queue[i]
+                return spec
+            return {}
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, and 100-continue support
+    server_version = "oai-test-server"
+
+    def log_message(self, fmt, *args):
+        self.server.log("%s %s" % (self.address_string(), fmt % args))
+
+    def read_body(self):
+        te = self.headers.get("Transfer-Encoding", "").lower()
+        if "chunked" in te:
+            out = []
+            while True:
+                line = self.rfile.readline(65537)
+                if not line:
+                    raise ConnectionError("EOF in chunked body")
+                size = int(line.split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    # Trailers, up to the empty line.
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(out)
+                out.append(self.rfile.read(size))
+                self.rfile.readline(65537)  # CRLF after the chunk data
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n > 0 else b""
+
+    def handle_one(self):
+        url = urllib.parse.urlsplit(self.path)
+        path, query = url.path, url.query
+        method = self.command
+        try:
+            body = self.read_body()
+        except (ValueError, ConnectionError) as e:
+            self.server.log("bad request body: %s" % e)
+            self.close_connection = True
+            return
+        if path.startswith("/_ctl/"):
+            return self.control(method, path, body)
+
+        headers = {}
+        for k, v in self.headers.items():
+            k = k.lower()
+            headers[k] = headers[k] + ", " + v if k in headers else v
+        form = files = None
+        ctype, params = header_params(headers.get("content-type", ""))
+        if ctype == "multipart/form-data" and params.get("boundary"):
+            form, files = parse_multipart(body, params["boundary"])
+        n = self.server.state.record(method, path, query, headers, body,
+                                     form, files)
+        req = Request(n, method, path, query, headers, body)
+        req.form, req.files = form, files
+        spec = self.server.state.pop(method, path)
+        try:
+            resp = spec_response(req, spec)
+        except Exception as e:  # a bad spec must not hang the client
+            self.server.log("spec error: %r" % e)
+            resp = api_error(500, "test server: %s" % e, "server_error")
+            resp.set_header("x-request-id", "req_test_%d" % n)
+        self.send(resp, spec)
+
+    def control(self, method, path, body):
+        state = self.server.state
+        if path == "/_ctl/health" and method == "GET":
+            resp = json_response({"ok": True})
+        elif path == "/_ctl/reset" and method == "POST":
+            state.reset()
+            resp = json_response({"ok": True})
+        elif path == "/_ctl/queue" and method == "GET":
+            with state.lock:
+                resp = json_response(state.queue)
+        elif path == "/_ctl/queue" and method == "POST":
+            try:
+                specs = json.loads(body.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError) as e:
+                specs, msg = None, "invalid JSON: %s" % e
+            else:
+                msg = "spec must be a JSON object or an array of objects"
+            if isinstance(specs, dict):
+                specs = [specs]
+            if isinstance(specs, list) and all(isinstance(s, dict) for s in specs):
+                with state.lock:
+                    state.queue.extend(specs)
+                    resp = json_response({"ok": True, "queued": len(state.queue)})
+            else:
+                resp = api_error(400, msg)
+        else:
+            resp = api_error(404, "no control endpoint %s %s" % (method, path))
+        resp.set_header("x-request-id", "req_test_ctl")
+        self.send(resp, {})
+
+    def send(self, resp, spec):
+        self.server.log('"%s" %s%s' % (
+            self.requestline,
+            resp.status if resp.raw is None else "cassette",
+            " spec=" + json.dumps(spec)[:200] if spec else ""))
+        if spec.get("delay_ms"):
+            time.sleep(spec["delay_ms"] / 1000)
+        if resp.raw is not None:
+            # Cassette: one byte stream, headers included; it says
+            # Connection: close, so the connection ends with it.
+            head, body = b"", resp.raw
+            hlen = body.find(b"\r\n\r\n") + 4
+            stall_at = hlen + int(spec.get("stall_after", 0))
+            pieces = split_pieces(body, spec, [body])
+            framing = "close"
+        else:
+            framing = spec.get("framing") or ("chunked" if resp.stream else "length")
+            if framing == "chunked" and self.request_version < "HTTP/1.1":
+                framing = "close"
+            for name in ("Content-Length", "Transfer-Encoding", "Connection"):
+                resp.set_header(name, None)
+            if framing == "length":
+                resp.set_header("Content-Length", len(resp.body))
+            elif framing == "chunked":
+                resp.set_header("Transfer-Encoding", "chunked")
+            else:
+                resp.set_header("Connection", "close")
+            reason = HTTP_REASONS.get(resp.status, ("Unknown",))[0]
+            lines = ["HTTP/1.1 %d %s" % (resp.status, reason)]
+            lines += ["%s: %s" % kv for kv in resp.headers]
+            head = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+            body = resp.body
+            stall_at = int(spec.get("stall_after", 0))
+            pieces = split_pieces(body, spec, resp.pieces or [body])
+
+        # close_after cuts the byte stream; stall_at splits a piece so the
+        # pause falls exactly there.
+        cut = "close_after" in spec
+        limit = int(spec["close_after"]) if cut else len(body)
+        plan, off = [], 0
+        for p in pieces:
+            p = p[:max(limit - off, 0)]
+            if off < stall_at < off + len(p):
+                plan += [p[:stall_at - off], p[stall_at - off:]]
+            else:
+                plan.append(p)
+            off += len(p)
+        plan = [p for p in plan if p]
+        stall = spec.get("stall_ms", 0) / 1000
+        delay = spec.get("chunk_delay_ms", 0) / 1000
+
+        try:
+            self.wfile.write(head)
+            off = 0
+            if stall and stall_at == 0:
+                time.sleep(stall)
+            for i, p in enumerate(plan):
+                if i and delay:
+                    time.sleep(delay)
+                if framing == "chunked":
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(p), p))
+                else:
+                    self.wfile.write(p)
+                off += len(p)
+                if stall and off == stall_at:
+                    time.sleep(stall)
+            if framing == "chunked" and not cut:
+                self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError) as e:
+            self.server.log("client went away: %s" % e)
+            cut = True
+        if cut or framing == "close":
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = handle_one
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, directory):
+        self.logf = open(os.path.join(directory, "server.log"), "a",
+                         buffering=1)
+        self.loglock = threading.Lock()
+        self.state = State(directory)
+        super().__init__(("127.0.0.1", 0), Handler)
+
+    def log(self, msg):
+        with self.loglock:
+            self.logf.write("%s %s\n" % (time.strftime("%H:%M:%S"), msg))
+
+    def handle_error(self, request, client_address):
+        import traceback
+        self.log("error from %s:\n%s" % (client_address,
+                                        traceback.format_exc()))
+
+
+def main():
+    global CASSETTES
+    ap = argparse.ArgumentParser(description="fake OpenAI API for tests")
+    ap.add_argument("--dir", required=True, help="state and log directory")
+    ap.add_argument("--cassettes", help="cassettes directory")
+    args = ap.parse_args()
+    CASSETTES = args.cassettes or os.environ.get("OAI_CASSETTES") or CASSETTES
+
+    os.makedirs(args.dir, exist_ok=True)
+    srv = Server(args.dir)
+
+    def stop(signum, frame):
+        raise SystemExit(0)  # unwinds serve_forever in the main thread
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    # The socket listens already: publish the port atomically.
+    port = srv.server_address[1]
+    tmp = os.path.join(args.dir, "port.tmp")
+    with open(tmp, "w") as f:
+        f.write("%d\n" % port)
+    os.rename(tmp, os.path.join(args.dir, "port"))
+    srv.log("listening on 127.0.0.1:%d pid %d" % (port, os.getpid()))
+    try:
+        srv.serve_forever(poll_interval=0.2)
+    finally:
+        srv.log("stopping")
+        srv.server_close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
