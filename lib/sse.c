@@ -1,0 +1,162 @@
+/* See LICENSE file for copyright and license details. */
+#include <limits.h>
+#include <string.h>
+
+#include "oai.h"
+
+/*
+ * WHATWG HTML "Interpreting an event stream", fed arbitrary chunks.
+ * Whole lines inside a chunk are handled in place; only a line split
+ * across chunks is copied into p->line.  p->id is the last event ID
+ * buffer: the spec copies it to the event source at every dispatch
+ * attempt, so the two never differ when an event is seen.
+ */
+
+static const char bom[] = "\xef\xbb\xbf";
+
+void
+sse_init(struct sse *p, sse_cb cb, void *ctx)
+{
+	memset(p, 0, sizeof *p);
+	p->cb = cb;
+	p->ctx = ctx;
+	p->retry_ms = -1;
+}
+
+void
+sse_free(struct sse *p)
+{
+	buf_free(&p->line);
+	buf_free(&p->data);
+	buf_free(&p->event);
+	buf_free(&p->id);
+	buf_free(&p->pendid);
+}
+
+static int
+dispatch(struct sse *p)
+{
+	struct sse_event ev;
+	int r;
+
+	if (p->data.len == 0) {
+		buf_reset(&p->event);
+		return 0;
+	}
+	/* Drop the LF the last data line added. */
+	p->data.s[--p->data.len] = '\0';
+	ev.event = p->event.len ? p->event.s : "message";
+	ev.data = p->data.s;
+	ev.datalen = p->data.len;
+	ev.id = p->id.len ? p->id.s : "";
+	r = p->cb(p->ctx, &ev);
+	buf_reset(&p->data);
+	buf_reset(&p->event);
+	return r;
+}
+
+static int
+isfield(const char *name, size_t n, const char *f)
+{
+	return strlen(f) == n && memcmp(name, f, n) == 0;
+}
+
+static int
+line(struct sse *p, const char *s, size_t n)
+{
+	const char *colon, *v;
+	size_t vn, i;
+	long ms;
+
+	if (n == 0)
+		return dispatch(p);
+	if (s[0] == ':')
+		return 0;
+	if ((colon = memchr(s, ':', n))) {
+		v = colon + 1;
+		vn = n - (v - s);
+		if (vn && *v == ' ') {
+			v++;
+			vn--;
+		}
+		n = colon - s;
+	} else {
+		v = "";
+		vn = 0;
+	}
+	if (isfield(s, n, "data")) {
+		buf_add(&p->data, v, vn);
+		buf_addc(&p->data, '\n');
+	} else if (isfield(s, n, "event")) {
+		buf_reset(&p->event);
+		buf_add(&p->event, v, vn);
+	} else if (isfield(s, n, "id")) {
+		if (!memchr(v, '\0', vn)) {
+			buf_reset(&p->id);
+			buf_add(&p->id, v, vn);
+		}
+	} else if (isfield(s, n, "retry")) {
+		for (i = 0, ms = 0; i < vn; i++) {
+			if (v[i] < '0' || v[i] > '9')
+				return 0;
+			/* Absurd values saturate rather than overflow. */
+			ms = ms > (LONG_MAX - 9) / 10 ? LONG_MAX :
+			    ms * 10 + (v[i] - '0');
+		}
+		if (vn)
+			p->retry_ms = ms;
+	}
+	return 0;
+}
+
+int
+sse_feed(struct sse *p, const char *s, size_t n)
+{
+	const char *end = s + n, *e;
+	int r;
+
+	if (p->stopped)
+		return p->stopped;
+	/* Strip one BOM, which may arrive a byte at a time. */
+	while (!p->started && s < end) {
+		if (*s == bom[p->bompos]) {
+			s++;
+			if (++p->bompos == 3)
+				p->started = 1;
+		} else {
+			/* Not a BOM after all: its start was text. */
+			buf_add(&p->line, bom, p->bompos);
+			p->started = 1;
+		}
+	}
+	/* The LF of a CRLF split across chunks. */
+	if (p->lastcr && s < end) {
+		p->lastcr = 0;
+		if (*s == '\n')
+			s++;
+	}
+	while (s < end) {
+		for (e = s; e < end && *e != '\n' && *e != '\r'; e++)
+			;
+		if (e == end) {
+			buf_add(&p->line, s, e - s);
+			break;
+		}
+		if (p->line.len) {
+			buf_add(&p->line, s, e - s);
+			r = line(p, p->line.s, p->line.len);
+			buf_reset(&p->line);
+		} else
+			r = line(p, s, e - s);
+		s = e + 1;
+		if (*e == '\r') {
+			if (s == end)
+				p->lastcr = 1;
+			else if (*s == '\n')
+				s++;
+		}
+		if (r)
+			return p->stopped = r;
+	}
+	return 0;
+}
