@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 
 #include "oai.h"
+#include "httpint.h"
 
 /*
  * One request, possibly several attempts.  The response body goes to the
@@ -412,6 +413,47 @@ fail(struct xfer *x, CURLcode rc, const char *errbuf, const char *url)
 	    OAI_EX_USAGE : OAI_EX_FAILURE;
 }
 
+/* The transport policy and the request itself, shared with multi.c.
+ * Returns the form to free after the transfer, or NULL. */
+curl_mime *
+oai_http_easyopts(struct oai *o, CURL *c, const struct oai_req *rq)
+{
+	curl_mime *mime = NULL;
+
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "oai/" OAI_VERSION);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->connect_timeout);
+	if (rq->stream) {
+		/* a long generation is fine; silence is not */
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->timeout);
+	} else
+		curl_easy_setopt(c, CURLOPT_TIMEOUT, o->timeout);
+	if (rq->parts) {
+		mime = mimeform(c, rq);
+		curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
+	} else if (rq->body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)rq->bodylen);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body);
+	}
+	if (rq->method && strcmp(rq->method, "GET") != 0 &&
+	    strcmp(rq->method, "POST") != 0)
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
+	else if (rq->method && strcmp(rq->method, "POST") == 0 &&
+	    !rq->body && !rq->parts) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+	}
+	return mime;
+}
+
 int
 oai_request(struct oai *o, const struct oai_req *rq, struct oai_resp *rs)
 {
@@ -457,37 +499,7 @@ oai_request(struct oai *o, const struct oai_req *rq, struct oai_resp *rs)
 		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, onprogress);
 		curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x);
 		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-		curl_easy_setopt(c, CURLOPT_USERAGENT, "oai/" OAI_VERSION);
-		curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-		curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
-		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->connect_timeout);
-		if (rq->stream) {
-			/* a long generation is fine; silence is not */
-			curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-			curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->timeout);
-		} else
-			curl_easy_setopt(c, CURLOPT_TIMEOUT, o->timeout);
-		if (rq->parts) {
-			mime = mimeform(c, rq);
-			curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
-		} else if (rq->body) {
-			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-			    (curl_off_t)rq->bodylen);
-			curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body);
-		}
-		if (rq->method && strcmp(rq->method, "GET") != 0 &&
-		    strcmp(rq->method, "POST") != 0)
-			curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
-		else if (rq->method && strcmp(rq->method, "POST") == 0 &&
-		    !rq->body && !rq->parts) {
-			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
-			curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-		}
+		mime = oai_http_easyopts(o, c, rq);
 		if (o->verbose)
 			warnx("> %s %s", rq->method ? rq->method : "GET", url.s);
 
@@ -556,4 +568,36 @@ void
 oai_resp_free(struct oai_resp *rs)
 {
 	buf_free(&rs->body);
+}
+
+/* For multi.c: the same headers, retry rules and backoff as above. */
+struct curl_slist *
+oai_http_headers(struct oai *o, const struct oai_req *rq)
+{
+	return headers(o, rq);
+}
+
+void
+oai_http_headers_free(struct curl_slist *h)
+{
+	freeheaders(h);
+}
+
+int
+oai_http_retryable(CURLcode rc)
+{
+	return retryable_curl(rc);
+}
+
+long long
+oai_http_backoff_ms(int attempt, long long retry_ms)
+{
+	return backoff_ms(attempt, retry_ms);
+}
+
+int
+oai_http_header(const char *line, size_t n, const char *name,
+    const char **val, size_t *vlen)
+{
+	return hdreq(line, n, name, val, vlen);
 }

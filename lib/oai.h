@@ -408,4 +408,31 @@ int oai_status_exit(long status);
  */
 long long oai_parse_retry_after(const char *v, size_t n);
 
+/* ---- multi.c: several requests at once ----------------------------- */
+
+/*
+ * Up to `parallel` requests in flight over libcurl's multi interface
+ * (one connection cache), each retried as oai_request() retries, the
+ * response always buffered in rs->body (no sinks).  A 429 holds back the
+ * start of every request until its Retry-After (or backoff) has passed.
+ * rq, its body and rs must stay valid until the request is returned by
+ * oai_multi_wait().  Requests start in the order they were added.
+ */
+struct oai_multi;
+
+struct oai_multi *oai_multi_new(struct oai *o, int parallel);
+void oai_multi_add(struct oai_multi *m, const struct oai_req *rq,
+    struct oai_resp *rs, void *user);
+/*
+ * Run until some request has finished (after its retries), in the order
+ * they finish; return its user pointer and set *status to 0 (2xx) or an
+ * exit status, the one-line error already printed as oai_request() does.
+ * NULL when no request is left.  After an interruption every request
+ * left is returned with status 130 or 143.
+ */
+void *oai_multi_wait(struct oai_multi *m, int *status);
+int oai_multi_pending(const struct oai_multi *m);	/* any left? */
+/* Abort whatever is left and free m (NULL is fine). */
+void oai_multi_free(struct oai_multi *m);
+
 #endif
