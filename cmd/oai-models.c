@@ -142,7 +142,8 @@ show(struct oai *o, char **ids, int n)
 	struct oai_resp rs = OAI_RESP_INIT;
 	struct json j = JSON_INIT;
 	struct buf path = BUF_INIT;
-	struct model m;
+	struct model *m = xcalloc((size_t)n, sizeof *m);
+	size_t nm = 0;
 	int i, rc, worst = 0;
 
 	for (i = 0; i < n; i++) {
@@ -175,11 +176,11 @@ show(struct oai *o, char **ids, int n)
 			worst = OAI_EX_FAILURE;
 			continue;
 		}
-		readmodel(&j, 0, &m);
-		printmodels(&m, 1);
-		free(m.id);
-		free(m.owner);
+		/* Printed together at the end so -l columns line up. */
+		readmodel(&j, 0, &m[nm++]);
 	}
+	printmodels(m, nm);
+	freemodels(m, nm);
 	json_free(&j);
 	buf_free(&path);
 	oai_resp_free(&rs);

@@ -70,7 +70,8 @@ _helper_isolate() {
 	export HOME="$tmp/home"
 	mkdir -p "$HOME"
 
-	export PATH="$ROOT/bin:/usr/bin:/bin"
+	# OAI_TEST_BIN: wrappers that run the tools under valgrind (tests/run).
+	export PATH="${OAI_TEST_BIN:-$ROOT/bin}:/usr/bin:/bin"
 	if [ -d /usr/lib/locale/C.utf8 ] ||
 		locale -a 2>/dev/null | grep -qix 'c\.utf-\?8'; then
 		export LC_ALL=C.UTF-8

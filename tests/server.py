@@ -64,7 +64,9 @@ import threading
 import time
 import urllib.parse
 
-CASSETTES = "/work/shared/openai/cassettes"
+# The recordings live beside the checkout: <repo>/../shared/openai/cassettes.
+CASSETTES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                         "..", "..", "shared", "openai", "cassettes")
 CREATED = 1700000000  # fixed "created" timestamp: output must be deterministic
 
 HTTP_REASONS = http.server.BaseHTTPRequestHandler.responses
@@ -627,13 +629,15 @@ class State:
             self.n = 0
             open(self.reqlog, "w").close()
 
-    def record(self, method, path, query, headers, body, form, files):
+    def record(self, method, path, query, headers, body, form, files,
+               client_port=None):
         """Number and log a request; the log line is written before the
         response so a test sees it as soon as the client returns."""
         with self.lock:
             self.n += 1
             entry = {"n": self.n, "method": method, "path": path,
-                     "query": query, "headers": headers}
+                     "query": query, "headers": headers,
+                     "client_port": client_port}
             try:
                 entry["body"] = body.decode("utf-8")
             except UnicodeDecodeError:
@@ -714,7 +718,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if ctype == "multipart/form-data" and params.get("boundary"):
             form, files = parse_multipart(body, params["boundary"])
         n = self.server.state.record(method, path, query, headers, body,
-                                     form, files)
+                                     form, files, self.client_address[1])
         req = Request(n, method, path, query, headers, body)
         req.form, req.files = form, files
         spec = self.server.state.pop(method, path)
