@@ -171,6 +171,7 @@ split(const char *s, size_t n, size_t **off, size_t **len)
 /* ---- output --------------------------------------------------------------- */
 
 static char *tmppath;		/* -o's temporary file, until renamed */
+static char *text;		/* global: still reachable when we die() */
 static int ofd = -1;		/* its descriptor; -1: standard output */
 
 static void
@@ -504,7 +505,6 @@ main(int argc, char *argv[])
 	const char *output = NULL, *instr = NULL;
 	double speed = 0;
 	size_t n, np, i, *off, *len;
-	char *text;
 	int c, k, rc = 0;
 
 	oai_init(&o, argc, argv);
