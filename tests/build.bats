@@ -1,0 +1,69 @@
+#!/usr/bin/env bats
+# See LICENSE file for copyright and license details.
+# The build: warning-free with gcc and clang, install and uninstall.
+bats_require_minimum_version 1.5.0
+
+setup() { load helper; }
+
+copytree() {	# a private copy of the sources, so builds don't touch bin/
+	mkdir -p "$1"
+	cp -R "$ROOT/Makefile" "$ROOT/config.mk" "$ROOT/lib" "$ROOT/cmd" \
+		"$ROOT/man" "$ROOT/completions" "$1/"
+	rm -f "$1"/lib/*.o "$1"/lib/*.a
+}
+
+@test "build: clang builds everything with -Wall -Wextra -Werror, no warnings" {
+	command -v clang >/dev/null || skip "clang not installed"
+	copytree "$BATS_TEST_TMPDIR/src"
+	run --separate-stderr make -C "$BATS_TEST_TMPDIR/src" -s CC=clang
+	assert_status 0
+	refute_stderr_contains warning
+	for t in "$ROOT"/cmd/*.c; do
+		t=${t##*/}; t=${t%.c}
+		[ -x "$BATS_TEST_TMPDIR/src/bin/$t" ]
+	done
+}
+
+@test "build: make install honours DESTDIR, PREFIX and MANPREFIX; uninstall removes it all" {
+	copytree "$BATS_TEST_TMPDIR/src"
+	d=$BATS_TEST_TMPDIR/dest
+	run make -C "$BATS_TEST_TMPDIR/src" -s install DESTDIR="$d" PREFIX=/opt/oai MANPREFIX=/opt/man
+	assert_status 0
+	for t in "$ROOT"/cmd/*.c; do
+		t=${t##*/}; t=${t%.c}
+		[ -x "$d/opt/oai/bin/$t" ]
+		[ -f "$d/opt/man/man1/$t.1" ]
+	done
+	[ -f "$d/opt/man/man7/oai.7" ]
+	[ -f "$d/opt/oai/share/bash-completion/completions/oai-models" ]
+	[ -f "$d/opt/oai/share/zsh/site-functions/_oai-models" ]
+	[ -f "$d/opt/oai/share/fish/vendor_completions.d/oai-models.fish" ]
+	run make -C "$BATS_TEST_TMPDIR/src" -s uninstall DESTDIR="$d" PREFIX=/opt/oai MANPREFIX=/opt/man
+	assert_status 0
+	assert_equal '' "$(find "$d" -type f)"
+}
+
+@test "build: user CFLAGS are additive (warnings stay errors)" {
+	copytree "$BATS_TEST_TMPDIR/src"
+	run --separate-stderr make -C "$BATS_TEST_TMPDIR/src" -s CFLAGS=-O0 lib/liboai.a
+	assert_status 0
+	grep -q -- '-Werror' "$BATS_TEST_TMPDIR/src/.flags"
+	grep -q -- '-O0' "$BATS_TEST_TMPDIR/src/.flags"
+}
+
+@test "build: jsmn.h is included by exactly one translation unit" {
+	run grep -l 'include <jsmn.h>' "$ROOT"/lib/*.c "$ROOT"/lib/*.h "$ROOT"/cmd/*.c
+	assert_equal "$ROOT/lib/json.c" "$output"
+}
+
+@test "build: every tool has a man page, completions, README and tests" {
+	for t in "$ROOT"/cmd/*.c; do
+		t=${t##*/}; t=${t%.c}
+		[ -f "$ROOT/man/$t.1" ] || fail "no man/$t.1"
+		[ -f "$ROOT/completions/bash/$t" ] || fail "no bash completion for $t"
+		[ -f "$ROOT/completions/zsh/_$t" ] || fail "no zsh completion for $t"
+		[ -f "$ROOT/completions/fish/$t.fish" ] || fail "no fish completion for $t"
+		grep -q "### $t" "$ROOT/README.md" || fail "README has no section for $t"
+		[ -f "$ROOT/tests/$t.bats" ] || fail "no tests/$t.bats"
+	done
+}
