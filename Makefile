@@ -15,9 +15,11 @@ MAN7   = $(wildcard man/*.7)
 # SANITIZE=1 builds everything with AddressSanitizer and UBSan.
 SAN_1  = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN    = $(SAN_$(SANITIZE))
+# FAILALLOC=1: allocations fail on demand (OAI_FAILALLOC=n), for tests.
+FAILALLOC_1 = -DOAI_FAILALLOC
 
 OAI_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
-	-Ilib $(CURL_CFLAGS) $(SAN)
+	-Ilib $(CURL_CFLAGS) $(SAN) $(FAILALLOC_$(FAILALLOC))
 OAI_LDFLAGS = $(SAN)
 
 # Per-tool extra libraries: LIBS_oai-chat = -ledit
@@ -51,8 +53,11 @@ unit: $(UNIT)
 
 # Everything the tests need, from Debian's packages (run as root).
 DEBS = build-essential pkg-config libcurl4-openssl-dev libjsmn-dev \
-	libedit-dev bats mandoc python3 curl jq clang valgrind
-deps:
+	libedit-dev bats mandoc python3 curl jq clang valgrind \
+	libclang-rt-14-dev
+deps: deps-deb deps-npm
+
+deps-deb:
 	@missing=; for p in $(DEBS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
 		grep -q 'ok installed' || missing="$$missing $$p"; done; \
@@ -60,6 +65,10 @@ deps:
 		echo "installing:$$missing"; \
 		apt-get update -qq && apt-get install -y -qq $$missing; \
 	else echo "dependencies present"; fi
+
+# Stoplight Prism for the conformance tier (tests/conformance.bats).
+deps-npm: deps-deb
+	@./tests/conformance/setup.sh
 
 lint-man:
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN7)
@@ -75,6 +84,38 @@ demo: all
 
 bench: all
 	@./bench/run
+
+# libFuzzer targets in fuzz/ (clang; the runtime is libclang-rt-14-dev):
+# each is linked against lib/ compiled with the fuzzer's coverage and
+# ASan+UBSan into fuzz/bin/, never against lib/liboai.a.  `make fuzz`
+# runs each target FUZZTIME seconds in turn; fuzz/regress/ inputs are
+# replayed by `make check` (tests/unit/test_regress.c).
+FUZZ_CC      = clang
+FUZZTIME     = 60
+FUZZ_TARGETS = json sse jsonw errbody retryafter
+FUZZ_CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
+	-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -Ilib $(CURL_CFLAGS)
+FUZZ_LIBOBJ  = $(LIBSRC:lib/%.c=fuzz/bin/lib/%.o)
+
+fuzz/bin/lib/%.o: lib/%.c $(wildcard lib/*.h)
+	@mkdir -p fuzz/bin/lib
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+fuzz/bin/%: fuzz/%.c fuzz/fuzz.h $(FUZZ_LIBOBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBOBJ) \
+		$(CURL_LIBS) -lm
+
+fuzz-build: $(FUZZ_TARGETS:%=fuzz/bin/%)
+
+# The replay driver includes the targets' sources.
+tests/unit/test_regress: fuzz/fuzz.h $(FUZZ_TARGETS:%=fuzz/%.c)
+
+fuzz: fuzz-build
+	@FUZZTIME=$(FUZZTIME) ./fuzz/run $(FUZZ_TARGETS)
+
+.PHONY: fuzz fuzz-build
+.PRECIOUS: fuzz/bin/lib/%.o
 
 install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
@@ -101,5 +142,5 @@ clean:
 	rm -rf bin fuzz/bin
 
 FORCE:
-.PHONY: all unit deps lint-man check demo bench install uninstall clean FORCE
+.PHONY: all unit deps deps-deb deps-npm lint-man check demo bench install uninstall clean FORCE
 .PRECIOUS: lib/%.o

@@ -84,6 +84,27 @@ nomem(void)
 	exit(OAI_EX_FAILURE);
 }
 
+#ifdef OAI_FAILALLOC
+/*
+ * Test builds (make FAILALLOC=1): OAI_FAILALLOC=n in the environment makes
+ * the n-th allocation through these wrappers fail, so tests can walk every
+ * allocation of a tool's main path and see a clean exit each time.
+ */
+static int
+failnow(void)
+{
+	static long n = -1, count;
+	const char *s;
+
+	if (n < 0)
+		n = (s = getenv("OAI_FAILALLOC")) ? atol(s) : 0;
+	return n > 0 && ++count == n;
+}
+#define malloc(n)	(failnow() ? NULL : malloc(n))
+#define calloc(a, b)	(failnow() ? NULL : calloc(a, b))
+#define realloc(p, n)	(failnow() ? NULL : realloc(p, n))
+#endif
+
 void *
 xmalloc(size_t n)
 {

@@ -378,3 +378,13 @@ import wave; w = wave.open('out.wav'); print(w.getnchannels(), w.getnframes())")
 	assert_output ''
 	assert_stderr_contains 'usage: oai-speak [-f format] [-m model] [-o file] [-v voice]'
 }
+
+@test "oai-speak: the completions and the man page list every option" {
+	opts=$(oai-speak --help | grep -o -- '--[a-z-]*' | sort -u)
+	for o in $opts; do
+		grep -q -- "$o" "$ROOT/completions/bash/oai-speak" || fail "bash: $o"
+		grep -q -- "${o#--}" "$ROOT/completions/zsh/_oai-speak" || fail "zsh: $o"
+		grep -q -- "-l ${o#--}" "$ROOT/completions/fish/oai-speak.fish" || fail "fish: $o"
+		grep -qF -- "\\-${o#--}" "$ROOT/man/oai-speak.1" || fail "man: $o"
+	done
+}

@@ -409,3 +409,13 @@ file_req() { srv_req_field -1 ".files.file.$1"; }
 	[[ $output == *'100%'* ]] || fail "no progress bar: $output"
 	[[ $output == *$'\r\e[K'* ]] || fail "bar not erased: $output"
 }
+
+@test "oai-transcribe: the completions and the man page list every option" {
+	opts=$(oai-transcribe --help | grep -o -- '--[a-z-]*' | sort -u)
+	for o in $opts; do
+		grep -q -- "$o" "$ROOT/completions/bash/oai-transcribe" || fail "bash: $o"
+		grep -q -- "${o#--}" "$ROOT/completions/zsh/_oai-transcribe" || fail "zsh: $o"
+		grep -q -- "-l ${o#--}" "$ROOT/completions/fish/oai-transcribe.fish" || fail "fish: $o"
+		grep -qF -- "\\-${o#--}" "$ROOT/man/oai-transcribe.1" || fail "man: $o"
+	done
+}

@@ -1,0 +1,15 @@
+# See LICENSE file for copyright and license details.
+complete -c oai-speak -s f -l format -x -a 'mp3 opus aac flac wav pcm' -d 'Audio format'
+complete -c oai-speak -s m -l model -x -a 'tts-1 tts-1-hd gpt-4o-mini-tts' -d 'Model'
+complete -c oai-speak -s o -l output -r -F -d 'Write the audio to a file, atomically'
+complete -c oai-speak -s v -l voice -x -a 'alloy ash ballad coral echo fable nova onyx sage shimmer verse marin cedar' -d 'Voice'
+complete -c oai-speak -l instructions -x -d 'How to speak (not with tts-1, tts-1-hd)'
+complete -c oai-speak -l speed -x -d 'Speed, 0.25 to 4'
+complete -c oai-speak -l base-url -x -d 'API base URL'
+complete -c oai-speak -l api-key-file -r -F -d 'Read the API key from a file'
+complete -c oai-speak -l timeout -x -d 'Longest silence allowed, in seconds'
+complete -c oai-speak -l retries -x -d 'Number of retries'
+complete -c oai-speak -l verbose -d 'Print request details on stderr'
+complete -c oai-speak -s h -l help -d 'Print help'
+complete -c oai-speak -l version -d 'Print version'
+complete -c oai-speak -f
