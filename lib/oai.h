@@ -120,6 +120,11 @@ size_t utf8_invalid(const char *s, size_t n);
  * multi-byte sequence (for holding back a split character). */
 size_t utf8_complete(const char *s, size_t n);
 
+/* ---- base64.c ------------------------------------------------------- */
+
+/* Append the standard (RFC 4648, padded) base64 form of src[0..n) to b. */
+void base64_encode(struct buf *b, const void *src, size_t n);
+
 /* ---- json.c: reading (jsmn) ---------------------------------------- */
 
 enum json_type {
