@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -1023,7 +1024,7 @@ interactive(struct oai *o, struct msgs *hist)
 	struct buf um = BUF_INIT;
 	struct reply r;
 	size_t n;
-	int rc;
+	int rc, status = 0;
 
 	if (opt.system)
 		system = xstrdup(opt.system);
@@ -1032,15 +1033,19 @@ interactive(struct oai *o, struct msgs *hist)
 	    argv0, model);
 	for (;;) {
 		oai_interrupted = 0;
-		if (!(line = readline("> "))) {
-			if (oai_interrupted)
-				continue;
-			break;
-		}
+		line = readline("> ");
 		if (oai_interrupted) {
+			/* Ctrl-C at the prompt drops the line, like a shell. */
+			if (oai_interrupted != SIGINT) {
+				status = oai_intr_status();
+				break;
+			}
+			fputc('\n', stderr);
 			free(line);
 			continue;
 		}
+		if (!line)
+			break;
 		n = strlen(line);
 		if (n == 0 || strspn(line, " \t") == n) {
 			free(line);
@@ -1094,8 +1099,11 @@ interactive(struct oai *o, struct msgs *hist)
 			/* Not answered: the question is not history. */
 			free(hist->v[--hist->n]);
 			if (rc == OAI_EX_INTR || rc == 143) {
-				if (oai_interrupted == 15)
+				if (oai_interrupted == SIGTERM) {
+					status = oai_intr_status();
+					reply_free(&r);
 					break;
+				}
 				fprintf(stderr, "[interrupted]\n");
 			}
 		}
@@ -1105,7 +1113,7 @@ interactive(struct oai *o, struct msgs *hist)
 	buf_free(&um);
 	free(model);
 	free(system);
-	return 0;
+	return status;
 }
 
 /* ---- main ------------------------------------------------------------ */

@@ -588,7 +588,7 @@ piped' "$(jq -r '.messages[0].content' <<<"$output")"
 	assert_equal '[{"role":"user","content":"two"}]' "$(body 2 -c .messages)"
 }
 
-@test "interactive: Ctrl-C stops the reply and the chat goes on" {
+@test "interactive: Ctrl-C drops the line at the prompt, stops a reply, and the chat goes on" {
 	command -v tmux >/dev/null || skip "tmux is not installed"
 	srv_queue '{"sse": [{"choices": [{"index": 0, "delta": {"content": "slow"}}]},
 		{"choices": [{"index": 0, "delta": {"content": " reply"}}]}], "sse_done": true,
@@ -604,6 +604,9 @@ piped' "$(jq -r '.messages[0].content' <<<"$output")"
 		return 1
 	}
 	wait_for '^>'
+	tmux send-keys -t chat 'junk'
+	wait_for '> junk'
+	tmux send-keys -t chat C-c	# drops the line, stays
 	tmux send-keys -t chat 'first' Enter
 	wait_for 'slow'
 	tmux send-keys -t chat C-c
@@ -613,6 +616,7 @@ piped' "$(jq -r '.messages[0].content' <<<"$output")"
 	tmux send-keys -t chat C-d
 	wait_for 'rc=0'
 	tmux kill-server
+	assert_equal '[{"role":"user","content":"first"}]' "$(body 1 -c .messages)"
 	assert_equal '[{"role":"user","content":"second"}]' "$(body 2 -c .messages)"
 }
 
