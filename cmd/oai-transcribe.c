@@ -315,6 +315,7 @@ main(int argc, char *argv[])
 	struct oai_req rq = { .method = "POST" };
 	struct oai_resp rs = OAI_RESP_INIT;
 	struct stream st;
+	struct stat sb;
 	const char *format = NULL, *language = NULL, *model = "whisper-1";
 	const char *temp = NULL, *prompt = NULL, *fname = NULL, *path, *e;
 	char *sendname;
@@ -421,6 +422,15 @@ main(int argc, char *argv[])
 		if (isatty(0))
 			die(OAI_EX_USAGE, "standard input is a terminal, not "
 			    "audio");
+		/* a redirected file can be measured; a pipe cannot, and the
+		 * API itself refuses what is over its limit */
+		if (fstat(0, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    sb.st_size - lseek(0, 0, SEEK_CUR) > MAXBYTES)
+			die(OAI_EX_USAGE, "standard input: %lld bytes is over "
+			    "the API's 25 MB (%lld bytes) limit; split the audio "
+			    "first, e.g. with ffmpeg -f segment",
+			    (long long)(sb.st_size - lseek(0, 0, SEEK_CUR)),
+			    MAXBYTES);
 		sendname = xstrdup(fname);
 	} else
 		sendname = checkfile(path, fname);

@@ -230,6 +230,14 @@ file_req() { srv_req_field -1 ".files.file.$1"; }
 	assert_equal 0 "$(srv_nreq)"
 }
 
+@test "oai-transcribe refuses stdin redirected from a file over 25 MB" {
+	truncate -s 26214401 big.mp3
+	run --separate-stderr oai-transcribe --filename big.mp3 - < big.mp3
+	assert_status 2
+	assert_stderr "oai-transcribe: standard input: 26214401 bytes is over the API's 25 MB (26214400 bytes) limit; split the audio first, e.g. with ffmpeg -f segment"
+	assert_equal 0 "$(srv_nreq)"
+}
+
 @test "oai-transcribe uploads a file of exactly 25 MB" {
 	truncate -s 26214400 edge.mp3
 	run --separate-stderr oai-transcribe edge.mp3
