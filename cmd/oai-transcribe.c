@@ -128,7 +128,7 @@ sniff(const unsigned char *p, size_t n)
  * recognises (sniffed from the content when the name has none).
  */
 static char *
-checkfile(const char *path, const char *fname)
+checkfile(const char *path, const char *fname, int *regular)
 {
 	struct stat st;
 	unsigned char head[16];
@@ -149,6 +149,7 @@ checkfile(const char *path, const char *fname)
 		    "ffmpeg -f segment", path, (long long)st.st_size, MAXBYTES);
 	if (S_ISREG(st.st_mode) && st.st_size == 0)
 		die(OAI_EX_USAGE, "%s: empty file", path);
+	*regular = S_ISREG(st.st_mode);
 	if (S_ISREG(st.st_mode))
 		while ((n = read(fd, head, sizeof head)) < 0 && errno == EINTR)
 			;
@@ -320,7 +321,7 @@ main(int argc, char *argv[])
 	const char *temp = NULL, *prompt = NULL, *fname = NULL, *path, *e;
 	char *sendname;
 	int word = 0, segment = 0, translate = 0, stream = 0, np = 0;
-	int c, i, rc;
+	int c, i, rc, regular;
 
 	oai_init(&o, argc, argv);
 	while ((c = getopt_long(argc, argv, "f:hl:m:t:v", longopts,
@@ -432,8 +433,8 @@ main(int argc, char *argv[])
 			    (long long)(sb.st_size - lseek(0, 0, SEEK_CUR)),
 			    MAXBYTES);
 		sendname = xstrdup(fname);
-	} else
-		sendname = checkfile(path, fname);
+	} else if (sendname = checkfile(path, fname, &regular), !regular)
+		o.retries = 0;	/* a pipe (<(cmd)) cannot be read twice */
 
 	parts[np++] = (struct oai_part){ .name = "model", .value = model };
 	if (!stream)	/* streams are text: the default format */

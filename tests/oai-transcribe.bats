@@ -397,6 +397,17 @@ file_req() { srv_req_field -1 ".files.file.$1"; }
 	assert_equal 1 "$(srv_nreq)"
 }
 
+@test "oai-transcribe reads a pipe given as a file, and does not retry it" {
+	run --separate-stderr oai-transcribe --filename a.mp3 <(cat hello.mp3)
+	assert_status 0
+	assert_equal "$SHA" "$(file_req sha256)"
+	srv_queue '{"status": 500, "headers": {"retry-after-ms": "0"}, "json": {"error": {"message": "boom", "type": "server_error"}}}'
+	run --separate-stderr oai-transcribe --filename a.mp3 <(cat hello.mp3)
+	assert_status 5
+	assert_stderr 'oai-transcribe: 500 server_error: boom'
+	assert_equal 2 "$(srv_nreq)"
+}
+
 @test "oai-transcribe: a write error on stdout exits 5; a closed pipe exits 0" {
 	run --separate-stderr bash -c 'oai-transcribe hello.mp3 > /dev/full'
 	assert_status 5
