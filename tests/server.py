@@ -5,7 +5,8 @@
 
 Binds 127.0.0.1 on a free port, writes the port to DIR/port once listening,
 logs to DIR/server.log and appends every API request, in order, to
-DIR/requests.jsonl (one JSON object per line).
+DIR/requests.jsonl (one JSON object per line; "t" is its arrival time in
+seconds since the epoch, for measuring retry gaps).
 
 Control endpoints (never recorded):
     POST /_ctl/queue   a response spec, or a JSON array of specs, appended to
@@ -44,6 +45,8 @@ Response spec fields (all optional, combinable):
                        sleep stall_ms, then send the rest
     close_after        send only the first N body bytes (cassettes: of the raw
                        response), then close; the full length stays advertised
+    close_after_step   with repeat: each serving cuts close_after_step bytes
+                       later than the previous one (walk every cut offset)
 
 Every generated response carries "x-request-id: req_test_<n>", n being the
 request's number in requests.jsonl.  Cassettes keep their recorded headers.
@@ -635,8 +638,8 @@ class State:
         response so a test sees it as soon as the client returns."""
         with self.lock:
             self.n += 1
-            entry = {"n": self.n, "method": method, "path": path,
-                     "query": query, "headers": headers,
+            entry = {"n": self.n, "t": time.time(), "method": method,
+                     "path": path, "query": query, "headers": headers,
                      "client_port": client_port}
             try:
                 entry["body"] = body.decode("utf-8")
@@ -664,6 +667,10 @@ class State:
                 left = int(spec.get("repeat", 1)) - 1
                 if left > 0:
                     self.queue[i] = dict(spec, repeat=left)
+                    if "close_after_step" in spec:
+                        self.queue[i]["close_after"] = (
+                            int(spec.get("close_after", 0)) +
+                            int(spec["close_after_step"]))
                 else:
                     del self.queue[i]
                 return spec

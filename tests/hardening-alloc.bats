@@ -1,0 +1,94 @@
+#!/usr/bin/env bats
+# See LICENSE file for copyright and license details.
+# Allocation failure (issue 5): a private build with FAILALLOC=1 and
+# ASan+UBSan, where OAI_FAILALLOC=n fails the n-th allocation through the
+# x*alloc wrappers.  For each tool's main path, n walks 1, 2, ... until
+# the tool succeeds; at every n the tool must exit 5 with exactly
+# "TOOL: out of memory", never crash, never print a sanitizer report.
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load helper
+	srv_start
+	local src=$BATS_FILE_TMPDIR/src
+	mkdir -p "$src"
+	cp -R "$ROOT/Makefile" "$ROOT/config.mk" "$ROOT/lib" "$ROOT/cmd" "$src/"
+	rm -f "$src"/lib/*.o "$src"/lib/*.a
+	make -C "$src" -s FAILALLOC=1 SANITIZE=1 all >"$BATS_FILE_TMPDIR/make.out" 2>&1 ||
+		{ cat "$BATS_FILE_TMPDIR/make.out" >&2; return 1; }
+	export FA_BIN=$src/bin
+}
+teardown_file() { load helper; srv_stop; }
+setup() {
+	load helper
+	load hardening/tools
+	srv_reset
+	cd "$BATS_TEST_TMPDIR"
+	hd_files
+	# Leaks on the way out of die() are not what this file is about
+	# (make check SANITIZE=1 and VALGRIND=1 check the normal paths).
+	export ASAN_OPTIONS=detect_leaks=0:abort_on_error=0
+	export UBSAN_OPTIONS=print_stacktrace=1
+}
+
+walk() {	# walk TOOL: fail the 1st, 2nd, ... allocation until success
+	local t=$1 n st want
+	hd_cmd "$t"
+	local argv=("$FA_BIN/$t" "${HD_CMD[@]:1}")
+	"${argv[@]}" <"$HD_IN" >want 2>err || {
+		cat err >&2
+		fail "$t: the FAILALLOC build fails without OAI_FAILALLOC"
+		return 1
+	}
+	for ((n = 1; n < 20000; n++)); do
+		st=0
+		OAI_FAILALLOC=$n "${argv[@]}" <"$HD_IN" >out 2>err || st=$?
+		stderr=$(cat err) status=$st output=
+		if [ "$st" -eq 0 ]; then
+			cmp -s want out || fail "n=$n: success with other output" ||
+				return 1
+			assert_stderr '' || return 1
+			echo "# $t: $((n - 1)) allocations walked" >&3
+			[ "$n" -gt 1 ] || fail "$t: no allocation went through x*alloc"
+			return
+		fi
+		assert_no_crash || { echo "n=$n" >&2; return 1; }
+		[ "$st" -eq 5 ] && [ "$stderr" = "$t: out of memory" ] || {
+			fail "n=$n: want status 5 and '$t: out of memory'"
+			_helper_context
+			return 1
+		}
+	done
+	fail "$t: still failing after $n allocations"
+}
+
+@test "alloc: oai-chat fails cleanly at every allocation of its main path" {
+	walk oai-chat
+}
+
+@test "alloc: oai-embed fails cleanly at every allocation of its main path" {
+	walk oai-embed
+}
+
+@test "alloc: oai-models fails cleanly at every allocation of its main path" {
+	walk oai-models
+}
+
+@test "alloc: oai-moderate fails cleanly at every allocation of its main path" {
+	walk oai-moderate
+}
+
+@test "alloc: oai-speak fails cleanly at every allocation of its main path" {
+	walk oai-speak
+}
+
+@test "alloc: oai-transcribe fails cleanly at every allocation of its main path" {
+	walk oai-transcribe
+}
+
+@test "alloc: every tool in cmd/ has a walk in this file" {
+	load hardening/tools
+	for t in "${HD_TOOLS[@]}"; do
+		grep -q "^	walk $t\$" "$BATS_TEST_FILENAME" || fail "no walk for $t"
+	done
+}

@@ -1,0 +1,73 @@
+# See LICENSE file for copyright and license details.
+#
+# The table the tests/hardening-*.bats files walk: every tool's main path
+# against the test server.  Load after helper:  load hardening/tools
+#
+#   HD_TOOLS          every tool in bin/ (cmd/*.c), so a new tool is covered
+#   hd_files          create the inputs the table uses in the current dir
+#   hd_cmd TOOL [OPT...]
+#                     set HD_CMD (argv: the tool, OPT..., its operands) and
+#                     HD_IN (the file its stdin reads) for TOOL's main path
+#   hd_path TOOL      the API path the main path requests
+#   assert_one_line PREFIX
+#                     $stderr is exactly one line starting with "PREFIX: "
+#   assert_no_crash   $status is below 128 (a signal is a crash) and
+#                     nothing on stderr comes from a sanitizer or valgrind
+
+HD_TOOLS=()
+for _t in "$ROOT"/cmd/*.c; do
+	_t=${_t##*/}
+	HD_TOOLS+=("${_t%.c}")
+done
+unset _t
+
+hd_files() {
+	printf 'ID3 fake audio\n' > hello.mp3
+	printf 'hello world\n' > hello.txt
+	: > empty
+}
+
+hd_cmd() {
+	local t=$1
+	shift
+	HD_IN=/dev/null
+	case $t in
+	oai-chat)	HD_CMD=(oai-chat "$@" hi) ;;
+	oai-embed)	HD_CMD=(oai-embed "$@"); HD_IN=hello.txt ;;
+	oai-models)	HD_CMD=(oai-models "$@") ;;
+	oai-moderate)	HD_CMD=(oai-moderate "$@"); HD_IN=hello.txt ;;
+	oai-speak)	HD_CMD=(oai-speak "$@" hi) ;;
+	oai-transcribe)	HD_CMD=(oai-transcribe "$@" hello.mp3) ;;
+	*)		HD_CMD=("$t" "$@") ;;	# a new tool: add its main path here
+	esac
+}
+
+hd_path() {
+	case $1 in
+	oai-chat)	echo /v1/chat/completions ;;
+	oai-embed)	echo /v1/embeddings ;;
+	oai-models)	echo /v1/models ;;
+	oai-moderate)	echo /v1/moderations ;;
+	oai-speak)	echo /v1/audio/speech ;;
+	oai-transcribe)	echo /v1/audio/transcriptions ;;
+	esac
+}
+
+assert_one_line() {
+	_helper_need_stderr assert_one_line || return 1
+	if [[ $stderr == *$'\n'* || $stderr != "$1: "?* ]]; then
+		printf 'assert_one_line: want one line starting "%s: "\n' "$1" >&2
+		_helper_context
+		return 1
+	fi
+}
+
+assert_no_crash() {
+	if [ "${status-}" -ge 128 ] || [[ ${stderr-} == *Sanitizer* ||
+		${stderr-} == *"runtime error"* || ${stderr-} == *"=="[0-9]*"=="* ]]
+	then
+		printf 'assert_no_crash: signal, sanitizer or valgrind report\n' >&2
+		_helper_context
+		return 1
+	fi
+}
