@@ -98,7 +98,7 @@ nchars(const char *s, size_t n)
 
 /* Byte length of the sentence end at s (., !, ?, or a full-width one,
  * with closing quotes and brackets), 0 if none; a Latin sentence end
- * needs a space after it ("3.14" is not one). */
+ * needs a space after it ("3.14" is not one); a line end is one. */
 static size_t
 sentend(const char *s, size_t n)
 {
@@ -108,7 +108,9 @@ sentend(const char *s, size_t n)
 	    memcmp(s, "\xef\xbc\x81", 3) == 0 ||
 	    memcmp(s, "\xef\xbc\x9f", 3) == 0))
 		return 3;
-	if (*s != '.' && *s != '!' && *s != '?' && *s != '\n')
+	if (*s == '\n')
+		return 1;	/* a line end always ends something */
+	if (*s != '.' && *s != '!' && *s != '?')
 		return 0;
 	k = 1;
 	while (k < n && strchr(".!?\"')]", s[k]))
@@ -118,8 +120,8 @@ sentend(const char *s, size_t n)
 
 /*
  * Cut text into pieces of at most MAXCHARS characters: at the last
- * sentence end that fits, else the last space, else (one enormous word)
- * at a character boundary.  Pieces are trimmed; returns their number,
+ * sentence end that fits (unless it leaves less than half a piece), else
+ * the last space, else (one enormous word) at a character boundary.  Pieces are trimmed; returns their number,
  * *off and *len hold them.
  */
 static size_t
@@ -151,6 +153,10 @@ split(const char *s, size_t n, size_t **off, size_t **len)
 			/* a space right at the limit counts too */
 			if (isspc((unsigned char)s[i]))
 				sp = i;
+			/* a sentence end early in the window would make
+			 * a tiny request: then a space is the better cut */
+			if (sent && sent - pos < (i - pos) / 2 && sp > sent)
+				sent = 0;
 			cut = sent ? sent : sp ? sp : i;
 		}
 		e = cut;

@@ -217,6 +217,24 @@ longtext() { for i in $(seq 150); do printf 'This is sentence number %03d of the
 	assert_equal $((128 * (4058 + ${#two}))) "$(wc -c < out.mp3)"
 }
 
+@test "oai-speak cuts at a line end, not at 3.14, and not to a tiny piece" {
+	text=$(for i in $(seq 300); do printf 'pi is 3.14 '; done; printf 'Title line\n';
+		for i in $(seq 500); do printf 'pi is 3.14 '; done)
+	oai-speak "$text" > /dev/null
+	assert_equal 3310 "$(body 1 '.input | length')"
+	[[ $(body 1 .input) == *' Title line' ]] || fail "$(body 1 .input)"
+	assert_equal 3 "$(srv_nreq)"
+	srv_reset
+	# a line end after only 10 characters would waste a request
+	text=$(printf 'Title line\n'; for i in $(seq 800); do printf 'pi is 3.14 '; done)
+	oai-speak "$text" > /dev/null
+	assert_equal 3 "$(srv_nreq)"
+	[[ $(body 1 .input) == $'Title line\npi is 3.14 '* ]] || fail "$(body 1 .input)"
+	# cut at the last space that fits, a word boundary
+	[[ $(body 1 .input) == *' pi' ]] || fail "$(body 1 .input)"
+	[[ $(body 2 .input) == 'is 3.14 pi '* ]] || fail "$(body 2 .input)"
+}
+
 @test "oai-speak counts characters, not bytes" {
 	e=$(printf 'é%.0s' $(seq 4096))
 	oai-speak "$e" > /dev/null
