@@ -18,23 +18,10 @@
  */
 #define ERRBODY_MAX (1 << 20)
 
-struct xfer {
-	struct oai *o;
-	const struct oai_req *rq;
-	struct oai_resp *rs;
-	CURL *c;
-	long status;		/* of the current attempt, from headers */
-	char reason[64];
-	long long retry_ms;	/* from retry-after-ms / Retry-After, or -1 */
-	int should_retry;	/* x-should-retry: -1 absent, 0, 1 */
-	int delivered;		/* the sink has seen bytes */
-	int sinkrc;		/* the sink's stop status */
-};
-
 static size_t
 ondata(char *p, size_t size, size_t nmemb, void *ctx)
 {
-	struct xfer *x = ctx;
+	struct oai_att *x = ctx;
 	size_t n = size * nmemb;
 	int rc;
 
@@ -85,7 +72,7 @@ copyval(char *dst, size_t dstsz, const char *v, size_t n)
 static size_t
 onheader(char *p, size_t size, size_t nmemb, void *ctx)
 {
-	struct xfer *x = ctx;
+	struct oai_att *x = ctx;
 	size_t n = size * nmemb;
 	const char *v;
 	size_t vlen;
@@ -134,7 +121,7 @@ static int
 onprogress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
     curl_off_t ultotal, curl_off_t ulnow)
 {
-	struct xfer *x = ctx;
+	struct oai_att *x = ctx;
 
 	(void)dltotal;
 	(void)dlnow;
@@ -182,6 +169,10 @@ oai_parse_retry_after(const char *v, size_t n)
 	if ((t = curl_getdate(tmp, NULL)) == -1)
 		return -1;
 	s = difftime(t, time(NULL));
+	/* A date centuries ahead is as absurd as a delta that large (and
+	 * its milliseconds overflow: found by fuzz/retryafter.c). */
+	if (s >= 1e9)
+		return -1;
 	return s > 0 ? (long long)(s * 1000) : 0;
 }
 
@@ -204,7 +195,8 @@ addline(struct buf *out, const char *s, size_t n)
 	while (n && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\r'))
 		n--;
 	for (i = 0; i < n; i++)
-		buf_addc(out, (unsigned char)s[i] < 0x20 ? ' ' : s[i]);
+		buf_addc(out, (unsigned char)s[i] < 0x20 || s[i] == 0x7f ?
+		    ' ' : s[i]);
 }
 
 void
@@ -310,8 +302,8 @@ rewindable(const struct oai_req *rq)
 	return 1;
 }
 
-static struct curl_slist *
-headers(struct oai *o, const struct oai_req *rq)
+struct curl_slist *
+oai_http_headers(struct oai *o, const struct oai_req *rq)
 {
 	struct curl_slist *h = NULL;
 	struct buf b = BUF_INIT;
@@ -350,8 +342,8 @@ headers(struct oai *o, const struct oai_req *rq)
 	return h;
 }
 
-static void
-freeheaders(struct curl_slist *h)
+void
+oai_http_headers_free(struct curl_slist *h)
 {
 	struct curl_slist *p;
 
@@ -387,7 +379,7 @@ mimeform(CURL *c, const struct oai_req *rq)
 }
 
 static int
-fail(struct xfer *x, CURLcode rc, const char *errbuf, const char *url)
+fail(struct oai_att *x, CURLcode rc, const char *errbuf, const char *url)
 {
 	struct oai *o = x->o;
 
@@ -454,113 +446,133 @@ oai_http_easyopts(struct oai *o, CURL *c, const struct oai_req *rq)
 	return mime;
 }
 
+/*
+ * Reset x for attempt number attempt and set c up for it: the callbacks,
+ * the URL and headers, the transport policy, the request itself.
+ */
+void
+oai_att_begin(struct oai_att *x, CURL *c, const char *url,
+    struct curl_slist *h, int attempt)
+{
+	struct oai *o = x->o;
+
+	x->status = 0;
+	x->reason[0] = x->errbuf[0] = '\0';
+	x->retry_ms = -1;
+	x->should_retry = -1;
+	x->delivered = x->sinkrc = 0;
+	buf_reset(&x->rs->body);
+	x->rs->status = 0;
+	x->rs->attempts = attempt + 1;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ondata);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, onheader);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, onprogress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	x->mime = oai_http_easyopts(o, c, x->rq);
+	if (o->verbose)
+		warnx("> %s %s", x->rq->method ? x->rq->method : "GET", url);
+}
+
+/*
+ * Judge the attempt that ended with rc.  Returns 0 on success, -1 when it
+ * is to be retried after *wait_ms, or the exit status after printing the
+ * one-line error.
+ */
+int
+oai_att_end(struct oai_att *x, CURL *c, CURLcode rc, const char *url,
+    int attempt, long long *wait_ms)
+{
+	struct oai *o = x->o;
+	struct oai_resp *rs = x->rs;
+	struct buf line = BUF_INIT;
+	double secs;
+	int retry;
+
+	curl_mime_free(x->mime);
+	x->mime = NULL;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->status);
+	if (o->verbose) {
+		curl_easy_getinfo(c, CURLINFO_TOTAL_TIME, &secs);
+		warnx("< %ld%s%s in %.0f ms%s%s", rs->status,
+		    *x->reason ? " " : "", x->reason, secs * 1000,
+		    *rs->request_id ? ", x-request-id: " : "", rs->request_id);
+	}
+	if (oai_interrupted)
+		return oai_intr_status();
+	if (rc == CURLE_OK && rs->status >= 200 && rs->status < 300)
+		return 0;
+	if (rc != CURLE_OK)
+		retry = retryable_curl(rc) && !x->sinkrc;
+	else if (x->should_retry >= 0)
+		retry = x->should_retry;
+	else
+		retry = rs->status == 408 || rs->status == 409 ||
+		    rs->status == 429 || rs->status >= 500;
+	/* What reached the reader cannot be taken back, so a request whose
+	 * answer is being written is not made twice (batches are exempt:
+	 * their output is written only once they succeed). */
+	if (retry && attempt < o->retries && !x->delivered &&
+	    (x->independent || !oai_output_started()) && rewindable(x->rq)) {
+		*wait_ms = backoff_ms(attempt, x->retry_ms);
+		if (o->verbose)
+			warnx("retrying in %.2f s (retry %d of %d)",
+			    (double)*wait_ms / 1000, attempt + 1, o->retries);
+		return -1;
+	}
+	if (rc != CURLE_OK)
+		return fail(x, rc, x->errbuf, url);
+	oai_error_line(&line, rs->status, rs->body.s ? rs->body.s : "",
+	    rs->body.len);
+	if (rs->body.len == 0 && *x->reason)
+		buf_printf(&line, " %s", x->reason);
+	if (rs->status >= 300 && rs->status < 400)
+		buf_adds(&line, " (redirects are not followed)");
+	warnx("%s", line.s);
+	buf_free(&line);
+	return oai_status_exit(rs->status);
+}
+
 int
 oai_request(struct oai *o, const struct oai_req *rq, struct oai_resp *rs)
 {
-	struct xfer x;
+	struct oai_att x;
 	struct curl_slist *h;
-	struct buf url = BUF_INIT, line = BUF_INIT;
-	curl_mime *mime = NULL;
-	char errbuf[CURL_ERROR_SIZE];
-	CURLcode rc;
+	struct buf url = BUF_INIT;
+	long long ms;
 	CURL *c;
-	double secs;
-	int attempt, status, retry;
+	int attempt, status;
 
 	if (!o->curl && !(o->curl = curl_easy_init()))
 		die(OAI_EX_FAILURE, "cannot initialise libcurl");
 	c = o->curl;
 	buf_printf(&url, "%s%s", o->base_url, rq->path);
-	h = headers(o, rq);
-	srand((unsigned)time(NULL) ^ (unsigned)getpid());
-
+	h = oai_http_headers(o, rq);
+	memset(&x, 0, sizeof x);
+	x.o = o;
+	x.rq = rq;
+	x.rs = rs;
 	for (attempt = 0;; attempt++) {
-		memset(&x, 0, sizeof x);
-		x.o = o;
-		x.rq = rq;
-		x.rs = rs;
-		x.c = c;
-		x.retry_ms = -1;
-		x.should_retry = -1;
-		buf_reset(&rs->body);
-		rs->status = 0;
-		rs->attempts = attempt + 1;
-		errbuf[0] = '\0';
-
 		/* reset keeps the connection cache: one connection per run */
 		curl_easy_reset(c);
-		curl_easy_setopt(c, CURLOPT_URL, url.s);
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-		curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ondata);
-		curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
-		curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, onheader);
-		curl_easy_setopt(c, CURLOPT_HEADERDATA, &x);
-		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, onprogress);
-		curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x);
-		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-		mime = oai_http_easyopts(o, c, rq);
-		if (o->verbose)
-			warnx("> %s %s", rq->method ? rq->method : "GET", url.s);
-
-		rc = curl_easy_perform(c);
-		curl_mime_free(mime);
-		mime = NULL;
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->status);
-		if (o->verbose) {
-			curl_easy_getinfo(c, CURLINFO_TOTAL_TIME, &secs);
-			warnx("< %ld%s%s in %.0f ms%s%s", rs->status,
-			    *x.reason ? " " : "", x.reason, secs * 1000,
-			    *rs->request_id ? ", x-request-id: " : "",
-			    rs->request_id);
-		}
-
+		oai_att_begin(&x, c, url.s, h, attempt);
+		status = oai_att_end(&x, c, curl_easy_perform(c), url.s,
+		    attempt, &ms);
+		if (status != -1)
+			break;
+		sleep_ms(ms);
 		if (oai_interrupted) {
 			status = oai_intr_status();
 			break;
 		}
-		if (rc == CURLE_OK && rs->status >= 200 && rs->status < 300) {
-			status = 0;
-			break;
-		}
-		if (rc != CURLE_OK)
-			retry = retryable_curl(rc) && !x.sinkrc;
-		else if (x.should_retry >= 0)
-			retry = x.should_retry;
-		else
-			retry = rs->status == 408 || rs->status == 409 ||
-			    rs->status == 429 || rs->status >= 500;
-		if (retry && attempt < o->retries && !x.delivered &&
-		    !oai_output_started() && rewindable(rq)) {
-			long long ms = backoff_ms(attempt, x.retry_ms);
-
-			if (o->verbose)
-				warnx("retrying in %.2f s (retry %d of %d)",
-				    (double)ms / 1000, attempt + 1, o->retries);
-			sleep_ms(ms);
-			if (oai_interrupted) {
-				status = oai_intr_status();
-				break;
-			}
-			continue;
-		}
-		if (rc != CURLE_OK) {
-			status = fail(&x, rc, errbuf, url.s);
-			break;
-		}
-		oai_error_line(&line, rs->status, rs->body.s ? rs->body.s : "",
-		    rs->body.len);
-		if (rs->body.len == 0 && *x.reason)
-			buf_printf(&line, " %s", x.reason);
-		if (rs->status >= 300 && rs->status < 400)
-			buf_adds(&line, " (redirects are not followed)");
-		warnx("%s", line.s);
-		status = oai_status_exit(rs->status);
-		break;
 	}
-	freeheaders(h);
+	oai_http_headers_free(h);
 	buf_free(&url);
-	buf_free(&line);
 	return status;
 }
 
@@ -568,36 +580,4 @@ void
 oai_resp_free(struct oai_resp *rs)
 {
 	buf_free(&rs->body);
-}
-
-/* For multi.c: the same headers, retry rules and backoff as above. */
-struct curl_slist *
-oai_http_headers(struct oai *o, const struct oai_req *rq)
-{
-	return headers(o, rq);
-}
-
-void
-oai_http_headers_free(struct curl_slist *h)
-{
-	freeheaders(h);
-}
-
-int
-oai_http_retryable(CURLcode rc)
-{
-	return retryable_curl(rc);
-}
-
-long long
-oai_http_backoff_ms(int attempt, long long retry_ms)
-{
-	return backoff_ms(attempt, retry_ms);
-}
-
-int
-oai_http_header(const char *line, size_t n, const char *name,
-    const char **val, size_t *vlen)
-{
-	return hdreq(line, n, name, val, vlen);
 }

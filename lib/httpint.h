@@ -3,10 +3,26 @@
 #define OAI_HTTPINT_H
 
 /*
- * Private to lib/: what http.c shares with multi.c, so both make requests
- * the same way (headers, transport policy, retry rules, backoff).
+ * Private to lib/: what http.c shares with multi.c, so that one request
+ * and a batch of them are made, judged and retried the same way.
  */
 #include <curl/curl.h>
+
+/* One attempt of one request: what its callbacks saw. */
+struct oai_att {
+	struct oai *o;
+	const struct oai_req *rq;
+	struct oai_resp *rs;
+	int independent;	/* may retry after output started (batches) */
+	long status;		/* of the current response, from headers */
+	char reason[64];
+	long long retry_ms;	/* retry-after-ms / Retry-After, or -1 */
+	int should_retry;	/* x-should-retry: -1 absent, 0, 1 */
+	int delivered;		/* the sink has seen bytes */
+	int sinkrc;		/* the sink's stop status */
+	curl_mime *mime;
+	char errbuf[CURL_ERROR_SIZE];
+};
 
 struct curl_slist *oai_http_headers(struct oai *o, const struct oai_req *rq);
 /* Wipe (the key) and free headers from oai_http_headers(). */
@@ -14,11 +30,9 @@ void oai_http_headers_free(struct curl_slist *h);
 /* Set everything but the callbacks and URL on c; returns a mime form to
  * free after the transfer, or NULL. */
 curl_mime *oai_http_easyopts(struct oai *o, CURL *c, const struct oai_req *rq);
-int oai_http_retryable(CURLcode rc);
-/* min(0.5 * 2^attempt, 8) s with jitter, or the server's wish (<= 60 s). */
-long long oai_http_backoff_ms(int attempt, long long retry_ms);
-/* Is line the header name?  Then *val, *vlen is its trimmed value. */
-int oai_http_header(const char *line, size_t n, const char *name,
-    const char **val, size_t *vlen);
+void oai_att_begin(struct oai_att *x, CURL *c, const char *url,
+    struct curl_slist *h, int attempt);
+int oai_att_end(struct oai_att *x, CURL *c, CURLcode rc, const char *url,
+    int attempt, long long *wait_ms);
 
 #endif

@@ -18,27 +18,16 @@
  * a rate limit slows the whole pipeline instead of failing it.  Bodies
  * are always buffered in rs->body: there are no sinks here.
  */
-#define ERRBODY_MAX (1 << 20)
-
 enum { MX_WAIT, MX_RUN, MX_DONE };
 
 struct mx {
-	struct oai_multi *m;
-	const struct oai_req *rq;
-	struct oai_resp *rs;
+	struct oai_att a;	/* the current attempt */
 	void *user;
 	CURL *c;
-	curl_mime *mime;
 	struct curl_slist *h;
-	char errbuf[CURL_ERROR_SIZE];
 	int state;
 	int attempt;
 	long long due;		/* WAIT: not before this time (ms) */
-	long long started;
-	long status;
-	char reason[64];
-	long long retry_ms;
-	int should_retry;
 	int result;
 	struct mx *next;	/* in order of oai_multi_add() */
 };
@@ -62,84 +51,6 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static size_t
-ondata(char *p, size_t size, size_t nmemb, void *ctx)
-{
-	struct mx *x = ctx;
-	size_t n = size * nmemb;
-
-	if ((x->status >= 200 && x->status < 300) ||
-	    x->rs->body.len + n <= ERRBODY_MAX)
-		buf_add(&x->rs->body, p, n);
-	return n;
-}
-
-static void
-copyval(char *dst, size_t dstsz, const char *v, size_t n)
-{
-	if (n >= dstsz)
-		n = dstsz - 1;
-	memcpy(dst, v, n);
-	dst[n] = '\0';
-}
-
-static size_t
-onheader(char *p, size_t size, size_t nmemb, void *ctx)
-{
-	struct mx *x = ctx;
-	size_t n = size * nmemb, vlen;
-	const char *v;
-	char tmp[64], *end;
-	double ms;
-
-	if (n > 5 && strncmp(p, "HTTP/", 5) == 0) {
-		const char *sp = memchr(p, ' ', n);
-
-		x->status = sp ? strtol(sp + 1, NULL, 10) : 0;
-		x->reason[0] = '\0';
-		if (sp && (size_t)(sp - p) + 5 < n) {
-			const char *r = sp + 5;
-			size_t rl = n - (size_t)(r - p);
-
-			while (rl && (r[rl - 1] == '\r' || r[rl - 1] == '\n'))
-				rl--;
-			copyval(x->reason, sizeof x->reason, r, rl);
-		}
-		x->retry_ms = -1;
-		x->should_retry = -1;
-		x->rs->request_id[0] = x->rs->content_type[0] = '\0';
-		return n;
-	}
-	if (oai_http_header(p, n, "x-request-id", &v, &vlen))
-		copyval(x->rs->request_id, sizeof x->rs->request_id, v, vlen);
-	else if (oai_http_header(p, n, "content-type", &v, &vlen))
-		copyval(x->rs->content_type, sizeof x->rs->content_type, v,
-		    vlen);
-	else if (oai_http_header(p, n, "x-should-retry", &v, &vlen))
-		x->should_retry = vlen == 4 && strncasecmp(v, "true", 4) == 0;
-	else if (oai_http_header(p, n, "retry-after-ms", &v, &vlen)) {
-		copyval(tmp, sizeof tmp, v, vlen);
-		ms = strtod(tmp, &end);
-		if (end != tmp && *end == '\0' && ms >= 0 && ms < 1e12)
-			x->retry_ms = (long long)ms;
-	} else if (oai_http_header(p, n, "retry-after", &v, &vlen) &&
-	    x->retry_ms < 0)
-		x->retry_ms = oai_parse_retry_after(v, vlen);
-	return n;
-}
-
-static int
-onprogress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
-    curl_off_t ultotal, curl_off_t ulnow)
-{
-	(void)ctx;
-	(void)dltotal;
-	(void)dlnow;
-	(void)ultotal;
-	(void)ulnow;
-	return oai_interrupted ? 1 : 0;
-}
-
 struct oai_multi *
 oai_multi_new(struct oai *o, int parallel)
 {
@@ -161,9 +72,10 @@ oai_multi_add(struct oai_multi *m, const struct oai_req *rq,
 {
 	struct mx *x = xcalloc(1, sizeof *x);
 
-	x->m = m;
-	x->rq = rq;
-	x->rs = rs;
+	x->a.o = m->o;
+	x->a.rq = rq;
+	x->a.rs = rs;
+	x->a.independent = 1;
 	x->user = user;
 	x->state = MX_WAIT;
 	x->h = oai_http_headers(m->o, rq);
@@ -180,39 +92,15 @@ oai_multi_pending(const struct oai_multi *m)
 static void
 start(struct oai_multi *m, struct mx *x)
 {
-	struct oai *o = m->o;
-	CURL *c;
-
-	if (!(c = x->c = curl_easy_init()))
+	if (!(x->c = curl_easy_init()))
 		die(OAI_EX_FAILURE, "cannot initialise libcurl");
 	buf_reset(&m->url);
-	buf_printf(&m->url, "%s%s", o->base_url, x->rq->path);
-	buf_reset(&x->rs->body);
-	x->rs->status = 0;
-	x->rs->attempts = x->attempt + 1;
-	x->status = 0;
-	x->reason[0] = x->errbuf[0] = '\0';
-	x->retry_ms = -1;
-	x->should_retry = -1;
-	curl_easy_setopt(c, CURLOPT_URL, m->url.s);	/* curl copies it */
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->h);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ondata);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, onheader);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, onprogress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(c, CURLOPT_PRIVATE, x);
-	x->mime = oai_http_easyopts(o, c, x->rq);
-	if (o->verbose)
-		warnx("> %s %s", x->rq->method ? x->rq->method : "GET",
-		    m->url.s);
-	x->started = now_ms();
+	buf_printf(&m->url, "%s%s", m->o->base_url, x->a.rq->path);
+	oai_att_begin(&x->a, x->c, m->url.s, x->h, x->attempt); /* URL copied */
+	curl_easy_setopt(x->c, CURLOPT_PRIVATE, x);
 	x->state = MX_RUN;
 	m->running++;
-	if (curl_multi_add_handle(m->cm, c) != CURLM_OK)
+	if (curl_multi_add_handle(m->cm, x->c) != CURLM_OK)
 		die(OAI_EX_FAILURE, "cannot start a transfer");
 }
 
@@ -221,9 +109,9 @@ stop(struct oai_multi *m, struct mx *x)
 {
 	curl_multi_remove_handle(m->cm, x->c);
 	curl_easy_cleanup(x->c);
-	curl_mime_free(x->mime);
+	curl_mime_free(x->a.mime);
+	x->a.mime = NULL;
 	x->c = NULL;
-	x->mime = NULL;
 	m->running--;
 }
 
@@ -231,72 +119,26 @@ stop(struct oai_multi *m, struct mx *x)
 static void
 finish(struct oai_multi *m, struct mx *x, CURLcode rc)
 {
-	struct oai *o = m->o;
-	struct oai_resp *rs = x->rs;
-	struct buf line = BUF_INIT;
 	char *url = NULL;
-	int retry;
+	long long ms;
+	int r;
 
-	curl_easy_getinfo(x->c, CURLINFO_RESPONSE_CODE, &rs->status);
 	curl_easy_getinfo(x->c, CURLINFO_EFFECTIVE_URL, &url);
 	url = xstrdup(url ? url : "");
+	r = oai_att_end(&x->a, x->c, rc, url, x->attempt, &ms);
 	stop(m, x);
-	if (o->verbose)
-		warnx("< %ld%s%s in %lld ms%s%s", rs->status,
-		    *x->reason ? " " : "", x->reason, now_ms() - x->started,
-		    *rs->request_id ? ", x-request-id: " : "", rs->request_id);
-	x->state = MX_DONE;
-	if (oai_interrupted) {
-		x->result = oai_intr_status();
-		goto out;
-	}
-	if (rc == CURLE_OK && rs->status >= 200 && rs->status < 300) {
-		x->result = 0;
-		goto out;
-	}
-	if (rc != CURLE_OK)
-		retry = oai_http_retryable(rc);
-	else if (x->should_retry >= 0)
-		retry = x->should_retry;
-	else
-		retry = rs->status == 408 || rs->status == 409 ||
-		    rs->status == 429 || rs->status >= 500;
-	if (retry && x->attempt < o->retries) {
-		long long ms = oai_http_backoff_ms(x->attempt, x->retry_ms);
-
-		if (o->verbose)
-			warnx("retrying in %.2f s (retry %d of %d)",
-			    (double)ms / 1000, x->attempt + 1, o->retries);
-		x->attempt++;
-		x->due = now_ms() + ms;
-		x->state = MX_WAIT;
-		/* A rate limit is about the client, not this request. */
-		if (rs->status == 429 && x->due > m->pause_until)
-			m->pause_until = x->due;
-		goto out;
-	}
-	if (rc == CURLE_OPERATION_TIMEDOUT) {
-		warnx("timed out after %ld s: %s", o->timeout, url);
-		x->result = OAI_EX_FAILURE;
-	} else if (rc != CURLE_OK) {
-		warnx("%s: %s", url, *x->errbuf ? x->errbuf :
-		    curl_easy_strerror(rc));
-		x->result = rc == CURLE_URL_MALFORMAT ||
-		    rc == CURLE_UNSUPPORTED_PROTOCOL ? OAI_EX_USAGE :
-		    OAI_EX_FAILURE;
-	} else {
-		oai_error_line(&line, rs->status, rs->body.s ? rs->body.s : "",
-		    rs->body.len);
-		if (rs->body.len == 0 && *x->reason)
-			buf_printf(&line, " %s", x->reason);
-		if (rs->status >= 300 && rs->status < 400)
-			buf_adds(&line, " (redirects are not followed)");
-		warnx("%s", line.s);
-		x->result = oai_status_exit(rs->status);
-	}
-out:
 	free(url);
-	buf_free(&line);
+	if (r != -1) {
+		x->result = r;
+		x->state = MX_DONE;
+		return;
+	}
+	x->attempt++;
+	x->due = now_ms() + ms;
+	x->state = MX_WAIT;
+	/* A rate limit is about the client, not this request. */
+	if (x->a.rs->status == 429 && x->due > m->pause_until)
+		m->pause_until = x->due;
 }
 
 static void *
