@@ -33,7 +33,7 @@ setup_file() {
 	# Read before the helper wipes OAI_*.
 	local spec=${OAI_OPENAPI_SPEC:-}
 	load helper
-	spec=${spec:-$ROOT/../shared/openai/openapi.yaml}
+	spec=${spec:-$OAI_OPENAPI_SPEC}
 	local dir=$BATS_FILE_TMPDIR port try i
 
 	export CONF_SKIP=

@@ -58,7 +58,9 @@ ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 _helper_isolate() {
 	local v tmp
 
+	# The test harness's own settings (OAI_TEST_*) survive the wipe.
 	for v in $(compgen -v OPENAI_) $(compgen -v OAI_); do
+		case $v in OAI_TEST_*) continue ;; esac
 		unset "$v"
 	done
 	# libcurl obeys these: a proxy would swallow requests to the test server.
@@ -83,6 +85,8 @@ _helper_isolate() {
 	if [ -n "${SRV_URL:-}" ]; then
 		export OPENAI_BASE_URL="$SRV_URL/v1"
 	fi
+	# The recordings and the spec: OAI_CASSETTES, OAI_OPENAPI_SPEC...
+	. "$ROOT/tests/shared.sh"
 }
 _helper_isolate
 

@@ -17,7 +17,7 @@ teardown_file() {
 setup() {
 	load helper
 	srv_reset
-	CAS=/work/shared/openai/cassettes
+	CAS=$OAI_CASSETTES
 	T=$BATS_TEST_TMPDIR
 }
 
@@ -31,9 +31,10 @@ c() {
 @test "helper isolates the environment" {
 	[ "$HOME" = "$BATS_TEST_TMPDIR/home" ]
 	[ -d "$HOME" ]
-	[ "$PATH" = "$ROOT/bin:/usr/bin:/bin" ]
+	[ "$PATH" = "${OAI_TEST_BIN:-$ROOT/bin}:/usr/bin:/bin" ]
 	[ "$OPENAI_BASE_URL" = "$SRV_URL/v1" ]
-	[ -z "$(compgen -v OAI_)" ]
+	# Only the harness's own OAI_ variables (tests/shared.sh) are left.
+	[ -z "$(compgen -v OAI_ | grep -Evx 'OAI_TEST_[A-Z_]+|OAI_CASSETTES|OAI_SSE_VECTORS|OAI_OPENAPI_SPEC|OAI_SHARED')" ]
 	[ "$(compgen -v OPENAI_)" = OPENAI_BASE_URL ]
 }
 
