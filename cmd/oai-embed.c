@@ -648,7 +648,7 @@ main(int argc, char *argv[])
 		rc = dry(&r);
 	else {
 		if (format == FMT_F32)
-			out_refuse_tty("float32 vectors");
+			out_refuse_tty("float32 vectors", "use --format jsonl");
 		oai_setup(&o);
 		rc = run(&o, &r);
 	}

@@ -569,7 +569,7 @@ main(int argc, char *argv[])
 		die(OAI_EX_USAGE, "--instructions: over the API's %d "
 		    "characters", MAXCHARS);
 	if (!output)
-		out_refuse_tty("audio");
+		out_refuse_tty("audio", "use -o FILE");
 
 	text = readtext(argc, argv, &n);
 	np = split(text, n, &off, &len);

@@ -108,8 +108,9 @@ void out_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void out_flush(void);
 void out_close(void);
 int oai_output_started(void);
-/* Die with a hint when stdout is a terminal: binary output never goes there. */
-void out_refuse_tty(const char *what);
+/* Die with a hint when stdout is a terminal: binary output never goes
+ * there.  alt, if not NULL, is another way out ("use -o FILE"). */
+void out_refuse_tty(const char *what, const char *alt);
 
 /* ---- utf8.c --------------------------------------------------------- */
 

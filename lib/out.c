@@ -103,9 +103,10 @@ oai_output_started(void)
 }
 
 void
-out_refuse_tty(const char *what)
+out_refuse_tty(const char *what, const char *alt)
 {
 	if (isatty(1))
 		die(OAI_EX_USAGE, "refusing to write %s to a terminal; "
-		    "redirect standard output or use -o FILE", what);
+		    "redirect standard output%s%s", what, alt ? " or " : "",
+		    alt ? alt : "");
 }

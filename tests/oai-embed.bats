@@ -270,3 +270,11 @@ EOF'
 		grep -q -- "-l $opt" "$ROOT/completions/fish/oai-embed.fish"
 	done
 }
+
+@test "oai-embed --format f32 refuses to write to a terminal, before any request" {
+	run script -qec "echo hi | oai-embed --format f32; echo status=\$?" /dev/null
+	[[ $output == *'oai-embed: refusing to write float32 vectors to a terminal; redirect standard output or use --format jsonl'* ]] ||
+		fail "$output"
+	[[ $output == *status=2* ]] || fail "$output"
+	assert_equal 0 "$(srv_nreq)"
+}
