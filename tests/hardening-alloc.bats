@@ -54,9 +54,8 @@ walk() {	# walk TOOL: fail the 1st, 2nd, ... allocation until success
 		fi
 		assert_no_crash || { echo "n=$n" >&2; return 1; }
 		[ "$st" -eq 5 ] && [ "$stderr" = "$t: out of memory" ] || {
-			fail "n=$n: want status 5 and '$t: out of memory'"
 			_helper_context
-			return 1
+			fail "n=$n: want status 5 and '$t: out of memory'"
 		}
 	done
 	fail "$t: still failing after $n allocations"

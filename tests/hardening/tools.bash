@@ -14,6 +14,8 @@
 #   assert_no_crash   $status is below 128 (a signal is a crash) and
 #                     nothing on stderr comes from a sanitizer or valgrind
 
+. "$BATS_TEST_DIRNAME/hardening/known.bash"
+
 HD_TOOLS=()
 for _t in "$ROOT"/cmd/*.c; do
 	_t=${_t##*/}
@@ -70,4 +72,26 @@ assert_no_crash() {
 		_helper_context
 		return 1
 	fi
+}
+
+# hd_each KEY FUNC: run FUNC TOOL for every tool.  For the "KEY TOOL"
+# pairs listed in hardening/known.bash FUNC must fail (a fix must be
+# noticed and the entry removed); the reason is printed as a comment.
+hd_each() {
+	local key=$1 fn=$2 t rc
+	for t in "${HD_TOOLS[@]}"; do
+		if [ -z "${HD_KNOWN["$key $t"]:-}" ]; then
+			"$fn" "$t"
+			continue
+		fi
+		# In the background, so that set -e still applies inside.
+		( "$fn" "$t" ) >/dev/null 2>&1 &
+		rc=0
+		wait $! || rc=$?
+		if [ "$rc" -eq 0 ]; then
+			fail "$key: $t passes now: remove it from tests/hardening/known.bash"
+			return 1
+		fi
+		echo "# known failure ($key $t): ${HD_KNOWN["$key $t"]}" >&3
+	done
 }
