@@ -23,6 +23,10 @@ buf_grow(struct buf *b, size_t extra)
 	while (b->cap < need)
 		b->cap = b->cap > SIZE_MAX / 2 ? need : b->cap * 2;
 	b->s = xrealloc(b->s, b->cap);
+	/* A fresh buffer is an empty string, not garbage: json_strdup() of
+	 * "" and buf_steal() of a grown but empty buffer return it
+	 * (found by fuzz/json.c). */
+	b->s[b->len] = '\0';
 }
 
 void

@@ -1,0 +1,123 @@
+#!/bin/sh
+# See LICENSE file for copyright and license details.
+# Build the seed corpora fuzz/corpus/<target>/ from the recorded traffic
+# (cassettes: response bodies, SSE streams, error bodies, Retry-After
+# headers) and the SSE vectors, plus a few hand-picked edge cases.
+# Run by `make fuzz` every time, so seeds follow the recordings; the
+# corpora are not committed (libFuzzer adds what it finds to them).
+# OAI_SHARED names the shared data (default ../shared/openai).
+cd "$(dirname "$0")/.." || exit 2
+shared=${OAI_SHARED:-../shared/openai}
+[ -d "$shared/cassettes" ] ||
+	echo "seed.sh: $shared/cassettes not found: built-in seeds only" >&2
+exec python3 - "$shared" <<'PY'
+import glob, hashlib, json, os, re, sys
+
+shared = sys.argv[1]
+count = {}
+
+def seed(target, data):
+    if isinstance(data, str):
+        data = data.encode()
+    d = os.path.join("fuzz", "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    name = "seed-" + hashlib.sha1(data).hexdigest()[:16]
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+    count[target] = count.get(target, 0) + 1
+
+def status_of(headers):
+    m = re.match(rb"HTTP/\S+ (\d{3})", headers)
+    return int(m.group(1)) if m else 0
+
+def errbody(status, body):
+    seed("errbody", bytes([status >> 8, status & 255]) + body)
+
+def strings(v, out):
+    if isinstance(v, str):
+        out.add(v)
+    elif isinstance(v, list):
+        for e in v:
+            strings(e, out)
+    elif isinstance(v, dict):
+        for k, e in v.items():
+            out.add(k)
+            strings(e, out)
+
+def sse(chunks, stop=0):
+    # Layout of fuzz/sse.c: stop count, cuts, chunk lengths, stream.
+    cuts = [len(c) for c in chunks[:-1]][:31]
+    if any(n > 255 for n in cuts):
+        cuts = []
+    seed("sse", bytes([stop, len(cuts)] + cuts) + b"".join(chunks))
+
+texts = set()
+for http in sorted(glob.glob(os.path.join(shared, "cassettes", "**",
+                                          "response.http"), recursive=True)):
+    raw = open(http, "rb").read()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status = status_of(head)
+    for m in re.finditer(rb"(?im)^(retry-after(?:-ms)?|x-ratelimit-reset-\w+):"
+                         rb"[ \t]*(.*?)\r?$", head):
+        seed("retryafter", m.group(2))
+    if len(body) > 16384:
+        continue
+    if re.search(rb"(?im)^content-type:.*event-stream", head):
+        sse([body])
+        sse([body], stop=1)
+        # Cut inside a CRLF, a UTF-8 character and a field name.
+        sse([body[:1], body[1:7], body[7:len(body) // 2],
+             body[len(body) // 2:]])
+        for m in re.finditer(rb"(?m)^data: ?(.*?)\r?$", body):
+            if m.group(1) != b"[DONE]":
+                seed("json", m.group(1))
+                errbody(200, m.group(1))
+        continue
+    seed("json", body)
+    if status >= 400 or len(body) < 2048:
+        errbody(status, body)
+    try:
+        strings(json.loads(body), texts)
+    except ValueError:
+        if b"\0" not in body:
+            seed("jsonw", body)
+
+for s in sorted(texts, key=lambda s: (len(s), s))[:200]:
+    if len(s) <= 4096:
+        seed("jsonw", s)
+
+vec = os.path.join(shared, "sse-vectors.json")
+if os.path.exists(vec):
+    for case in json.load(open(vec))["cases"]:
+        chunks = [bytes.fromhex(c) for c in case["chunks_hex"]]
+        sse(chunks)
+        sse([b"".join(chunks)])
+
+# Edge cases the recordings lack.
+for s in ['0', '-0.5e+10', '1E400', '123456789012345678901234', 'true',
+          ' null ', '""', '"\\u0000"', '"\\ud83d\\ude00"', '"\\udc00\\ud800"',
+          '"\\"\\\\\\/\\b\\f\\n\\r\\t"', '[[[[[[[[[[]]]]]]]]]]',
+          '{"a":{"a":[1,{"a":"b"}]},"a":2}', '{"":0}', '[]', '{}',
+          '{"error":{"message":"m","code":null,"type":"t"}}']:
+    seed("json", s)
+for s in [b"", b"a", "h\u00e9\u20ac\U0001f600".encode(), b"\x00\x1f\x7f",
+          b"\xc0\xaf", b"\xc2", b"\xe2\x82", b"\xed\xa0\x80",
+          b"\xef\xbf\xbd", b"\xf4\x8f\xbf\xbf", b"\xf4\x90\x80\x80",
+          b"\xf8\x88\x80\x80\x80", b"\xff", b"\x80"]:
+    seed("jsonw", s)
+for st, b in [(401, b'{"error":"plain string"}'), (500, b'{"detail":"x"}'),
+              (503, b'{"message":{"nested":[1]}}'), (0, b"upstream \xff"),
+              (404, b'{"error":{"message":"a\\nb\\u0000c","code":7,'
+                    b'"type":"t"}}'), (502, b"<html>Bad gateway</html>\r\n"),
+              (429, b"")]:
+    errbody(st, b)
+for s in ["0", "1", "120", "1.5", "-1", "1e3", "999999999", "1000000000",
+          "inf", "nan", "0x10", " 5", "5 ", "Wed, 21 Oct 2015 07:28:00 GMT",
+          "Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT",
+          "Sun Nov  6 08:49:37 1994", "Fri, 31 Dec 9999 23:59:59 GMT",
+          "Thu, 01 Jan 2099 00:00:00 GMT"]:
+    seed("retryafter", s)
+sse([b"\xef\xbb", b"\xbfdata: a\r", b"\nid: 1\nretry: 10\n\n"])
+
+print("seeds:", ", ".join("%s %d" % kv for kv in sorted(count.items())))
+PY
