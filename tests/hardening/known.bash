@@ -27,3 +27,4 @@ declare -gA HD_KNOWN=(
 	["stall oai-embed"]="two lines on stderr after a failed request"
 	["silent oai-embed"]="two lines on stderr after a failed request"
 )
+HD_KNOWN["redirect oai-embed"]="two lines on stderr after a failed request"
