@@ -28,3 +28,4 @@ declare -gA HD_KNOWN=(
 	["silent oai-embed"]="two lines on stderr after a failed request"
 )
 HD_KNOWN["redirect oai-embed"]="two lines on stderr after a failed request"
+HD_KNOWN["big oai-embed"]="two lines on stderr after a failed request"
