@@ -286,42 +286,50 @@ freebatch(struct batch *b)
 
 /* ---- output --------------------------------------------------------- */
 
-static int
-b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /* Decode standard base64 (padding optional) into b; -1 if malformed. */
 static int
 b64decode(struct buf *b, const char *s, size_t n)
 {
+	static signed char val[256];
+	static const char al[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned char *o;
 	unsigned v = 0;
-	int bits = 0, d;
-	size_t i;
+	int bits = 0, d, i;
+	size_t k;
 
+	if (!val[0]) {
+		memset(val, -1, sizeof val);
+		for (i = 0; i < 64; i++)
+			val[(unsigned char)al[i]] = (signed char)i;
+	}
 	while (n && s[n - 1] == '=')
 		n--;
 	buf_grow(b, n / 4 * 3 + 3);
-	for (i = 0; i < n; i++) {
-		if ((d = b64val((unsigned char)s[i])) < 0)
+	o = (unsigned char *)b->s + b->len;
+	for (k = 0; k + 4 <= n; k += 4) {	/* 4 characters, 3 bytes */
+		int a0 = val[p[k]], a1 = val[p[k + 1]], a2 = val[p[k + 2]],
+		    a3 = val[p[k + 3]];
+
+		if ((a0 | a1 | a2 | a3) < 0)
+			return -1;
+		v = (unsigned)a0 << 18 | (unsigned)a1 << 12 |
+		    (unsigned)a2 << 6 | (unsigned)a3;
+		*o++ = (unsigned char)(v >> 16);
+		*o++ = (unsigned char)(v >> 8);
+		*o++ = (unsigned char)v;
+	}
+	for (v = 0; k < n; k++) {
+		if ((d = val[p[k]]) < 0)
 			return -1;
 		v = (v << 6) | (unsigned)d;
 		if ((bits += 6) >= 8) {
 			bits -= 8;
-			b->s[b->len++] = (char)((v >> bits) & 0xff);
+			*o++ = (unsigned char)((v >> bits) & 0xff);
 		}
 	}
+	b->len = (size_t)((char *)o - b->s);
 	b->s[b->len] = '\0';
 	return 0;
 }
@@ -335,37 +343,6 @@ getf32(const unsigned char *p)
 
 	memcpy(&f, &u, sizeof f);
 	return f;
-}
-
-/* The shortest decimal that reads back as the same float32. */
-static void
-putf32(struct buf *o, float f)
-{
-	char s[32];
-	int p = 6;
-
-	if (f != f || f - f != 0) {	/* NaN or infinite: not JSON */
-		buf_adds(o, "null");
-		return;
-	}
-	snprintf(s, sizeof s, "%.*g", p, (double)f);
-	if (strtof(s, NULL) == f) {
-		while (p > 1) {
-			char t[32];
-
-			snprintf(t, sizeof t, "%.*g", p - 1, (double)f);
-			if (strtof(t, NULL) != f)
-				break;
-			memcpy(s, t, sizeof s);
-			p--;
-		}
-	} else
-		while (p < 9) {
-			snprintf(s, sizeof s, "%.*g", ++p, (double)f);
-			if (strtof(s, NULL) == f)
-				break;
-		}
-	buf_adds(o, s);
 }
 
 static int
@@ -469,11 +446,16 @@ writebatch(struct batch *b)
 			}
 			buf_adds(&line, "\"embedding\":[");
 		}
+		/* at most F32_BUFSIZE bytes a number with its separator */
+		buf_grow(&line, (size_t)nd * F32_BUFSIZE + 4);
 		for (k = 0; k < nd; k++) {
 			if (k)
-				buf_addc(&line, format == FMT_TSV ? '\t' : ',');
-			putf32(&line, getf32(v + 4 * k));
+				line.s[line.len++] = format == FMT_TSV ? '\t' :
+				    ',';
+			line.len += f32_shortest(line.s + line.len,
+			    getf32(v + 4 * k));
 		}
+		line.s[line.len] = '\0';
 		buf_adds(&line, format == FMT_JSONL ? "]}\n" : "\n");
 		out_add(line.s, line.len);
 	}

@@ -126,6 +126,16 @@ size_t utf8_complete(const char *s, size_t n);
 /* Append the standard (RFC 4648, padded) base64 form of src[0..n) to b. */
 void base64_encode(struct buf *b, const void *src, size_t n);
 
+/* ---- f32.c ---------------------------------------------------------- */
+
+/*
+ * The shortest decimal ("%.*g", smallest precision) that strtof reads
+ * back as f, into s (at least F32_BUFSIZE bytes); "null" for NaN and
+ * infinities (not JSON numbers).  Returns its length.
+ */
+#define F32_BUFSIZE 32
+size_t f32_shortest(char *s, float f);
+
 /* ---- json.c: reading (jsmn) ---------------------------------------- */
 
 enum json_type {

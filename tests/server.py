@@ -32,6 +32,9 @@ Response spec fields (all optional, combinable):
                        replays response.http bytes exactly (own headers,
                        Connection: close) and ignores status/headers
     size               bytes of audio from the default /v1/audio/speech
+    fixed_embedding    the default /v1/embeddings gives every input the same
+                       vector (computed once per dimension count), so a
+                       benchmark measures the client, not the server's hashing
     framing            "length" (Content-Length; default except for SSE),
                        "chunked" (default for SSE) or "close" (no length,
                        end of body = end of connection)
@@ -359,6 +362,9 @@ def fake_embedding(text, dims):
     return out
 
 
+FIXED_EMB = {}  # (dims, base64?) -> the vector of "fixed_embedding"
+
+
 def h_embeddings(req, spec):
     j, err = need_json(req)
     if err:
@@ -377,6 +383,15 @@ def h_embeddings(req, spec):
     b64 = j.get("encoding_format") == "base64"
     data = []
     for i, text in enumerate(inputs):
+        if spec.get("fixed_embedding"):  # benchmarks: the client's time
+            if (dims, b64) not in FIXED_EMB:
+                FIXED_EMB[(dims, b64)] = fake_embedding("fixed", dims)
+                if b64:
+                    FIXED_EMB[(dims, b64)] = base64.b64encode(struct.pack(
+                        "<%df" % dims, *FIXED_EMB[(dims, b64)])).decode()
+            data.append({"object": "embedding", "index": i,
+                         "embedding": FIXED_EMB[(dims, b64)]})
+            continue
         vec = fake_embedding(text, dims)
         if b64:
             emb = base64.b64encode(struct.pack("<%df" % dims, *vec)).decode()

@@ -1,0 +1,141 @@
+/* See LICENSE file for copyright and license details. */
+#include <float.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oai.h"
+
+/*
+ * f32_shortest() against the slow loop it replaces (kept here verbatim
+ * as the reference): edge cases, every power of two and its neighbours,
+ * and $F32_N (default 1,000,000) random bit patterns plus as many
+ * random values in [-1, 1] (what embeddings hold); with F32_ALL=1 also
+ * every positive value from 2^-21 to 2^24 (the fast path's range and
+ * beyond; the sign only adds a '-').  TAP.
+ */
+
+static void
+ref(char *s, float f)
+{
+	char t[32];
+	int p = 6;
+
+	if (f != f || f - f != 0) {
+		strcpy(s, "null");
+		return;
+	}
+	snprintf(s, 32, "%.*g", p, (double)f);
+	if (strtof(s, NULL) == f) {
+		while (p > 1) {
+			snprintf(t, sizeof t, "%.*g", p - 1, (double)f);
+			if (strtof(t, NULL) != f)
+				break;
+			memcpy(s, t, sizeof t);
+			p--;
+		}
+	} else
+		while (p < 9) {
+			snprintf(s, 32, "%.*g", ++p, (double)f);
+			if (strtof(s, NULL) == f)
+				break;
+		}
+}
+
+static long nbad, nall;
+static int failed;
+
+static void
+check(uint32_t u)
+{
+	char a[F32_BUFSIZE], b[32];
+	float f;
+	size_t n;
+
+	memcpy(&f, &u, sizeof f);
+	n = f32_shortest(a, f);
+	ref(b, f);
+	nall++;
+	if (strcmp(a, b) != 0 || n != strlen(a)) {
+		if (nbad++ < 10)
+			printf("# %08lx: got %s want %s\n", (unsigned long)u,
+			    a, b);
+	}
+}
+
+/* xorshift64*: reproducible */
+static uint64_t rs = 88172645463325252ULL;
+
+static uint32_t
+rnd(void)
+{
+	rs ^= rs >> 12;
+	rs ^= rs << 25;
+	rs ^= rs >> 27;
+	return (uint32_t)((rs * 2685821657736338717ULL) >> 32);
+}
+
+static void
+report(int t, const char *name)
+{
+	printf("%s %d - %s (%ld values)\n", nbad ? "not ok" : "ok", t, name,
+	    nall);
+	failed |= nbad != 0;
+	nbad = nall = 0;
+}
+
+int
+main(void)
+{
+	static const float edge[] = { 0.0f, 1.0f, 0.1f, 0.5f, 1e-4f, 1e-5f,
+	    9.999999e-5f, 123456.7f, 1234567.0f, 12345678.0f, 16777215.0f,
+	    16777216.0f, 9.5367432e-7f, 9.5367425e-7f, FLT_MIN, FLT_MAX,
+	    FLT_TRUE_MIN, FLT_EPSILON, 3.4028235e38f, 1.17549421e-38f,
+	    0.3f, 2.0f / 3, 1e10f, 1e-10f, 100000.0f, 999999.5f, 9999999.0f };
+	const char *e = getenv("F32_N");
+	long n = e ? atol(e) : 1000000, i;
+	uint32_t u, k;
+	float f;
+
+	for (i = 0; i < (long)(sizeof edge / sizeof edge[0]); i++) {
+		memcpy(&u, &edge[i], sizeof u);
+		for (k = 0; k < 2; k++) {
+			check((u ^ k << 31) - 1);
+			check(u ^ k << 31);
+			check((u ^ k << 31) + 1);
+		}
+	}
+	check(0x7f800000), check(0xff800000), check(0x7fc00000);
+	report(1, "edge cases: zeros, subnormals, extremes, inf, NaN");
+	for (u = 0; u < 256; u++)	/* every exponent, both signs */
+		for (k = 0; k < 2; k++) {
+			check((u << 23 | k << 31) - 1);
+			check(u << 23 | k << 31);
+			check((u << 23 | k << 31) + 1);
+			check((u << 23 | k << 31) + 0x3fffff);
+		}
+	report(2, "powers of two and their neighbours");
+	for (u = 0; u < 1u << 16; u++)	/* all of the subnormals' low bits */
+		check(u * 127 % (1u << 23));
+	report(3, "subnormals");
+	for (i = 0; i < n; i++)
+		check(rnd());
+	report(4, "random bit patterns");
+	for (i = 0; i < n; i++) {
+		f = (float)((double)rnd() / 2147483648.0 - 1.0);
+		memcpy(&u, &f, sizeof u);
+		check(u);
+	}
+	report(5, "random values in [-1, 1]");
+	if (!getenv("F32_ALL")) {
+		printf("ok 6 # skip every value of the fast range: F32_ALL=1 "
+		    "(minutes)\n1..6\n");
+		return failed;
+	}
+	for (u = 106u << 23; u < 151u << 23; u++)	/* 2^-21 to 2^24 */
+		check(u);
+	report(6, "every value from 2^-21 to 2^24");
+	printf("1..6\n");
+	return failed;
+}
