@@ -271,6 +271,8 @@ readbatch(struct reader *r)
 	b->rq.path = "/embeddings";
 	b->rq.body = b->body.s;
 	b->rq.bodylen = b->body.len;
+	/* One line says both what failed and where the output stops. */
+	b->rq.defer_error = 1;
 	b->rs = (struct oai_resp)OAI_RESP_INIT;
 	return b;
 }
@@ -520,9 +522,10 @@ run(struct oai *o, struct reader *r)
 				continue;
 			}
 			rc = b->status;
-			if (rc != oai_intr_status())
-				warnx("%s:%lld and what follows were not "
-				    "embedded", b->fname, b->line);
+			if (b->rs.error.len)
+				warnx("%s (%s:%lld and what follows were not "
+				    "embedded)", b->rs.error.s, b->fname,
+				    b->line);
 			goto out;
 		}
 	}

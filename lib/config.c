@@ -44,9 +44,12 @@ openfds(void)
 	int fd;
 
 	for (fd = 0; fd <= 2; fd++)
-		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
 			if (open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
 				_exit(OAI_EX_FAILURE);
+			if (fd == 1)
+				out_closed_at_start();
+		}
 }
 
 static char *

@@ -117,16 +117,42 @@ onheader(char *p, size_t size, size_t nmemb, void *ctx)
 	return n;
 }
 
+long long
+oai_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int
 onprogress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
     curl_off_t ultotal, curl_off_t ulnow)
 {
 	struct oai_att *x = ctx;
+	long long now;
 
 	(void)dltotal;
-	(void)dlnow;
 	if (oai_interrupted)
 		return 1;
+	/*
+	 * A stream may take as long as it likes, but not be silent for
+	 * longer than the timeout: before the headers, or between two
+	 * pieces, or while an upload is stuck.  (libcurl's low-speed limit
+	 * does not count the wait for the first byte.)
+	 */
+	if (x->rq->stream) {
+		now = oai_now_ms();
+		if (dlnow != x->lastdl || ulnow != x->lastul) {
+			x->lastdl = dlnow;
+			x->lastul = ulnow;
+			x->lastact = now;
+		} else if (now - x->lastact > x->o->timeout * 1000) {
+			x->stalled = 1;
+			return 1;
+		}
+	}
 	if (x->rq->progress && ultotal > 0)
 		x->rq->progress(x->rq->progress_ctx, (long long)ulnow,
 		    (long long)ultotal);
@@ -379,28 +405,27 @@ mimeform(CURL *c, const struct oai_req *rq)
 }
 
 static int
-fail(struct oai_att *x, CURLcode rc, const char *errbuf, const char *url)
+fail(struct oai_att *x, CURLcode rc, struct buf *line, const char *url)
 {
 	struct oai *o = x->o;
+	const char *why = *x->errbuf ? x->errbuf : curl_easy_strerror(rc);
 
-	if (rc == CURLE_ABORTED_BY_CALLBACK && oai_interrupted)
-		return oai_intr_status();
-	if (rc == CURLE_WRITE_ERROR && x->sinkrc)
-		return x->sinkrc;
-	if (rc == CURLE_OPERATION_TIMEDOUT) {
+	if (rc == CURLE_OPERATION_TIMEDOUT ||
+	    (rc == CURLE_ABORTED_BY_CALLBACK && x->stalled)) {
 		if (x->rq->stream && x->delivered)
-			warnx("no data for %ld s; giving up on the stream",
-			    o->timeout);
+			buf_printf(line, "no data for %ld s; giving up on the "
+			    "stream", o->timeout);
 		else
-			warnx("timed out after %ld s: %s", o->timeout, url);
+			buf_printf(line, "timed out after %ld s: %s",
+			    o->timeout, url);
 		return OAI_EX_FAILURE;
 	}
 	if (x->delivered) {
-		warnx("connection lost before the response was complete (%s)",
-		    *errbuf ? errbuf : curl_easy_strerror(rc));
+		buf_printf(line, "connection lost before the response was "
+		    "complete (%s)", why);
 		return OAI_EX_FAILURE;
 	}
-	warnx("%s: %s", url, *errbuf ? errbuf : curl_easy_strerror(rc));
+	buf_printf(line, "%s: %s", url, why);
 	return rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL ?
 	    OAI_EX_USAGE : OAI_EX_FAILURE;
 }
@@ -422,9 +447,7 @@ oai_http_easyopts(struct oai *o, CURL *c, const struct oai_req *rq)
 	curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->connect_timeout);
 	if (rq->stream) {
-		/* a long generation is fine; silence is not */
-		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->timeout);
+		/* a long generation is fine; silence is not: onprogress() */
 	} else
 		curl_easy_setopt(c, CURLOPT_TIMEOUT, o->timeout);
 	if (rq->parts) {
@@ -460,7 +483,9 @@ oai_att_begin(struct oai_att *x, CURL *c, const char *url,
 	x->reason[0] = x->errbuf[0] = '\0';
 	x->retry_ms = -1;
 	x->should_retry = -1;
-	x->delivered = x->sinkrc = 0;
+	x->delivered = x->sinkrc = x->stalled = 0;
+	x->lastdl = x->lastul = 0;
+	x->lastact = oai_now_ms();
 	buf_reset(&x->rs->body);
 	x->rs->status = 0;
 	x->rs->attempts = attempt + 1;
@@ -492,7 +517,7 @@ oai_att_end(struct oai_att *x, CURL *c, CURLcode rc, const char *url,
 	struct oai_resp *rs = x->rs;
 	struct buf line = BUF_INIT;
 	double secs;
-	int retry;
+	int retry, status;
 
 	curl_mime_free(x->mime);
 	x->mime = NULL;
@@ -508,7 +533,7 @@ oai_att_end(struct oai_att *x, CURL *c, CURLcode rc, const char *url,
 	if (rc == CURLE_OK && rs->status >= 200 && rs->status < 300)
 		return 0;
 	if (rc != CURLE_OK)
-		retry = retryable_curl(rc) && !x->sinkrc;
+		retry = (retryable_curl(rc) || x->stalled) && !x->sinkrc;
 	else if (x->should_retry >= 0)
 		retry = x->should_retry;
 	else
@@ -525,17 +550,28 @@ oai_att_end(struct oai_att *x, CURL *c, CURLcode rc, const char *url,
 			    (double)*wait_ms / 1000, attempt + 1, o->retries);
 		return -1;
 	}
+	if (rc == CURLE_ABORTED_BY_CALLBACK && oai_interrupted)
+		return oai_intr_status();
+	if (rc == CURLE_WRITE_ERROR && x->sinkrc)
+		return x->sinkrc;	/* the sink has said why */
 	if (rc != CURLE_OK)
-		return fail(x, rc, x->errbuf, url);
-	oai_error_line(&line, rs->status, rs->body.s ? rs->body.s : "",
-	    rs->body.len);
-	if (rs->body.len == 0 && *x->reason)
-		buf_printf(&line, " %s", x->reason);
-	if (rs->status >= 300 && rs->status < 400)
-		buf_adds(&line, " (redirects are not followed)");
-	warnx("%s", line.s);
+		status = fail(x, rc, &line, url);
+	else {
+		oai_error_line(&line, rs->status, rs->body.s ? rs->body.s : "",
+		    rs->body.len);
+		if (rs->body.len == 0 && *x->reason)
+			buf_printf(&line, " %s", x->reason);
+		if (rs->status >= 300 && rs->status < 400)
+			buf_adds(&line, " (redirects are not followed)");
+		status = oai_status_exit(rs->status);
+	}
+	if (x->rq->defer_error) {
+		buf_reset(&rs->error);
+		buf_add(&rs->error, line.s, line.len);
+	} else
+		warnx("%s", line.s);
 	buf_free(&line);
-	return oai_status_exit(rs->status);
+	return status;
 }
 
 int
@@ -580,4 +616,5 @@ void
 oai_resp_free(struct oai_resp *rs)
 {
 	buf_free(&rs->body);
+	buf_free(&rs->error);
 }

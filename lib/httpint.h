@@ -20,10 +20,15 @@ struct oai_att {
 	int should_retry;	/* x-should-retry: -1 absent, 0, 1 */
 	int delivered;		/* the sink has seen bytes */
 	int sinkrc;		/* the sink's stop status */
+	long long lastact;	/* streams: when bytes last moved (ms) */
+	long long lastdl, lastul;
+	int stalled;		/* streams: silent for longer than timeout */
 	curl_mime *mime;
 	char errbuf[CURL_ERROR_SIZE];
 };
 
+/* Monotonic clock in milliseconds. */
+long long oai_now_ms(void);
 struct curl_slist *oai_http_headers(struct oai *o, const struct oai_req *rq);
 /* Wipe (the key) and free headers from oai_http_headers(). */
 void oai_http_headers_free(struct curl_slist *h);

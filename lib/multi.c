@@ -42,15 +42,6 @@ struct oai_multi {
 	struct mx *head, **tail;
 };
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct oai_multi *
 oai_multi_new(struct oai *o, int parallel)
 {
@@ -134,7 +125,7 @@ finish(struct oai_multi *m, struct mx *x, CURLcode rc)
 		return;
 	}
 	x->attempt++;
-	x->due = now_ms() + ms;
+	x->due = oai_now_ms() + ms;
 	x->state = MX_WAIT;
 	/* A rate limit is about the client, not this request. */
 	if (x->a.rs->status == 429 && x->due > m->pause_until)
@@ -182,7 +173,7 @@ oai_multi_wait(struct oai_multi *m, int *status)
 			}
 			continue;
 		}
-		now = now_ms();
+		now = oai_now_ms();
 		next = -1;
 		waiting = 0;
 		for (x = m->head; x && m->running < m->max; x = x->next) {

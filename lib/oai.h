@@ -107,6 +107,10 @@ void out_adds(const char *s);
 void out_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void out_flush(void);
 void out_close(void);
+/* Standard output was closed at start (it now points at /dev/null so no
+ * socket can take fd 1): the first write fails as a write to a closed
+ * descriptor would. */
+void out_closed_at_start(void);
 int oai_output_started(void);
 /* Die with a hint when stdout is a terminal: binary output never goes
  * there.  alt, if not NULL, is another way out ("use -o FILE"). */
@@ -387,6 +391,9 @@ struct oai_req {
 	/* Called for upload progress (bytes sent, total); may be NULL. */
 	void (*progress)(void *ctx, long long sent, long long total);
 	void *progress_ctx;
+	/* Keep the one-line error (without the "argv0: " prefix) in
+	 * resp->error instead of printing it, for a caller that adds to it. */
+	int defer_error;
 };
 
 struct oai_resp {
@@ -395,9 +402,10 @@ struct oai_resp {
 	char content_type[128];
 	char request_id[128];
 	int attempts;			/* requests made */
+	struct buf error;		/* the error line, with defer_error */
 };
 
-#define OAI_RESP_INIT { 0, BUF_INIT, "", "", 0 }
+#define OAI_RESP_INIT { 0, BUF_INIT, "", "", 0, BUF_INIT }
 
 /*
  * Make the request, retrying as the official SDKs do (connection errors,

@@ -12,12 +12,23 @@
  */
 static struct buf ob;
 static int started;
+static int closed;
+
+void
+out_closed_at_start(void)
+{
+	closed = 1;
+}
 
 static void
 writeall(const char *p, size_t n)
 {
 	ssize_t w;
 
+	if (closed && n > 0) {
+		errno = EBADF;
+		edie(OAI_EX_FAILURE, "write error on standard output");
+	}
 	while (n > 0) {
 		w = write(1, p, n);
 		if (w < 0) {

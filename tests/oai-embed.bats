@@ -151,8 +151,7 @@ PY
 	run --separate-stderr oai-embed -P 1 -b 2 --retries 1 "$BATS_TEST_TMPDIR/in"
 	assert_status 5
 	assert_equal "0 1 2 3" "$(printf '%s\n' "$output" | jq .index | xargs)"
-	assert_stderr "oai-embed: 500 server_error: boom
-oai-embed: $BATS_TEST_TMPDIR/in:5 and what follows were not embedded"
+	assert_stderr "oai-embed: 500 server_error: boom ($BATS_TEST_TMPDIR/in:5 and what follows were not embedded)"
 	# the failed batch was tried twice (--retries 1); 7 and 8 may have
 	# been sent meanwhile, but were not written
 	assert_equal 2 "$(srv_requests | jq -c '.body|fromjson|.input' | grep -c '^\["5","6"\]$')"
@@ -165,8 +164,7 @@ oai-embed: $BATS_TEST_TMPDIR/in:5 and what follows were not embedded"
 	run --separate-stderr oai-embed <<<x
 	assert_status 4
 	assert_output ''
-	assert_stderr "oai-embed: 400 invalid_request_error: bad dims
-oai-embed: stdin:1 and what follows were not embedded"
+	assert_stderr "oai-embed: 400 invalid_request_error: bad dims (stdin:1 and what follows were not embedded)"
 	srv_queue '{"cassette": "error_401_invalid_api_key_chat"}'
 	run --separate-stderr oai-embed <<<x
 	assert_status 3
@@ -177,8 +175,7 @@ oai-embed: stdin:1 and what follows were not embedded"
 	srv_queue '{"json": {"data": [{"index": 0, "embedding": "!!"}]}}'
 	run --separate-stderr oai-embed <<<x
 	assert_status 5
-	assert_stderr "oai-embed: unexpected response for stdin:1 and the 1 inputs from there: bad base64 embedding
-oai-embed: stdin:1 and what follows were not embedded"
+	assert_stderr "oai-embed: unexpected response for stdin:1 and the 1 inputs from there: bad base64 embedding"
 }
 
 @test "oai-embed: empty lines are an error naming the line, or skipped" {
