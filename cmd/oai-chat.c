@@ -526,10 +526,15 @@ emit(struct reply *r, const char *s, size_t n)
 	r->printed = 1;
 }
 
+/*
+ * End the text on its own line.  A reply that was cut short gets no
+ * newline in a pipe, so what was printed is an exact prefix of the
+ * reply; a terminal gets one so the prompt starts on a new line.
+ */
 static void
-endtext(struct reply *r)
+endtext(struct reply *r, int complete)
 {
-	if (r->printed)
+	if (r->printed && (complete || isatty(1)))
 		out_add("\n", 1);
 	r->printed = 0;
 	r->pendnl = 0;
@@ -638,7 +643,7 @@ onevent(void *ctx, const struct sse_event *ev)
 	}
 	if ((t = json_get(j, 0, "error")) >= 0 ||
 	    strcmp(ev->event, "error") == 0) {
-		endtext(r);
+		endtext(r, 0);
 		out_flush();
 		oai_error_line(&line, 0, ev->data, ev->datalen);
 		warnx("%s", line.len ? line.s : "error event in the stream");
@@ -912,13 +917,13 @@ chat(struct oai *o, const char *model, const char *system,
 	if (rc == 0 && opt.nostream)
 		rc = wholereply(r, &rs.body);
 	if (rc == 0 && !r->done) {
-		endtext(r);
+		endtext(r, 0);
 		out_flush();
 		warnx("the stream ended before [DONE]: the reply is "
 		    "incomplete");
 		rc = OAI_EX_FAILURE;
 	}
-	endtext(r);
+	endtext(r, rc == 0);
 	out_flush();
 	if (rc == 0) {
 		printtools(r);

@@ -130,6 +130,15 @@ body() {
 	assert_stderr 'oai-chat: connection lost before the response was complete (transfer closed with 1698 bytes remaining to read)'
 }
 
+@test "a cut reply is an exact prefix in a pipe (no closing newline), on its own line at a terminal" {
+	srv_queue '{"cassette": "chat_stream_2023_plain", "close_after": 1960}'
+	oai-chat hi </dev/null >"$BATS_TEST_TMPDIR/out" 2>/dev/null || true
+	assert_equal "Hello" "$(od -An -c "$BATS_TEST_TMPDIR/out" | tr -d ' ')"
+	srv_queue '{"cassette": "chat_stream_2023_plain", "close_after": 1960}'
+	run script -qec "oai-chat hi </dev/null 2>/dev/null; echo status=\$?" /dev/null
+	assert_output $'Hello\r\nstatus=5\r'
+}
+
 @test "a stream that ends cleanly without [DONE] exits 5 with a message" {
 	srv_queue '{"sse": [{"choices": [{"index": 0, "delta": {"content": "partial"}}]}]}'
 	run --separate-stderr oai-chat hi </dev/null
