@@ -5,9 +5,10 @@
 # headers) and the SSE vectors, plus a few hand-picked edge cases.
 # Run by `make fuzz` every time, so seeds follow the recordings; the
 # corpora are not committed (libFuzzer adds what it finds to them).
-# OAI_SHARED names the shared data (default ../shared/openai).
+# OAI_SHARED names the shared data (default: as tests/shared.sh finds it).
 cd "$(dirname "$0")/.." || exit 2
-shared=${OAI_SHARED:-../shared/openai}
+[ -n "${OAI_SHARED:-}" ] || { ROOT=$PWD; . tests/shared.sh; }
+shared=$OAI_SHARED
 [ -d "$shared/cassettes" ] ||
 	echo "seed.sh: $shared/cassettes not found: built-in seeds only" >&2
 exec python3 - "$shared" <<'PY'
