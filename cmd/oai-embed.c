@@ -16,7 +16,8 @@
 #define MAXBATCH 300000		/* the API's tokens per request */
 #define MAXTOKENS 8192		/* the models' tokens per input */
 
-enum { FMT_JSONL, FMT_TSV, FMT_F32 };
+enum { FMT_JSONL, FMT_TSV, FMT_F32 };	/* as in formats[] */
+static const char *const formats[] = { "jsonl", "tsv", "f32", NULL };
 
 struct batch {
 	long long first;	/* index of its first input */
@@ -598,15 +599,7 @@ main(int argc, char *argv[])
 			dryrun = 1;
 			break;
 		case OPT_FORMAT:
-			if (strcmp(optarg, "jsonl") == 0)
-				format = FMT_JSONL;
-			else if (strcmp(optarg, "tsv") == 0)
-				format = FMT_TSV;
-			else if (strcmp(optarg, "f32") == 0)
-				format = FMT_F32;
-			else
-				die(OAI_EX_USAGE, "--format: '%s' is not jsonl, "
-				    "tsv or f32", optarg);
+			format = xchoice("--format", optarg, formats);
 			break;
 		case OPT_SKIPEMPTY:
 			skipempty = 1;

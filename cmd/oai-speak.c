@@ -27,7 +27,7 @@ enum {
 	OPT_SPEED
 };
 
-static const char *formats[] = { "mp3", "opus", "aac", "flac", "wav",
+static const char *const formats[] = { "mp3", "opus", "aac", "flac", "wav",
 	"pcm", NULL };
 
 #define USAGE \
@@ -511,19 +511,14 @@ main(int argc, char *argv[])
 	const char *output = NULL, *instr = NULL;
 	double speed = 0;
 	size_t n, np, i, *off, *len;
-	int c, k, rc = 0;
+	int c, rc = 0;
 
 	oai_init(&o, argc, argv);
 	while ((c = getopt_long(argc, argv, "f:hm:o:v:", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			for (k = 0; formats[k] && strcmp(optarg, formats[k]); k++)
-				;
-			if (!formats[k])
-				die(OAI_EX_USAGE, "-f: unknown format '%s' (mp3, "
-				    "opus, aac, flac, wav, pcm)", optarg);
-			format = optarg;
+			format = formats[xchoice("-f", optarg, formats)];
 			break;
 		case 'h':
 		case OPT_HELP:

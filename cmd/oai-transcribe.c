@@ -37,8 +37,9 @@ static const struct {
 	{ "wav", "audio/wav" }, { "webm", "audio/webm" },
 };
 
-static const char *formats[] = { "text", "json", "verbose_json", "srt",
+static const char *const formats[] = { "text", "json", "verbose_json", "srt",
 	"vtt", NULL };
+static const char *const granularities[] = { "word", "segment", NULL };
 
 #define USAGE \
 	"usage: %s [-f format] [-l language] [-m model] [-t temperature]\n" \
@@ -321,19 +322,14 @@ main(int argc, char *argv[])
 	const char *temp = NULL, *prompt = NULL, *fname = NULL, *path, *e;
 	char *sendname;
 	int word = 0, segment = 0, translate = 0, stream = 0, np = 0;
-	int c, i, rc, regular;
+	int c, rc, regular;
 
 	oai_init(&o, argc, argv);
 	while ((c = getopt_long(argc, argv, "f:hl:m:t:v", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			for (i = 0; formats[i] && strcmp(optarg, formats[i]); i++)
-				;
-			if (!formats[i])
-				die(OAI_EX_USAGE, "-f: unknown format '%s' (text, "
-				    "json, verbose_json, srt, vtt)", optarg);
-			format = optarg;
+			format = formats[xchoice("-f", optarg, formats)];
 			break;
 		case 'h':
 		case OPT_HELP:
@@ -377,13 +373,10 @@ main(int argc, char *argv[])
 			stream = 1;
 			break;
 		case OPT_TIMESTAMPS:
-			if (strcmp(optarg, "word") == 0)
-				word = 1;
-			else if (strcmp(optarg, "segment") == 0)
+			if (xchoice("--timestamps", optarg, granularities))
 				segment = 1;
 			else
-				die(OAI_EX_USAGE, "--timestamps: '%s' is "
-				    "neither word nor segment", optarg);
+				word = 1;
 			break;
 		case OPT_TRANSLATE:
 			translate = 1;

@@ -58,6 +58,9 @@ void wipe(void *p, size_t n);
  */
 long long xstrtonum(const char *opt, const char *s, long long min, long long max);
 double xstrtod(const char *opt, const char *s, double min, double max);
+/* Index of arg in the NULL-terminated choices, or die(OAI_EX_USAGE) with
+ * "opt: 'arg' is not one of a, b, c". */
+int xchoice(const char *opt, const char *arg, const char *const choices[]);
 
 /* ---- buf.c: growable byte buffer ----------------------------------- */
 

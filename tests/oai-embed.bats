@@ -221,7 +221,7 @@ PY
 @test "oai-embed: bad options are usage errors" {
 	run --separate-stderr oai-embed --format xml
 	assert_status 2
-	assert_stderr "oai-embed: --format: 'xml' is not jsonl, tsv or f32"
+	assert_stderr "oai-embed: --format: 'xml' is not one of jsonl, tsv, f32"
 	run --separate-stderr oai-embed -P 0
 	assert_status 2
 	run --separate-stderr oai-embed --dimensions x

@@ -78,7 +78,7 @@ longtext() { for i in $(seq 150); do printf 'This is sentence number %03d of the
 @test "oai-speak: bad -f, --speed, empty -m/-v are usage errors before any request" {
 	run --separate-stderr oai-speak -f ogg hi
 	assert_status 2
-	assert_stderr "oai-speak: -f: unknown format 'ogg' (mp3, opus, aac, flac, wav, pcm)"
+	assert_stderr "oai-speak: -f: 'ogg' is not one of mp3, opus, aac, flac, wav, pcm"
 	run --separate-stderr oai-speak --speed 4.5 hi
 	assert_status 2
 	assert_stderr 'oai-speak: --speed: 4.5 is out of range (0.25 to 4)'

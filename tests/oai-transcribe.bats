@@ -81,7 +81,7 @@ file_req() { srv_req_field -1 ".files.file.$1"; }
 	assert_equal srt "$(srv_req_field 1 .form.response_format)"
 	run --separate-stderr oai-transcribe -f mp3 hello.mp3
 	assert_status 2
-	assert_stderr "oai-transcribe: -f: unknown format 'mp3' (text, json, verbose_json, srt, vtt)"
+	assert_stderr "oai-transcribe: -f: 'mp3' is not one of text, json, verbose_json, srt, vtt"
 	assert_output ''
 	assert_equal 1 "$(srv_nreq)"
 }
@@ -141,7 +141,7 @@ file_req() { srv_req_field -1 ".files.file.$1"; }
 	assert_stderr 'oai-transcribe: --timestamps needs -f verbose_json'
 	run --separate-stderr oai-transcribe -f verbose_json --timestamps char hello.mp3
 	assert_status 2
-	assert_stderr "oai-transcribe: --timestamps: 'char' is neither word nor segment"
+	assert_stderr "oai-transcribe: --timestamps: 'char' is not one of word, segment"
 	assert_equal 0 "$(srv_nreq)"
 }
 
