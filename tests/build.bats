@@ -67,3 +67,19 @@ copytree() {	# a private copy of the sources, so builds don't touch bin/
 		[ -f "$ROOT/tests/$t.bats" ] || fail "no tests/$t.bats"
 	done
 }
+
+@test "build: every option in a tool's --help is in its man page and its bash, zsh and fish completions" {
+	command -v mandoc >/dev/null || skip "mandoc not installed"
+	local t n o man missing=
+	for t in "$ROOT"/cmd/*.c; do
+		n=${t##*/}; n=${n%.c}
+		man=$(mandoc -Tascii "$ROOT/man/$n.1" | col -b)
+		for o in $("$ROOT/bin/$n" --help | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u); do
+			grep -qe "$o" <<<"$man" || missing+=" $n:man:$o"
+			grep -qe "$o" "$ROOT/completions/bash/$n" || missing+=" $n:bash:$o"
+			grep -qe "${o#--}" "$ROOT/completions/zsh/_$n" || missing+=" $n:zsh:$o"
+			grep -qe "-l ${o#--}" "$ROOT/completions/fish/$n.fish" || missing+=" $n:fish:$o"
+		done
+	done
+	assert_equal '' "$missing"
+}
