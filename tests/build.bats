@@ -73,7 +73,7 @@ copytree() {	# a private copy of the sources, so builds don't touch bin/
 	local t n o man missing=
 	for t in "$ROOT"/cmd/*.c; do
 		n=${t##*/}; n=${n%.c}
-		man=$(mandoc -Tascii "$ROOT/man/$n.1" | col -b)
+		man=$(mandoc -Tascii "$ROOT/man/$n.1" | sed 's/.\x08//g')
 		for o in $("$ROOT/bin/$n" --help | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u); do
 			grep -qe "$o" <<<"$man" || missing+=" $n:man:$o"
 			grep -qe "$o" "$ROOT/completions/bash/$n" || missing+=" $n:bash:$o"
