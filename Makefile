@@ -54,7 +54,7 @@ unit: $(UNIT)
 # Everything the tests need, from Debian's packages (run as root).
 DEBS = build-essential pkg-config libcurl4-openssl-dev libjsmn-dev \
 	libedit-dev bats mandoc python3 curl jq clang valgrind \
-	libclang-rt-14-dev
+	libclang-rt-14-dev tmux nodejs
 deps: deps-deb deps-npm
 
 deps-deb:
