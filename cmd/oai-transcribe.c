@@ -318,6 +318,8 @@ main(int argc, char *argv[])
 	struct oai_resp rs = OAI_RESP_INIT;
 	struct stream st;
 	struct stat sb;
+	struct buf tbuf = BUF_INIT;
+	struct jw w;
 	const char *format = NULL, *language = NULL, *model = "whisper-1";
 	const char *temp = NULL, *prompt = NULL, *fname = NULL, *path, *e;
 	char *sendname;
@@ -349,8 +351,11 @@ main(int argc, char *argv[])
 			model = optarg;
 			break;
 		case 't':
-			xstrtod("--temperature", optarg, 0, 1);
-			temp = optarg;
+			/* sent as checked: strtod also reads "0x1p-1" */
+			buf_reset(&tbuf);
+			jw_init(&w, &tbuf);
+			jw_num(&w, xstrtod("--temperature", optarg, 0, 1));
+			temp = tbuf.s;
 			break;
 		case 'v':
 			o.verbose++;
@@ -504,6 +509,7 @@ main(int argc, char *argv[])
 		buf_free(&st.plain);
 	}
 	free(sendname);
+	buf_free(&tbuf);
 	oai_resp_free(&rs);
 	out_close();
 	oai_cleanup(&o);

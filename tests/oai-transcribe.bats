@@ -101,6 +101,17 @@ file_req() { srv_req_field -1 ".files.file.$1"; }
 	assert_equal 1 "$(srv_req_field 2 .form.temperature)"
 }
 
+@test "oai-transcribe -t sends the number it checked, in decimal" {
+	# strtod reads hex and exponents; the API wants a plain decimal
+	run --separate-stderr oai-transcribe -t 0x1p-1 hello.mp3
+	assert_status 0
+	assert_stderr ''
+	assert_equal 0.5 "$(srv_req_field 1 .form.temperature)"
+	run --separate-stderr oai-transcribe -t 2e-1 hello.mp3
+	assert_status 0
+	assert_equal 0.2 "$(srv_req_field 2 .form.temperature)"
+}
+
 @test "oai-transcribe rejects bad -t, -l, -m and --prompt before uploading" {
 	run --separate-stderr oai-transcribe -t 2 hello.mp3
 	assert_status 2
