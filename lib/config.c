@@ -9,6 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <curl/curl.h>
 
 #include "oai.h"
@@ -182,9 +185,14 @@ readkeyfile(const char *path)
 static int
 isloopback(const char *host)
 {
+	struct in_addr a;
+
+	/* 127.0.0.0/8 as an address: "127.0.0.1.example.com" is a name
+	 * anyone can point anywhere. */
+	if (inet_pton(AF_INET, host, &a) == 1)
+		return (ntohl(a.s_addr) >> 24) == 127;
 	return strcasecmp(host, "localhost") == 0 ||
-	    strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
-	    strcmp(host, "[::1]") == 0;
+	    strcmp(host, "::1") == 0 || strcmp(host, "[::1]") == 0;
 }
 
 void

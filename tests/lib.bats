@@ -117,6 +117,15 @@ refute_key_anywhere() {
 	assert_stderr_contains "oai-models: http://example.invalid/v1/models: "
 }
 
+@test "lib: a host name that merely starts with 127. is not loopback: plain http refused" {
+	run --separate-stderr oai-models --base-url http://127.0.0.1.example.invalid/v1
+	assert_status 2
+	assert_stderr "oai-models: refusing plain http to 127.0.0.1.example.invalid (the key and data would travel unencrypted); use https or set OAI_ALLOW_HTTP=1"
+	run --separate-stderr oai-models --base-url http://127.evil/v1
+	assert_status 2
+	assert_stderr_contains "refusing plain http to 127.evil "
+}
+
 @test "lib: a base URL that is not http(s) is a usage error" {
 	run --separate-stderr oai-models --base-url ftp://127.0.0.1/v1
 	assert_status 2
