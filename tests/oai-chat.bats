@@ -87,6 +87,15 @@ body() {
 	assert_stderr 'oai-chat: refusal: I cannot help with that.'
 }
 
+@test "a refusal over several lines is one line on stderr, control bytes as spaces" {
+	srv_queue '{"sse": [{"choices": [{"index": 0, "delta": {"refusal": "I cannot\nhelp\u001b[2J.\n"}}]}],
+		"sse_done": true}'
+	run --separate-stderr oai-chat hi </dev/null
+	assert_status 1
+	assert_output ''
+	assert_stderr 'oai-chat: refusal: I cannot help [2J.'
+}
+
 @test "finish_reason length warns on stderr and still succeeds" {
 	srv_queue '{"sse": [{"choices": [{"index": 0, "delta": {"content": "cut"}}]},
 		{"choices": [{"index": 0, "delta": {}, "finish_reason": "length"}]}], "sse_done": true}'
