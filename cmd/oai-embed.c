@@ -530,7 +530,9 @@ run(struct oai *o, struct reader *r)
 			goto out;
 		}
 	}
-	if (inerr.len) {
+	if (inerr.len && oai_interrupted)
+		rc = oai_intr_status();	/* a read cut by Ctrl-C: quietly */
+	else if (inerr.len) {
 		warnx("%s", inerr.s);
 		rc = OAI_EX_USAGE;
 	}
@@ -630,7 +632,9 @@ main(int argc, char *argv[])
 		oai_setup(&o);
 		rc = run(&o, &r);
 	}
-	if (dryrun && inerr.len) {
+	if (dryrun && inerr.len && oai_interrupted)
+		rc = oai_intr_status();
+	else if (dryrun && inerr.len) {
 		warnx("%s", inerr.s);
 		rc = OAI_EX_USAGE;
 	}

@@ -365,9 +365,12 @@ whole(struct oai *o, char **files, int n)
 	size_t bad;
 
 	for (i = 0; i < n; i++)
-		if (buf_readfile(&in, files[i]) < 0)
+		if (buf_readfile(&in, files[i]) < 0) {
+			if (oai_interrupted)	/* Ctrl-C: quietly */
+				exit(oai_intr_status());
 			edie(OAI_EX_USAGE, "%s", strcmp(files[i], "-") == 0 ?
 			    "stdin" : files[i]);
+		}
 	if ((bad = utf8_invalid(in.s ? in.s : "", in.len)) != (size_t)-1)
 		die(OAI_EX_USAGE, "input is not valid UTF-8 at byte offset %zu",
 		    bad);
@@ -439,6 +442,8 @@ lines(struct oai *o, char **files, int n)
 				chunkify(ow[no], &c, &nc, &ccap);
 				bytes += (size_t)k;
 				no++;
+			} else if (ferror(f) && oai_interrupted) {
+				rc = oai_intr_status();	/* Ctrl-C: quietly */
 			} else if (ferror(f)) {
 				warnx("%s: %s", fname, strerror(errno));
 				rc = OAI_EX_USAGE;

@@ -186,3 +186,21 @@ setup() { load helper; srv_reset; export OPENAI_API_KEY=sk-test-mod; }
 		grep -q -- "-l $opt" "$ROOT/completions/fish/oai-moderate.fish"
 	done
 }
+
+@test "oai-moderate: Ctrl-C or SIGTERM while reading standard input exits 130 or 143 quietly" {
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	for a in '' -l; do
+		for sig in INT TERM; do
+			oai-moderate $a < "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+			pid=$!
+			exec 5> "$BATS_TEST_TMPDIR/in"
+			sleep 0.3
+			kill -$sig $pid
+			status=0; wait $pid || status=$?
+			exec 5>&-
+			assert_status $([ $sig = INT ] && echo 130 || echo 143)
+			assert_equal '' "$(cat "$BATS_TEST_TMPDIR/err")"
+		done
+	done
+	assert_equal 0 "$(srv_nreq)"
+}
