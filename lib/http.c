@@ -230,6 +230,7 @@ oai_error_line(struct buf *out, long status, const char *body, size_t len)
 {
 	struct json j = JSON_INIT;
 	struct buf msg = BUF_INIT;
+	size_t start = out->len;	/* nothing before the message: no ": " */
 	int e, m = -1, label = -1;
 
 	if (status > 0)
@@ -264,7 +265,8 @@ oai_error_line(struct buf *out, long status, const char *body, size_t len)
 	    (size_t)-1)
 		buf_add(&msg, body, len > 200 ? 200 : len);
 	if (msg.len) {
-		buf_adds(out, ": ");
+		if (out->len > start)
+			buf_adds(out, ": ");
 		addline(out, msg.s, msg.len);
 	}
 	buf_free(&msg);

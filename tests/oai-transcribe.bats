@@ -354,6 +354,14 @@ file_req() { srv_req_field -1 ".files.file.$1"; }
 	assert_stderr 'oai-transcribe: error in the stream: server_error: overloaded'
 }
 
+@test "oai-transcribe --stream: an error event with only a message reads cleanly" {
+	srv_queue '{"sse": [{"type": "error", "error": {"message": "bad thing"}}]}'
+	run --separate-stderr oai-transcribe --stream -m gpt-4o-transcribe hello.mp3
+	assert_status 5
+	assert_output ''
+	assert_stderr 'oai-transcribe: error in the stream: bad thing'
+}
+
 @test "oai-transcribe --stream: a server that answers with JSON still works" {
 	srv_queue '{"json": {"text": "not streamed"}}'
 	run --separate-stderr oai-transcribe --stream -m gpt-4o-transcribe hello.mp3
