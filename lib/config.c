@@ -144,7 +144,10 @@ readkeyfile(const char *path)
 	size_t i, n;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY)) < 0) {
+	/* O_NONBLOCK: a FIFO must be refused below, not wait for a writer
+	 * (no effect on the reads of a regular file). */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK))
+	    < 0) {
 		if (errno == ELOOP)
 			die(OAI_EX_AUTH, "key file %s is a symbolic link; "
 			    "refusing to use it", path);

@@ -108,6 +108,13 @@ refute_key_anywhere() {
 	assert_equal /v1/models "$(srv_req_field 1 .path)"
 }
 
+@test "lib: a FIFO as key file is refused at once, not waited on" {
+	mkfifo -m 600 "$BATS_TEST_TMPDIR/fifo"
+	run --separate-stderr timeout 10 oai-models --api-key-file "$BATS_TEST_TMPDIR/fifo"
+	assert_status 3
+	assert_stderr "oai-models: key file $BATS_TEST_TMPDIR/fifo is not a regular file"
+}
+
 @test "lib: plain http to a host that is not loopback is refused unless OAI_ALLOW_HTTP=1" {
 	run --separate-stderr oai-models --base-url http://example.invalid/v1
 	assert_status 2
