@@ -57,16 +57,39 @@ static int nfiles;
 	"usage: %s [-lqv] [--json] [-m MODEL] [--threshold CATEGORY=SCORE]\n" \
 	"       [FILE ...]\n"
 
+/* The common text, less its "-v": here -v is --invert-match. */
+static const char *
+nov(struct buf *b, const char *s, const char *from, const char *to)
+{
+	const char *p = strstr(s, from);
+
+	buf_reset(b);
+	if (!p)
+		buf_adds(b, s);
+	else {
+		buf_add(b, s, (size_t)(p - s));
+		buf_adds(b, to);
+		buf_adds(b, p + strlen(from));
+	}
+	return b->s;
+}
+
 static void
 usage(void)
 {
-	fprintf(stderr, USAGE "%s\n", argv0, OAI_COMMON_USAGE);
+	struct buf b = BUF_INIT;
+
+	fprintf(stderr, USAGE "%s\n", argv0, nov(&b, OAI_COMMON_USAGE,
+	    "[-v | --verbose]", "[--verbose]"));
+	buf_free(&b);
 	exit(OAI_EX_USAGE);
 }
 
 static void
 help(void)
 {
+	struct buf b = BUF_INIT;
+
 	out_printf(USAGE "\n"
 	    "Check text with the moderation API.  Exit 0 when it is clean,\n"
 	    "1 when it is flagged, above 1 on trouble.\n\n"
@@ -79,7 +102,9 @@ help(void)
 	    "                            omni-moderation-latest)\n"
 	    "      --threshold CAT=SCORE flag CAT when its score is at least\n"
 	    "                            SCORE (0 to 1), whatever the API says\n"
-	    "%s", argv0, OAI_COMMON_HELP);
+	    "%s", argv0, nov(&b, OAI_COMMON_HELP, "  -v, --verbose ",
+	    "      --verbose "));
+	buf_free(&b);
 	out_close();
 	exit(0);
 }

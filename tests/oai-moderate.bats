@@ -204,3 +204,14 @@ setup() { load helper; srv_reset; export OPENAI_API_KEY=sk-test-mod; }
 	done
 	assert_equal 0 "$(srv_nreq)"
 }
+
+@test "oai-moderate: usage and --help do not claim -v is --verbose (it is --invert-match)" {
+	run --separate-stderr oai-moderate --help
+	assert_status 0
+	[[ $output != *'-v, --verbose'* ]] || fail "$output"
+	[[ $output == *$'\n      --verbose             print request details on stderr\n'* ]] || fail "$output"
+	run --separate-stderr oai-moderate --no-such-option
+	assert_status 2
+	[[ $stderr != *'-v | --verbose'* ]] || fail "$stderr"
+	[[ $stderr == *'[--retries N] [--verbose] [-h | --help] [--version]' ]] || fail "$stderr"
+}
