@@ -25,7 +25,8 @@ struct batch {
 	long long line;
 	int n;			/* inputs */
 	struct buf body;
-	struct buf texts;	/* --with-text: the inputs, NUL-separated */
+	struct buf texts;	/* --with-text: each input as size_t length,
+				 * then its bytes (a line may hold a NUL) */
 	struct oai_req rq;
 	struct oai_resp rs;
 	int done, status;
@@ -245,8 +246,10 @@ readbatch(struct reader *r)
 			b->first = nextindex;
 		}
 		jw_strn(&w, r->s, n);
-		if (withtext)
-			buf_add(&b->texts, r->s, n + 1);
+		if (withtext) {
+			buf_add(&b->texts, &n, sizeof n);
+			buf_add(&b->texts, r->s, n);
+		}
 		bytes += n;
 		b->n++;
 		nextindex++;
@@ -440,12 +443,14 @@ writebatch(struct batch *b)
 		if (format == FMT_JSONL) {
 			buf_printf(&line, "{\"index\":%lld,", b->first + i);
 			if (withtext) {
-				size_t tl = strlen(text);
+				size_t tl;
 
+				memcpy(&tl, text, sizeof tl);
+				text += sizeof tl;
 				buf_adds(&line, "\"text\":");
 				json_quote(&line, text, tl);
 				buf_addc(&line, ',');
-				text += tl + 1;
+				text += tl;
 			}
 			buf_adds(&line, "\"embedding\":[");
 		}

@@ -293,3 +293,11 @@ EOF'
 	done
 	assert_equal 0 "$(srv_nreq)"
 }
+
+@test "oai-embed: --with-text keeps a NUL inside a line, and the next line's text" {
+	printf 'a\0b\nc\n' > "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr oai-embed --with-text "$BATS_TEST_TMPDIR/in"
+	assert_status 0
+	assert_stderr ''
+	assert_equal '"a\u0000b" "c"' "$(printf '%s\n' "$output" | jq -c .text | paste -sd ' ')"
+}
