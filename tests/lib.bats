@@ -329,6 +329,8 @@ refute_key_anywhere() {
 }
 
 @test "lib: closed stdin, stdout and stderr do not break the tool" {
+	# valgrind itself needs its descriptors: this is about our code
+	[ -z "${OAI_TEST_BIN:-}" ] || skip "not under the valgrind wrappers"
 	run --separate-stderr bash -c 'oai-models <&- 2>&- | wc -l'
 	assert_status 0
 	[ "$output" -gt 10 ]
