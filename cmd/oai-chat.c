@@ -969,8 +969,21 @@ loadconv(struct msgs *m, const char *path)
 	struct buf b = BUF_INIT;
 
 	if (buf_readfile(&b, path) < 0) {
-		if (errno == ENOENT)
+		if (errno == ENOENT) {
+			/* A new file: its directory must be there, or the
+			 * reply would be paid for and then not kept. */
+			char *dir = xstrdup(path), *sl = strrchr(dir, '/');
+			int fd;
+
+			if (sl)
+				*(sl == dir ? sl + 1 : sl) = '\0';
+			if ((fd = open(sl ? dir : ".", O_RDONLY | O_DIRECTORY))
+			    < 0)
+				edie(OAI_EX_USAGE, "%s", path);
+			close(fd);
+			free(dir);
 			return;
+		}
 		edie(OAI_EX_USAGE, "%s", path);
 	}
 	checkutf8(&b, path);

@@ -626,7 +626,11 @@ main(int argc, char *argv[])
 			warnx("part %zu of %zu: %zu characters", i + 1, np,
 			    nchars(text + off[i], len[i]));
 		rc = oai_request(&o, &rq, &rs);
-		if (rc == 0 && !strcmp(format, "wav") && j.inhdr) {
+		if (rc == 0 && !j.checked) {
+			/* The sink never ran: a 2xx with no body at all. */
+			warnx("unexpected response: no audio");
+			rc = OAI_EX_FAILURE;
+		} else if (rc == 0 && !strcmp(format, "wav") && j.inhdr) {
 			warnx("unexpected response: not WAV audio");
 			rc = OAI_EX_FAILURE;
 		}

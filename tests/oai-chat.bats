@@ -658,3 +658,10 @@ piped' "$(jq -r '.messages[0].content' <<<"$output")"
 	assert_output ''
 	assert_stderr_contains 'usage: oai-chat [-u] [-c file]'
 }
+
+@test "-c in a directory that does not exist is refused before the request" {
+	run --separate-stderr oai-chat -c "$BATS_TEST_TMPDIR/nodir/c.jsonl" hi
+	assert_status 2
+	assert_stderr "oai-chat: $BATS_TEST_TMPDIR/nodir/c.jsonl: No such file or directory"
+	assert_equal 0 "$(srv_nreq)"
+}

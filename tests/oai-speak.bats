@@ -406,3 +406,12 @@ import wave; w = wave.open('out.wav'); print(w.getnchannels(), w.getnframes())")
 		grep -qF -- "\\-${o#--}" "$ROOT/man/oai-speak.1" || fail "man: $o"
 	done
 }
+
+@test "oai-speak: a 200 with an empty body is an error, and -o keeps no file" {
+	srv_queue '{"body": "", "headers": {"content-type": "audio/mpeg"}}'
+	run --separate-stderr oai-speak -o "$BATS_TEST_TMPDIR/e.mp3" hello
+	assert_status 5
+	assert_stderr 'oai-speak: unexpected response: no audio'
+	[ ! -e "$BATS_TEST_TMPDIR/e.mp3" ]
+	assert_equal '' "$(ls -A "$BATS_TEST_TMPDIR" | grep 'e\.mp3' || true)"
+}
