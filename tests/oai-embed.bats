@@ -126,7 +126,10 @@ PY
 	expected=$(for i in $(seq 10); do printf '{"index":%d,"embedding":[%s]}\n' $((i - 1)) "$(vec "$i")"; done)
 	assert_output "$expected"
 	assert_equal 5 "$(srv_nreq)"
-	assert_equal '["1","2"]' "$(srv_req_field 1 '.body|fromjson|.input|tojson')"
+	# Which batch reaches the server first (and gets the 400 ms delay)
+	# is up to the connections, so no assertion on that: the first two
+	# to arrive are slow and the others are not, and the output above
+	# must still be in input order.
 }
 
 @test "oai-embed: a 429 in the middle slows down and retries, nothing lost" {
