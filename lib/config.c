@@ -74,6 +74,8 @@ oai_init(struct oai *o, int argc, char *argv[])
 	if (argc > 0 && argv[0] && *argv[0]) {
 		argv0 = strrchr(argv[0], '/');
 		argv0 = argv0 ? argv0 + 1 : argv[0];
+		/* getopt's messages use argv[0]: the same prefix as ours. */
+		argv[0] = (char *)argv0;
 	}
 	openfds();
 
@@ -198,6 +200,16 @@ isloopback(const char *host)
 	    strcmp(host, "::1") == 0 || strcmp(host, "[::1]") == 0;
 }
 
+/* v goes into a header line: no room for CR/LF tricks. */
+static void
+headersafe(const char *what, const char *v)
+{
+	for (; v && *v; v++)
+		if ((unsigned char)*v < 0x20 || *v == 0x7f)
+			die(OAI_EX_AUTH, "%s contains a control character",
+			    what);
+}
+
 void
 oai_setup(struct oai *o)
 {
@@ -212,8 +224,9 @@ oai_setup(struct oai *o)
 		}
 		o->key = readkeyfile(o->key_file);
 	}
+	headersafe("OPENAI_ORG_ID", o->org);
+	headersafe("OPENAI_PROJECT_ID", o->project);
 	if (o->key)
-		/* A key goes into a header line: no room for CR/LF tricks. */
 		for (p = o->key; *p; p++)
 			if (*p < 0x21 || *p > 0x7e)
 				die(OAI_EX_AUTH, "the API key contains a "

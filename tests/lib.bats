@@ -352,3 +352,20 @@ refute_key_anywhere() {
 	status=0; wait $pid || status=$?
 	assert_status 143
 }
+
+@test "lib: OPENAI_ORG_ID or OPENAI_PROJECT_ID with a line break is refused (no header injection)" {
+	OPENAI_ORG_ID=$'org-1\r\nX-Evil: 1' run --separate-stderr oai-models
+	assert_status 3
+	assert_stderr "oai-models: OPENAI_ORG_ID contains a control character"
+	OPENAI_PROJECT_ID=$'p\nX-Evil: 1' run --separate-stderr oai-models
+	assert_status 3
+	assert_stderr "oai-models: OPENAI_PROJECT_ID contains a control character"
+	assert_equal 0 "$(srv_nreq)"
+}
+
+@test "lib: getopt's messages carry the tool's name, as the tool's own do" {
+	run --separate-stderr "$ROOT/bin/oai-models" --bogus
+	assert_status 2
+	assert_stderr_contains "oai-models: unrecognized option '--bogus'"
+	refute_stderr_contains "$ROOT"
+}
