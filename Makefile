@@ -45,7 +45,7 @@ bin/%: cmd/%.c lib/liboai.a lib/oai.h .flags
 	$(CC) $(CFLAGS) $(OAI_CFLAGS) -o $@ $< lib/liboai.a \
 		$(LDFLAGS) $(OAI_LDFLAGS) $(CURL_LIBS) $(LIBS_$*) -lm
 
-tests/unit/%: tests/unit/%.c lib/liboai.a lib/oai.h .flags
+tests/unit/%: tests/unit/%.c tests/unit/tap.h lib/liboai.a lib/oai.h .flags
 	$(CC) $(CFLAGS) $(OAI_CFLAGS) -o $@ $< lib/liboai.a \
 		$(LDFLAGS) $(OAI_LDFLAGS) $(CURL_LIBS) -lm
 
