@@ -20,17 +20,8 @@ command -v curl >/dev/null || { echo "audio.sh: curl not installed"; exit 2; }
 [ -x /usr/bin/time ] ||
 	{ echo "audio.sh: /usr/bin/time not installed (apt-get install time)"; exit 2; }
 
-dir=$(mktemp -d)
-python3 tests/server.py --dir "$dir" </dev/null >"$dir/server.out" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
-trap 'exit 130' INT TERM
-i=0
-while [ ! -s "$dir/port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-[ -s "$dir/port" ] || { cat "$dir/server.out"; echo "audio.sh: server did not start"; exit 2; }
-srv=http://127.0.0.1:$(cat "$dir/port")
-unset OPENAI_API_KEY OPENAI_ORG_ID OPENAI_PROJECT_ID http_proxy https_proxy \
-	HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+. bench/server.sh audio.sh
+unset OPENAI_API_KEY
 export OPENAI_BASE_URL=$srv/v1
 
 up=$((24 * 1024 * 1024))

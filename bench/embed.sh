@@ -26,18 +26,8 @@ tool=$root/bin/oai-embed
 [ -x "$tool" ] || { echo "embed.sh: $tool not built (make)"; exit 2; }
 command -v curl >/dev/null || { echo "embed.sh: curl not installed"; exit 2; }
 
-dir=$(mktemp -d)
-python3 tests/server.py --dir "$dir" </dev/null >"$dir/server.out" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
-trap 'exit 130' INT TERM
-i=0
-while [ ! -s "$dir/port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-[ -s "$dir/port" ] || { cat "$dir/server.out"; echo "embed.sh: server did not start"; exit 2; }
-srv=http://127.0.0.1:$(cat "$dir/port")
+. bench/server.sh embed.sh
 base=$srv/v1
-unset OPENAI_ORG_ID OPENAI_PROJECT_ID http_proxy https_proxy HTTP_PROXY \
-	HTTPS_PROXY all_proxy ALL_PROXY
 export OPENAI_BASE_URL=$base OPENAI_API_KEY=sk-bench
 curl -sf --data-binary '{"path": "/v1/embeddings", "repeat": 1000000000, "fixed_embedding": true}' \
 	"$srv/_ctl/queue" >/dev/null || { echo "embed.sh: cannot queue the fixed embedding"; exit 2; }

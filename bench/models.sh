@@ -14,19 +14,11 @@ tool=$PWD/bin/oai-models
 [ -x "$tool" ] || { echo "models.sh: $tool not built (make)"; exit 2; }
 command -v curl >/dev/null || { echo "models.sh: curl not installed"; exit 2; }
 
-dir=$(mktemp -d)
-python3 tests/server.py --dir "$dir" </dev/null >"$dir/server.out" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
-trap 'exit 130' INT TERM
-i=0
-while [ ! -s "$dir/port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-[ -s "$dir/port" ] || { cat "$dir/server.out"; echo "models.sh: server did not start"; exit 2; }
-base=http://127.0.0.1:$(cat "$dir/port")/v1
+. bench/server.sh models.sh
+base=$srv/v1
 url=$base/models
 # The environment a user would have: no key needed for a local server.
-unset OPENAI_API_KEY OPENAI_ORG_ID OPENAI_PROJECT_ID http_proxy https_proxy \
-	HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+unset OPENAI_API_KEY
 export OPENAI_BASE_URL=$base
 "$tool" >/dev/null || { echo "models.sh: oai-models failed"; exit 2; }
 curl -sf "$url" >/dev/null || { echo "models.sh: curl failed"; exit 2; }
