@@ -15,8 +15,10 @@
 #include <curl/curl.h>
 
 #include "oai.h"
+#include "httpint.h"
 
 volatile int oai_interrupted;
+static int curlready;		/* curl_global_init() done */
 static struct oai *current;	/* for the atexit wipe */
 
 static void
@@ -36,7 +38,23 @@ atexit_cleanup(void)
 {
 	if (current)
 		oai_cleanup(current);
-	curl_global_cleanup();
+	if (curlready)
+		curl_global_cleanup();
+}
+
+/*
+ * libcurl's global set-up (TLS libraries) costs more than the rest of a
+ * tool's start: done only when a request is coming, so --help, --version
+ * and --dry-run start instantly.
+ */
+void
+oai_curl_init(void)
+{
+	if (curlready)
+		return;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		die(OAI_EX_FAILURE, "cannot initialise libcurl");
+	curlready = 1;
 }
 
 /* libcurl and our writes assume 0-2 are open: a closed stdout must not
@@ -102,8 +120,6 @@ oai_init(struct oai *o, int argc, char *argv[])
 		o->project = xstrdup(s);
 	current = o;
 	atexit(atexit_cleanup);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		die(OAI_EX_FAILURE, "cannot initialise libcurl");
 }
 
 int
@@ -217,6 +233,7 @@ oai_setup(struct oai *o)
 	char *scheme = NULL, *host = NULL;
 	const char *p, *allow;
 
+	oai_curl_init();
 	if (o->key_file) {
 		if (o->key) {
 			wipe(o->key, strlen(o->key));

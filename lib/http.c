@@ -586,6 +586,7 @@ oai_request(struct oai *o, const struct oai_req *rq, struct oai_resp *rs)
 	CURL *c;
 	int attempt, status;
 
+	oai_curl_init();
 	if (!o->curl && !(o->curl = curl_easy_init()))
 		die(OAI_EX_FAILURE, "cannot initialise libcurl");
 	c = o->curl;

@@ -27,6 +27,8 @@ struct oai_att {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
+/* curl_global_init(), once, when the first request is coming. */
+void oai_curl_init(void);
 /* Monotonic clock in milliseconds. */
 long long oai_now_ms(void);
 struct curl_slist *oai_http_headers(struct oai *o, const struct oai_req *rq);

@@ -47,6 +47,7 @@ oai_multi_new(struct oai *o, int parallel)
 {
 	struct oai_multi *m = xcalloc(1, sizeof *m);
 
+	oai_curl_init();
 	m->o = o;
 	m->max = parallel > 0 ? parallel : 1;
 	m->tail = &m->head;
