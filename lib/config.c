@@ -230,8 +230,10 @@ void
 oai_setup(struct oai *o)
 {
 	CURLU *u;
+	struct buf msg = BUF_INIT;
 	char *scheme = NULL, *host = NULL;
 	const char *p, *allow;
+	int status = 0;
 
 	oai_curl_init();
 	if (o->key_file) {
@@ -249,27 +251,40 @@ oai_setup(struct oai *o)
 				die(OAI_EX_AUTH, "the API key contains a "
 				    "space or control character");
 
+	/* The checks say why into msg; what curl allocated is freed
+	 * before dying, so leak checkers see a clean exit. */
 	if (!(u = curl_url()))
 		die(OAI_EX_FAILURE, "out of memory");
+	allow = getenv("OAI_ALLOW_HTTP");
 	if (curl_url_set(u, CURLUPART_URL, o->base_url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
-		die(OAI_EX_USAGE, "invalid base URL: %s", o->base_url);
-	if (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0)
-		die(OAI_EX_USAGE, "base URL must be http or https: %s",
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+		status = OAI_EX_USAGE;
+		buf_printf(&msg, "invalid base URL: %s", o->base_url);
+	} else if (strcmp(scheme, "https") != 0 &&
+	    strcmp(scheme, "http") != 0) {
+		status = OAI_EX_USAGE;
+		buf_printf(&msg, "base URL must be http or https: %s",
 		    o->base_url);
-	allow = getenv("OAI_ALLOW_HTTP");
-	if (strcmp(scheme, "http") == 0 && !isloopback(host) &&
-	    !(allow && strcmp(allow, "1") == 0))
-		die(OAI_EX_USAGE, "refusing plain http to %s (the key and "
+	} else if (strcmp(scheme, "http") == 0 && !isloopback(host) &&
+	    !(allow && strcmp(allow, "1") == 0)) {
+		status = OAI_EX_USAGE;
+		buf_printf(&msg, "refusing plain http to %s (the key and "
 		    "data would travel unencrypted); use https or set "
 		    "OAI_ALLOW_HTTP=1", host);
-	if (!o->key && strcasecmp(host, "api.openai.com") == 0)
-		die(OAI_EX_AUTH, "no API key: set OPENAI_API_KEY or use "
+	} else if (!o->key && strcasecmp(host, "api.openai.com") == 0) {
+		status = OAI_EX_AUTH;
+		buf_adds(&msg, "no API key: set OPENAI_API_KEY or use "
 		    "--api-key-file FILE");
+	}
 	curl_free(scheme);
 	curl_free(host);
 	curl_url_cleanup(u);
+	if (status) {
+		warnx("%s", msg.s);
+		buf_free(&msg);
+		exit(status);
+	}
 }
 
 void
