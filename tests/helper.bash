@@ -90,6 +90,19 @@ _helper_isolate() {
 }
 _helper_isolate
 
+# signal_until_gone PID SIG: send SIG until PID is gone (at most ~20 s).
+# A background job starts with SIGINT ignored (non-interactive shells do
+# that), so a signal sent before the tool installed its handler (slow
+# under valgrind or load) would be lost and the test would hang.
+signal_until_gone() {
+	local i
+	for i in $(seq 100); do
+		kill -"$2" "$1" 2>/dev/null || return 0
+		sleep 0.2
+		kill -0 "$1" 2>/dev/null || return 0
+	done
+}
+
 # --- assertions ----------------------------------------------------------
 
 fail() {

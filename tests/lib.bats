@@ -341,14 +341,14 @@ refute_key_anywhere() {
 	oai-models > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
 	pid=$!
 	sleep 0.5
-	kill -INT $pid
+	signal_until_gone $pid INT
 	status=0; wait $pid || status=$?
 	assert_status 130
 	assert_equal '' "$(cat "$BATS_TEST_TMPDIR/err")"
 	oai-models > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
 	pid=$!
 	sleep 0.5
-	kill -TERM $pid
+	signal_until_gone $pid TERM
 	status=0; wait $pid || status=$?
 	assert_status 143
 }

@@ -287,7 +287,7 @@ EOF'
 			pid=$!
 			exec 5> "$BATS_TEST_TMPDIR/in"
 			sleep 0.3
-			kill -$sig $pid
+			signal_until_gone $pid $sig
 			status=0; wait $pid || status=$?
 			exec 5>&-
 			assert_status $([ $sig = INT ] && echo 130 || echo 143)

@@ -195,7 +195,7 @@ setup() { load helper; srv_reset; export OPENAI_API_KEY=sk-test-mod; }
 			pid=$!
 			exec 5> "$BATS_TEST_TMPDIR/in"
 			sleep 0.3
-			kill -$sig $pid
+			signal_until_gone $pid $sig
 			status=0; wait $pid || status=$?
 			exec 5>&-
 			assert_status $([ $sig = INT ] && echo 130 || echo 143)
