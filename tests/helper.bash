@@ -103,6 +103,25 @@ signal_until_gone() {
 	done
 }
 
+# assert_quiet_interrupt_reading CMD [ARG...]: CMD reads a FIFO kept open
+# and empty; SIGINT must end it with 130, SIGTERM with 143, both silently.
+assert_quiet_interrupt_reading() {
+	local sig pid st fifo=$BATS_TEST_TMPDIR/in.fifo
+	[ -p "$fifo" ] || mkfifo "$fifo"
+	for sig in INT TERM; do
+		"$@" <"$fifo" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+		pid=$!
+		exec 5>"$fifo"
+		sleep 0.3
+		signal_until_gone $pid $sig
+		st=0; wait $pid || st=$?
+		exec 5>&-
+		assert_equal "$([ $sig = INT ] && echo 130 || echo 143)" "$st" ||
+			return 1
+		assert_equal '' "$(cat "$BATS_TEST_TMPDIR/err")" || return 1
+	done
+}
+
 # --- assertions ----------------------------------------------------------
 
 fail() {

@@ -280,20 +280,8 @@ EOF'
 }
 
 @test "oai-embed: Ctrl-C or SIGTERM while reading standard input exits 130 or 143 quietly" {
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	for a in '' --whole; do
-		for sig in INT TERM; do
-			oai-embed $a < "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
-			pid=$!
-			exec 5> "$BATS_TEST_TMPDIR/in"
-			sleep 0.3
-			signal_until_gone $pid $sig
-			status=0; wait $pid || status=$?
-			exec 5>&-
-			assert_status $([ $sig = INT ] && echo 130 || echo 143)
-			assert_equal '' "$(cat "$BATS_TEST_TMPDIR/err")"
-		done
-	done
+	assert_quiet_interrupt_reading oai-embed
+	assert_quiet_interrupt_reading oai-embed --whole
 	assert_equal 0 "$(srv_nreq)"
 }
 
