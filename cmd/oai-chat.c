@@ -891,20 +891,6 @@ printusage(const struct reply *r, const char *model)
 
 /* ---- one exchange ---------------------------------------------------- */
 
-/* The model's text as a one-line message: no trailing newlines, other
- * control characters (an escape sequence too) as spaces. */
-static void
-oneline(struct buf *b)
-{
-	size_t i;
-
-	while (b->len && strchr("\r\n", b->s[b->len - 1]))
-		b->s[--b->len] = '\0';
-	for (i = 0; i < b->len; i++)
-		if ((unsigned char)b->s[i] < 0x20 || b->s[i] == 0x7f)
-			b->s[i] = ' ';
-}
-
 /*
  * Send the messages and print the reply.  Returns an exit status; r
  * holds the reply, complete when the status is 0.
@@ -943,8 +929,13 @@ chat(struct oai *o, const char *model, const char *system,
 		printtools(r);
 		out_flush();
 		if (r->refusal.len) {
-			oneline(&r->refusal);
-			warnx("refusal: %s", r->refusal.s);
+			struct buf line = BUF_INIT;
+
+			/* The model's words, one line, no escapes reach
+			 * the terminal. */
+			buf_addline(&line, r->refusal.s, r->refusal.len);
+			warnx("refusal: %s", line.s ? line.s : "");
+			buf_free(&line);
 			rc = OAI_EX_NEGATIVE;
 		}
 		if (r->finish && strcmp(r->finish, "length") == 0)

@@ -75,6 +75,18 @@ buf_printf(struct buf *b, const char *fmt, ...)
 }
 
 void
+buf_addline(struct buf *b, const char *s, size_t n)
+{
+	size_t i;
+
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+		n--;
+	for (i = 0; i < n; i++)
+		buf_addc(b, (unsigned char)s[i] < 0x20 || s[i] == 0x7f ?
+		    ' ' : s[i]);
+}
+
+void
 buf_reset(struct buf *b)
 {
 	b->len = 0;

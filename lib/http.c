@@ -212,19 +212,6 @@ oai_status_exit(long status)
 	return OAI_EX_FAILURE;
 }
 
-/* Append s to out on one line: control characters become spaces. */
-static void
-addline(struct buf *out, const char *s, size_t n)
-{
-	size_t i;
-
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\r'))
-		n--;
-	for (i = 0; i < n; i++)
-		buf_addc(out, (unsigned char)s[i] < 0x20 || s[i] == 0x7f ?
-		    ' ' : s[i]);
-}
-
 void
 oai_error_line(struct buf *out, long status, const char *body, size_t len)
 {
@@ -250,7 +237,7 @@ oai_error_line(struct buf *out, long status, const char *body, size_t len)
 			if (status > 0)
 				buf_addc(out, ' ');
 			json_str(&j, label, &msg);
-			addline(out, msg.s, msg.len);
+			buf_addline(out, msg.s, msg.len);
 			buf_reset(&msg);
 		}
 		if (json_type(&j, m) == JSON_STRING)
@@ -267,7 +254,7 @@ oai_error_line(struct buf *out, long status, const char *body, size_t len)
 	if (msg.len) {
 		if (out->len > start)
 			buf_adds(out, ": ");
-		addline(out, msg.s, msg.len);
+		buf_addline(out, msg.s, msg.len);
 	}
 	buf_free(&msg);
 	json_free(&j);

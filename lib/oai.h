@@ -83,6 +83,10 @@ void buf_addc(struct buf *b, int c);
 void buf_adds(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Append text that may hold line breaks or escape sequences (an error
+ * body, a model's words) as one line: control characters become spaces,
+ * trailing blanks and line ends go. */
+void buf_addline(struct buf *b, const char *s, size_t n);
 void buf_reset(struct buf *b);			/* len = 0, keeps memory */
 void buf_free(struct buf *b);
 /* Take ownership of the bytes (NUL-terminated, never NULL); b is reset. */
