@@ -51,16 +51,22 @@ tests/unit/%: tests/unit/%.c tests/unit/tap.h lib/liboai.a lib/oai.h .flags
 
 unit: $(UNIT)
 
-# Everything the tests need, from Debian's packages (run as root).
+# Everything the tests need, from Debian's packages (run as root); the
+# same list works on Debian 12 and 13.  libclang-rt-dev is the clang
+# runtime (fuzzing, sanitizers) of the release's default clang; node and
+# npm are installed only when the commands are missing (Debian's nodejs
+# has no npm; a nodejs from elsewhere brings its own).
 DEBS = build-essential pkg-config libcurl4-openssl-dev libjsmn-dev \
 	libedit-dev bats mandoc python3 curl jq clang valgrind \
-	libclang-rt-14-dev tmux nodejs
+	libclang-rt-dev tmux
 deps: deps-deb deps-npm
 
 deps-deb:
 	@missing=; for p in $(DEBS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
 		grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -qq && apt-get install -y -qq $$missing; \
@@ -77,6 +83,13 @@ lint-man:
 # "N passed, N failed".  VALGRIND=1 runs every tool under valgrind.
 check: all unit
 	@VALGRIND=$(VALGRIND) SANITIZE=$(SANITIZE) ./tests/run
+
+# The exhaustive walks make check samples: every cut offset of every
+# stream, every allocation failure (CI runs this; about 15 minutes).
+LONG_BATS = tests/hardening-faults.bats tests/hardening-alloc.bats
+check-long: all unit
+	@OAI_TEST_LONG=1 VALGRIND=$(VALGRIND) SANITIZE=$(SANITIZE) \
+		./tests/run $(LONG_BATS)
 
 # The suite's main job against the local test server (no key needed).
 demo: all
@@ -117,16 +130,24 @@ fuzz: fuzz-build
 .PHONY: fuzz fuzz-build
 .PRECIOUS: fuzz/bin/lib/%.o
 
+# Modes are set, not inherited from the clone's umask: programs 0755,
+# man pages and completions 0644, directories 0755.
 install: all
-	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
+	umask 022; mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
 		$(DESTDIR)$(MANPREFIX)/man7 $(DESTDIR)$(BASHCOMPDIR) \
 		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
-	cp -f $(BIN) $(DESTDIR)$(PREFIX)/bin/
-	cp -f $(MAN1) $(DESTDIR)$(MANPREFIX)/man1/
-	cp -f $(MAN7) $(DESTDIR)$(MANPREFIX)/man7/
-	cp -f completions/bash/* $(DESTDIR)$(BASHCOMPDIR)/
-	cp -f completions/zsh/* $(DESTDIR)$(ZSHCOMPDIR)/
-	cp -f completions/fish/* $(DESTDIR)$(FISHCOMPDIR)/
+	for f in $(BIN); do cp -f $$f $(DESTDIR)$(PREFIX)/bin/ && \
+		chmod 0755 $(DESTDIR)$(PREFIX)/bin/$${f#bin/}; done
+	for f in $(MAN1); do cp -f $$f $(DESTDIR)$(MANPREFIX)/man1/ && \
+		chmod 0644 $(DESTDIR)$(MANPREFIX)/man1/$${f#man/}; done
+	for f in $(MAN7); do cp -f $$f $(DESTDIR)$(MANPREFIX)/man7/ && \
+		chmod 0644 $(DESTDIR)$(MANPREFIX)/man7/$${f#man/}; done
+	for f in completions/bash/*; do cp -f $$f $(DESTDIR)$(BASHCOMPDIR)/ && \
+		chmod 0644 $(DESTDIR)$(BASHCOMPDIR)/$${f#completions/bash/}; done
+	for f in completions/zsh/*; do cp -f $$f $(DESTDIR)$(ZSHCOMPDIR)/ && \
+		chmod 0644 $(DESTDIR)$(ZSHCOMPDIR)/$${f#completions/zsh/}; done
+	for f in completions/fish/*; do cp -f $$f $(DESTDIR)$(FISHCOMPDIR)/ && \
+		chmod 0644 $(DESTDIR)$(FISHCOMPDIR)/$${f#completions/fish/}; done
 
 uninstall:
 	for t in $(TOOLS); do \
@@ -142,5 +163,5 @@ clean:
 	rm -rf bin fuzz/bin
 
 FORCE:
-.PHONY: all unit deps deps-deb deps-npm lint-man check demo bench install uninstall clean FORCE
+.PHONY: all unit deps deps-deb deps-npm lint-man check check-long demo bench install uninstall clean FORCE
 .PRECIOUS: lib/%.o

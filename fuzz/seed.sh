@@ -1,20 +1,19 @@
 #!/bin/sh
 # See LICENSE file for copyright and license details.
-# Build the seed corpora fuzz/corpus/<target>/ from the recorded traffic
-# (cassettes: response bodies, SSE streams, error bodies, Retry-After
-# headers) and the SSE vectors, plus a few hand-picked edge cases.
-# Run by `make fuzz` every time, so seeds follow the recordings; the
+# Build the seed corpora fuzz/corpus/<target>/ from the test fixtures
+# (tests/fixtures: response bodies, SSE streams, error bodies, Retry-After
+# headers, SSE vectors), the real recordings when OAI_TEST_RECORDINGS has
+# them (tests/shared.sh), plus a few hand-picked edge cases.
+# Run by `make fuzz` every time, so seeds follow the fixtures; the
 # corpora are not committed (libFuzzer adds what it finds to them).
-# OAI_SHARED names the shared data (default: as tests/shared.sh finds it).
 cd "$(dirname "$0")/.." || exit 2
-[ -n "${OAI_SHARED:-}" ] || { ROOT=$PWD; . tests/shared.sh; }
-shared=$OAI_SHARED
-[ -d "$shared/cassettes" ] ||
-	echo "seed.sh: $shared/cassettes not found: built-in seeds only" >&2
-exec python3 - "$shared" <<'PY'
+ROOT=$PWD
+. tests/shared.sh
+exec python3 - "$OAI_FIXTURES" \
+	${OAI_TEST_RECORDINGS:+"$OAI_TEST_RECORDINGS/cassettes"} <<'PY'
 import glob, hashlib, json, os, re, sys
 
-shared = sys.argv[1]
+roots = sys.argv[1:]
 count = {}
 
 def seed(target, data):
@@ -53,8 +52,8 @@ def sse(chunks, stop=0):
     seed("sse", bytes([stop, len(cuts)] + cuts) + b"".join(chunks))
 
 texts = set()
-for http in sorted(glob.glob(os.path.join(shared, "cassettes", "**",
-                                          "response.http"), recursive=True)):
+for http in sorted(h for r in roots for h in glob.glob(
+        os.path.join(r, "**", "response.http"), recursive=True)):
     raw = open(http, "rb").read()
     head, _, body = raw.partition(b"\r\n\r\n")
     status = status_of(head)
@@ -87,8 +86,10 @@ for s in sorted(texts, key=lambda s: (len(s), s))[:200]:
     if len(s) <= 4096:
         seed("jsonw", s)
 
-vec = os.path.join(shared, "sse-vectors.json")
-if os.path.exists(vec):
+for vec in [os.path.join(r, "sse-vectors.json") for r in roots] + \
+        [os.path.join(os.path.dirname(r), "sse-vectors.json") for r in roots[1:]]:
+    if not os.path.exists(vec):
+        continue
     for case in json.load(open(vec))["cases"]:
         chunks = [bytes.fromhex(c) for c in case["chunks_hex"]]
         sse(chunks)

@@ -43,6 +43,22 @@ copytree() {	# a private copy of the sources, so builds don't touch bin/
 	assert_equal '' "$(find "$d" -type f)"
 }
 
+@test "build: make install sets modes whatever the umask and the clone's modes" {
+	copytree "$BATS_TEST_TMPDIR/src"
+	chmod -R go-rwx "$BATS_TEST_TMPDIR/src"
+	d=$BATS_TEST_TMPDIR/dest
+	run bash -c 'umask 077 && make -C "$1" -s install DESTDIR="$2" PREFIX=/p' _ "$BATS_TEST_TMPDIR/src" "$d"
+	assert_status 0
+	assert_equal 755 "$(stat -c %a "$d/p/bin/oai-chat")"
+	assert_equal 755 "$(stat -c %a "$d/p/bin")"
+	assert_equal 755 "$(stat -c %a "$d/p/share/man/man1")"
+	assert_equal 644 "$(stat -c %a "$d/p/share/man/man1/oai-chat.1")"
+	assert_equal 644 "$(stat -c %a "$d/p/share/man/man7/oai.7")"
+	assert_equal 644 "$(stat -c %a "$d/p/share/bash-completion/completions/oai-chat")"
+	assert_equal 644 "$(stat -c %a "$d/p/share/zsh/site-functions/_oai-chat")"
+	assert_equal 644 "$(stat -c %a "$d/p/share/fish/vendor_completions.d/oai-chat.fish")"
+}
+
 @test "build: user CFLAGS are additive (warnings stay errors)" {
 	copytree "$BATS_TEST_TMPDIR/src"
 	run --separate-stderr make -C "$BATS_TEST_TMPDIR/src" -s CFLAGS=-O0 lib/liboai.a

@@ -2,8 +2,8 @@
 # See LICENSE file for copyright and license details.
 #
 # Conformance tier: the requests the tools send must validate against the
-# official OpenAPI description (../shared/openai/openapi.yaml, or
-# $OAI_OPENAPI_SPEC).  Stoplight Prism (`prism mock`, installed by
+# official OpenAPI description ($OAI_OPENAPI_SPEC, or openapi.yaml in
+# $OAI_TEST_RECORDINGS; tests/shared.sh).  Stoplight Prism (`prism mock`, installed by
 # tests/conformance/setup.sh, i.e. `make deps`) serves a copy of the spec
 # patched by tests/conformance/fixspec.js (see there why) and answers 422
 # to a request that does not validate.
@@ -42,7 +42,7 @@ setup_file() {
 	elif [ ! -x "$PRISM_DIR/node_modules/.bin/prism" ]; then
 		CONF_SKIP="Prism not installed: run make deps (tests/conformance/setup.sh)"
 	elif [ ! -f "$spec" ]; then
-		CONF_SKIP="OpenAPI spec not found: $spec"
+		CONF_SKIP="OpenAPI description not found: set OAI_OPENAPI_SPEC=FILE, or OAI_TEST_RECORDINGS=DIR holding openapi.yaml, to run this tier"
 	fi
 	[ -z "$CONF_SKIP" ] || return 0
 

@@ -15,11 +15,12 @@ setup() {
 	cd "$BATS_TEST_TMPDIR"
 	hd_files
 	CASS=$OAI_CASSETTES
-	# Under valgrind (tests/run VALGRIND=1) each run costs a second: walk
-	# every STRIDE-th offset only.
-	STRIDE=1
-	# The plain make check walks every offset; the SANITIZE=1 run too.
-	! grep -qs valgrind "${OAI_TEST_BIN:-/nonexistent}/oai-chat" || STRIDE=53
+	# make check walks every 29th cut offset (a prime, so the cuts fall
+	# on every kind of byte); make check-long (OAI_TEST_LONG=1) every
+	# offset.  Under valgrind (VALGRIND=1) each run costs a second: 97.
+	STRIDE=29
+	[ "${OAI_TEST_LONG:-}" != 1 ] || STRIDE=1
+	! grep -qs valgrind "${OAI_TEST_BIN:-/nonexistent}/oai-chat" || STRIDE=97
 }
 
 # cutwalk CASSETTE: serve the recording cut after 0, 1, 2, ... bytes (of
@@ -66,15 +67,15 @@ cassette_file() {
 	printf '%s\n' "$d/response.http"
 }
 
-@test "faults: chat_stream_2023_plain cut at every byte: prefix, status 5, one line" {
+@test "faults: chat_stream_2023_plain cut at every 29th byte (every byte in check-long): prefix, status 5, one line" {
 	cutwalk chat_stream_2023_plain
 }
 
-@test "faults: chat_stream_tool_calls_usage_2026/00 cut at every byte" {
+@test "faults: chat_stream_tool_calls_usage_2026/00 cut at every 29th byte (every byte in check-long)" {
 	cutwalk chat_stream_tool_calls_usage_2026/00
 }
 
-@test "faults: chat_stream_tool_calls_usage_2026/01 cut at every byte" {
+@test "faults: chat_stream_tool_calls_usage_2026/01 cut at every 29th byte (every byte in check-long)" {
 	cutwalk chat_stream_tool_calls_usage_2026/01
 }
 

@@ -188,7 +188,7 @@ refute_key_anywhere() {
 	run --separate-stderr oai-models --retries 2 --timeout 30
 	assert_status 4
 	assert_equal 3 "$(srv_nreq)"
-	assert_stderr_contains "oai-models: 429 rate_limit_exceeded: Rate limit reached for gpt-4-1106-preview"
+	assert_stderr_contains "oai-models: 429 rate_limit_exceeded: Rate limit reached for gpt-4o-mini in organization"
 }
 
 @test "lib: --retries 0 makes one request" {

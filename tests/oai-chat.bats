@@ -12,7 +12,7 @@ setup() {
 	export OPENAI_API_KEY=sk-test-chat
 }
 
-CASS=${OAI_CASSETTES:-$BATS_TEST_DIRNAME/../../shared/openai/cassettes}
+CASS=$BATS_TEST_DIRNAME/fixtures
 
 # body N [JQ-OPTIONS] JQ: jq -r of the JSON body of request N.
 body() {
@@ -46,8 +46,8 @@ body() {
 	srv_queue '{"cassette": "chat_stream_tool_calls_usage_2026/01", "chunk": 1}'
 	run --separate-stderr oai-chat -u hi </dev/null
 	assert_status 0
-	assert_output 'The capital of the UK is London.'
-	assert_stderr 'oai-chat: usage: 78 prompt + 9 completion = 87 tokens'
+	assert_output 'The capital of France is Paris.'
+	assert_stderr 'oai-chat: usage: 92 prompt + 8 completion = 100 tokens'
 	assert_equal true "$(body 1 .stream_options.include_usage)"
 }
 
@@ -74,7 +74,7 @@ body() {
 	run --separate-stderr oai-chat hi </dev/null
 	assert_status 0
 	assert_stderr ''
-	assert_output '{"id":"call_ZR5UUuTt3pf61kjwAJIYdVMj","type":"function","function":{"name":"get_capital","arguments":"{\"country\":\"UK\"}"}}'
+	assert_output '{"id":"call_OaiFixture0000000000001","type":"function","function":{"name":"get_capital","arguments":"{\"country\":\"France\"}"}}'
 }
 
 @test "a refusal stream goes to stderr with status 1" {
@@ -131,19 +131,19 @@ body() {
 }
 
 @test "a stream cut before [DONE] keeps what was printed and exits 5" {
-	# 1960 bytes of the raw response: cut inside the "!" event
-	srv_queue '{"cassette": "chat_stream_2023_plain", "close_after": 1960}'
+	# 1460 bytes of the raw response: cut inside the "!" event
+	srv_queue '{"cassette": "chat_stream_2023_plain", "close_after": 1460}'
 	run --separate-stderr oai-chat hi </dev/null
 	assert_status 5
 	assert_output 'Hello'
-	assert_stderr 'oai-chat: connection lost before the response was complete (transfer closed with 1698 bytes remaining to read)'
+	assert_stderr 'oai-chat: connection lost before the response was complete (transfer closed with 1712 bytes remaining to read)'
 }
 
 @test "a cut reply is an exact prefix in a pipe (no closing newline), on its own line at a terminal" {
-	srv_queue '{"cassette": "chat_stream_2023_plain", "close_after": 1960}'
+	srv_queue '{"cassette": "chat_stream_2023_plain", "close_after": 1460}'
 	oai-chat hi </dev/null >"$BATS_TEST_TMPDIR/out" 2>/dev/null || true
 	assert_equal "Hello" "$(od -An -c "$BATS_TEST_TMPDIR/out" | tr -d ' ')"
-	srv_queue '{"cassette": "chat_stream_2023_plain", "close_after": 1960}'
+	srv_queue '{"cassette": "chat_stream_2023_plain", "close_after": 1460}'
 	run script -qec "oai-chat hi </dev/null 2>/dev/null; echo status=\$?" /dev/null
 	assert_output $'Hello\r\nstatus=5\r'
 }
@@ -202,7 +202,7 @@ body() {
 	run --separate-stderr oai-chat hi </dev/null
 	assert_status 3
 	assert_output ''
-	assert_stderr 'oai-chat: 401 invalid_api_key: Incorrect API key provided: not-a-re**************************ized. You can find your API key at https://platform.openai.com/account/api-keys.'
+	assert_stderr 'oai-chat: 401 invalid_api_key: Incorrect API key provided: sk-test****************************1234. You can find your API key at https://platform.openai.com/account/api-keys.'
 }
 
 @test "429 exits 4 after the retries" {

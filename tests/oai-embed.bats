@@ -73,7 +73,7 @@ PY
 	assert_status 0
 	assert_stderr ''
 	assert_equal 1536 "$(printf '%s\n' "$output" | awk -F'\t' '{print NF}')"
-	assert_equal "-0.019143932 -0.025292054 -0.010628044" \
+	assert_equal "-0.020438407 -0.022282261 0.029636288" \
 		"$(printf '%s\n' "$output" | awk -F'\t' '{print $1, $2, $NF}')"
 	srv_queue '{"cassette": "embeddings_base64_3small_512"}'
 	run --separate-stderr oai-embed --dimensions 512 <<<'x'

@@ -7,7 +7,7 @@ setup_file() { load helper; srv_start; }
 teardown_file() { load helper; srv_stop; }
 setup() { load helper; srv_reset; }
 
-CASS=${OAI_CASSETTES:-$BATS_TEST_DIRNAME/../../shared/openai/cassettes}
+CASS=$BATS_TEST_DIRNAME/fixtures
 
 @test "oai-models lists the recorded model ids, sorted in byte order" {
 	srv_queue '{"cassette": "models_list"}'

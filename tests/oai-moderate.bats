@@ -27,13 +27,13 @@ setup() { load helper; srv_reset; export OPENAI_API_KEY=sk-test-mod; }
 	srv_queue '{"cassette": "moderation_omni_single"}'
 	run --separate-stderr oai-moderate <<<'I am killing all my houseplants!'
 	assert_status 1
-	assert_output $'flagged\nviolence\t0.200174'
+	assert_output $'flagged\nviolence\t0.731202'
 	srv_queue '{"cassette": "moderation_omni_single"}'
 	run --separate-stderr oai-moderate --json <<<'x'
 	assert_status 1
 	assert_equal '["violence"]' "$(printf '%s' "$output" | jq -c .flagged_categories)"
 	assert_equal 13 "$(printf '%s' "$output" | jq '.category_scores|length')"
-	assert_equal 0.20017406978166777 "$(printf '%s' "$output" | jq .category_scores.violence)"
+	assert_equal 0.7312019875 "$(printf '%s' "$output" | jq .category_scores.violence)"
 }
 
 @test "oai-moderate -q prints nothing; the status tells" {

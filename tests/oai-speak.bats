@@ -13,7 +13,7 @@ setup() {
 	cd "$BATS_TEST_TMPDIR/w"
 }
 
-CASS=${OAI_CASSETTES:-$BATS_TEST_DIRNAME/../../shared/openai/cassettes}
+CASS=$BATS_TEST_DIRNAME/fixtures
 
 body() { srv_req_field "$1" ".body | fromjson | $2"; }
 

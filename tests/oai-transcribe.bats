@@ -15,7 +15,7 @@ setup() {
 	SIZE=$(wc -c < hello.mp3)
 }
 
-CASS=${OAI_CASSETTES:-$BATS_TEST_DIRNAME/../../shared/openai/cassettes}
+CASS=$BATS_TEST_DIRNAME/fixtures
 
 # file_req JQ: a field of the last request's uploaded file
 file_req() { srv_req_field -1 ".files.file.$1"; }
@@ -37,7 +37,7 @@ file_req() { srv_req_field -1 ".files.file.$1"; }
 }
 
 @test "oai-transcribe's multipart request has the shape of the real one" {
-	real=$CASS/transcription_whisper_json_multipart_2023/request.json
+	real=$CASS/transcription_multipart/request.json
 	run --separate-stderr oai-transcribe -f json hello.mp3
 	assert_status 0
 	# Content type: multipart/form-data with a boundary, as recorded.

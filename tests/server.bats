@@ -34,7 +34,7 @@ c() {
 	[ "$PATH" = "${OAI_TEST_BIN:-$ROOT/bin}:/usr/bin:/bin" ]
 	[ "$OPENAI_BASE_URL" = "$SRV_URL/v1" ]
 	# Only the harness's own OAI_ variables (tests/shared.sh) are left.
-	[ -z "$(compgen -v OAI_ | grep -Evx 'OAI_TEST_[A-Z_]+|OAI_CASSETTES|OAI_SSE_VECTORS|OAI_OPENAPI_SPEC|OAI_SHARED')" ]
+	[ -z "$(compgen -v OAI_ | grep -Evx 'OAI_TEST_[A-Z_]+|OAI_CASSETTES|OAI_SSE_VECTORS|OAI_OPENAPI_SPEC|OAI_FIXTURES|OAI_RECORDINGS_SKIP')" ]
 	[ "$(compgen -v OPENAI_)" = OPENAI_BASE_URL ]
 }
 

@@ -3,6 +3,8 @@
 
     python3 tests/server.py --dir DIR [--cassettes DIR]
 
+--cassettes defaults to $OAI_CASSETTES, then tests/fixtures.
+
 Binds 127.0.0.1 on a free port, writes the port to DIR/port once listening,
 logs to DIR/server.log and appends every API request, in order, to
 DIR/requests.jsonl (one JSON object per line; "t" is its arrival time in
@@ -70,9 +72,10 @@ import threading
 import time
 import urllib.parse
 
-# The recordings live beside the checkout: <repo>/../shared/openai/cassettes.
+# The fixtures written for this project (tests/fixtures/make.py); real
+# recordings of the same layout can be served with --cassettes DIR.
 CASSETTES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                         "..", "..", "shared", "openai", "cassettes")
+                         "fixtures")
 CREATED = 1700000000  # fixed "created" timestamp: output must be deterministic
 
 HTTP_REASONS = http.server.BaseHTTPRequestHandler.responses

@@ -289,11 +289,11 @@ main(int argc, char *argv[])
 	if (argc > 1)
 		vectors = argv[1];
 	else if (!(vectors = getenv("OAI_SSE_VECTORS")))
-		vectors = "../shared/openai/sse-vectors.json";
+		vectors = "tests/fixtures/sse-vectors.json";
 	if (argc > 2)
 		cassettes = argv[2];
 	else if (!(cassettes = getenv("OAI_CASSETTES")))
-		cassettes = "../shared/openai/cassettes";
+		cassettes = "tests/fixtures";
 	test_vectors(vectors);
 	test_stop();
 	test_long_line();
