@@ -91,6 +91,11 @@ check-long: all unit
 	@OAI_TEST_LONG=1 VALGRIND=$(VALGRIND) SANITIZE=$(SANITIZE) \
 		./tests/run $(LONG_BATS)
 
+# For make check-long: f32_shortest() against printf and
+# strtof on every float (half an hour of one core).
+check-long-f32: tests/unit/test_f32
+	@./tests/unit/test_f32 --all
+
 # The suite's main job against the local test server (no key needed).
 demo: all
 	@./tests/demo
@@ -163,5 +168,5 @@ clean:
 	rm -rf bin fuzz/bin
 
 FORCE:
-.PHONY: all unit deps deps-deb deps-npm lint-man check check-long demo bench install uninstall clean FORCE
+.PHONY: all unit deps deps-deb deps-npm lint-man check check-long check-long-f32 demo bench install uninstall clean FORCE
 .PRECIOUS: lib/%.o
