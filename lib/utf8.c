@@ -1,4 +1,6 @@
 /* See LICENSE file for copyright and license details. */
+#include <string.h>
+
 #include "oai.h"
 
 /*
@@ -46,10 +48,18 @@ utf8_invalid(const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, k;
+	uint64_t w;
 	int len;
 
 	while (i < n) {
-		/* ASCII runs are the common case: no table lookups. */
+		/* ASCII runs are the common case: 8 bytes at a time. */
+		if (n - i >= 8) {
+			memcpy(&w, u + i, 8);
+			if (!(w & UINT64_C(0x8080808080808080))) {
+				i += 8;
+				continue;
+			}
+		}
 		if (u[i] < 0x80) {
 			i++;
 			continue;

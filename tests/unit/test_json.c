@@ -414,6 +414,79 @@ test_big(void)
 	json_free(&j);
 }
 
+/*
+ * Strings are scanned 8 bytes at a time where nothing needs a look:
+ * each kind of byte that does, at every offset of a long string.
+ */
+static void
+test_longstrings(void)
+{
+	static const struct {
+		const char *in, *want;	/* want NULL: invalid */
+	} k[] = {
+		{ "\\n", "\n" }, { "\\\"", "\"" }, { "\\\\", "\\" },
+		{ "\\u00e9", "\xc3\xa9" }, { "\x7f", "\x7f" },
+		{ "\xc3\xa9", "\xc3\xa9" }, { "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80" },
+		{ "\x01", NULL }, { "\x1f", NULL }, { "\xff", NULL },
+		{ "\xc3", NULL }, { "\xed\xa0\x80", NULL }, { "\\x", NULL },
+		{ "\xe2\x82", NULL }, { "\x80", NULL }, { "\x9f", NULL },
+		{ "\xc2\x80", "\xc2\x80" },
+	};
+	struct json j = JSON_INIT;
+	struct buf doc = BUF_INIT, got = BUF_INIT, want = BUF_INIT;
+	int i, at, bad = 0, r;
+	size_t n;
+
+	for (i = 0; i < (int)(sizeof k / sizeof k[0]); i++)
+		for (at = 0; at <= 24; at++) {
+			buf_reset(&doc);
+			buf_reset(&got);
+			buf_reset(&want);
+			buf_adds(&doc, "[\"");
+			for (n = 0; n <= 24; n++) {
+				if ((int)n == at) {
+					buf_adds(&doc, k[i].in);
+					if (k[i].want)
+						buf_adds(&want, k[i].want);
+				}
+				if (n < 24) {
+					buf_addc(&doc, 'a' + n % 26);
+					buf_addc(&want, 'a' + n % 26);
+				}
+			}
+			buf_adds(&doc, "\"]");
+			r = json_parse(&j, doc.s, doc.len);
+			if (k[i].want ? r < 0 || json_str(&j, 1, &got) < 0 ||
+			    got.len != want.len ||
+			    memcmp(got.s, want.s, got.len) != 0 : r == 0) {
+				if (bad++ < 5)
+					printf("# %s at %d: r %d\n",
+					    show(k[i].in, strlen(k[i].in)), at, r);
+			}
+		}
+	ok(!bad, "long strings: escapes, controls, UTF-8 at every offset",
+	    "%d wrong", bad);
+	/* the closing quote at every offset */
+	for (bad = 0, at = 0; at <= 24; at++) {
+		buf_reset(&doc);
+		buf_adds(&doc, "{\"");
+		for (i = 0; i < at; i++)
+			buf_addc(&doc, 'x');
+		buf_adds(&doc, "\":\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"}");
+		if (json_parse(&j, doc.s, doc.len) < 0 ||
+		    json_raw(&j, 1, &n) == NULL || n != (size_t)at)
+			bad++;
+	}
+	ok(!bad, "long strings: the end at every offset", NULL);
+	ok(json_parse(&j, "[\"aaaaaaaaaaaaaaaa\"]\xc3\xa9", 22) < 0 &&
+	    json_parse(&j, "[\"aaaaaaaaaaaaaaaa\",\xc3\xa9]", 23) < 0,
+	    "UTF-8 outside a string after a long one", NULL);
+	buf_free(&doc);
+	buf_free(&got);
+	buf_free(&want);
+	json_free(&j);
+}
+
 static void
 test_writer(void)
 {
@@ -795,6 +868,7 @@ main(int argc, char *argv[])
 	test_unescape();
 	test_access();
 	test_big();
+	test_longstrings();
 	test_writer();
 	test_writer_invalid();
 	test_num();
