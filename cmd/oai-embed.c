@@ -402,13 +402,17 @@ writebatch(struct batch *b)
 				goto out;
 			}
 		} else if (json_type(&j, e) == JSON_ARRAY) {
-			/* a server that ignores encoding_format */
-			for (k = 0; k < json_size(&j, e); k++) {
+			/* a server that ignores encoding_format: walk the
+			 * elements in order (json_at() starts over each time) */
+			int el = e + 1;
+
+			for (k = 0; k < json_size(&j, e); k++,
+			    el = json_skip(&j, el)) {
 				float f;
 				unsigned char p[4];
 				uint32_t u;
 
-				if (json_num(&j, json_at(&j, e, k), &d) < 0) {
+				if (json_num(&j, el, &d) < 0) {
 					rc = badresp(b, "bad embedding");
 					goto out;
 				}
