@@ -61,6 +61,7 @@ struct reply {
 	int ntools;
 	size_t pendnl;		/* trailing newlines held back */
 	int printed;		/* content other than newlines went out */
+	int nlout;		/* and after it, the first trailing newline */
 	int done;		/* [DONE] seen */
 	int status;		/* an error event's exit status */
 	char *finish;		/* finish_reason */
@@ -505,8 +506,11 @@ buildbody(struct buf *b, const char *model, const char *system,
 
 /* ---- replies --------------------------------------------------------- */
 
-/* Content goes out as it comes, except trailing newlines: the reply
- * ends with exactly one. */
+/*
+ * Content goes out as it comes, except trailing newlines beyond the
+ * first: the reply ends with exactly one, and a line-reading consumer
+ * gets each line as soon as its newline arrives.
+ */
 static void
 emit(struct reply *r, const char *s, size_t n)
 {
@@ -515,15 +519,22 @@ emit(struct reply *r, const char *s, size_t n)
 	buf_add(&r->text, s, n);
 	while (k > 0 && s[k - 1] == '\n')
 		k--;
-	if (k == 0) {
+	if (k == 0 && (!r->printed || r->nlout)) {
 		r->pendnl += n;
 		return;
 	}
-	for (; r->pendnl; r->pendnl--)
+	if (k > 0) {
+		for (; r->pendnl; r->pendnl--)
+			out_add("\n", 1);
+		out_add(s, k);
+		r->printed = 1;
+		r->nlout = 0;
+	}
+	if (n > k) {
 		out_add("\n", 1);
-	out_add(s, k);
-	r->pendnl = n - k;
-	r->printed = 1;
+		r->nlout = 1;
+		r->pendnl = n - k - 1;
+	}
 }
 
 /*
@@ -534,9 +545,9 @@ emit(struct reply *r, const char *s, size_t n)
 static void
 endtext(struct reply *r, int complete)
 {
-	if (r->printed && (complete || isatty(1)))
+	if (r->printed && !r->nlout && (complete || isatty(1)))
 		out_add("\n", 1);
-	r->printed = 0;
+	r->printed = r->nlout = 0;
 	r->pendnl = 0;
 }
 

@@ -32,3 +32,73 @@ setup() {
 	[ "$output" = "{\"index\":0,\"embedding\":[$expect]}" ] ||
 		fail "output differs: ${output:0:200}..."
 }
+
+# ---- oai-chat: newlines on time ---------------------------------------------
+
+# ev TEXT: a chat chunk event whose delta content is TEXT.
+ev() {
+	jq -nc --arg c "$1" '{choices: [{index: 0, delta: {content: $c}}]}'
+}
+
+# stall_spec N EVENT...: the events, the stream pausing 1 s after the
+# first N of them ("data: EVENT\n\n" each; the events are ASCII).
+stall_spec() {
+	local n=$1 i e bytes=0
+	shift
+	for ((i = 1; i <= n; i++)); do
+		e=${!i}
+		bytes=$((bytes + 6 + ${#e} + 2))
+	done
+	printf '%s\n' "$@" | jq -sc --argjson b "$bytes" \
+		'{sse: ., sse_done: true, stall_after: $b, stall_ms: 1000}'
+}
+
+# out_during_stall SPEC: start oai-chat, wait for its first output, print
+# it (in od -c form); the rest of the stream is still held by the server.
+out_during_stall() {
+	out=$BATS_TEST_TMPDIR/out
+	srv_queue "$1"
+	oai-chat hi </dev/null >"$out" 2>"$out.err" &
+	pid=$!
+	for i in $(seq 500); do [ -s "$out" ] && break; sleep 0.01; done
+	od -An -c "$out" | tr -s ' '
+	wait "$pid"
+}
+
+@test "oai-chat prints a line's newline when it arrives, not with the next delta" {
+	spec=$(stall_spec 1 "$(ev $'line one\n')" "$(ev 'line two')")
+	during=$(out_during_stall "$spec")
+	assert_equal ' l i n e o n e \n' "$during"
+	assert_equal "$(printf 'line one\nline two\n' | od -An -c)" \
+		"$(od -An -c "$BATS_TEST_TMPDIR/out")"
+	assert_equal '' "$(cat "$BATS_TEST_TMPDIR/out.err")"
+}
+
+@test "oai-chat holds back only the newlines after the first" {
+	spec=$(stall_spec 1 "$(ev $'a\n\n\n')" "$(ev 'b')" "$(ev $'\n')" "$(ev $'\n')" "$(ev $'c\n\n')")
+	during=$(out_during_stall "$spec")
+	assert_equal ' a \n' "$during"
+	assert_equal "$(printf 'a\n\n\nb\n\nc\n' | od -An -c)" \
+		"$(od -An -c "$BATS_TEST_TMPDIR/out")"
+}
+
+@test "oai-chat: a reply whose last delta is a newline ends with one" {
+	srv_queue "$(printf '%s\n' "$(ev 'x')" "$(ev $'\n')" "$(ev $'\n')" |
+		jq -sc '{sse: ., sse_done: true}')"
+	oai-chat hi </dev/null >"$BATS_TEST_TMPDIR/out"
+	assert_equal "$(printf 'x\n' | od -An -c)" "$(od -An -c "$BATS_TEST_TMPDIR/out")"
+}
+
+@test "oai-chat: a stream cut after a newline is an exact prefix, in a pipe and at a terminal" {
+	e1=$(ev $'x\n')
+	spec=$(printf '%s\n' "$e1" "$(ev $'\n\ny')" |
+		jq -sc --argjson b $((6 + ${#e1} + 2 + 10)) '{sse: ., close_after: $b}')
+	srv_queue "$spec"
+	run --separate-stderr bash -c 'oai-chat hi </dev/null >"$1"' _ "$BATS_TEST_TMPDIR/out"
+	assert_status 5
+	assert_stderr_contains 'oai-chat: '
+	assert_equal "$(printf 'x\n' | od -An -c)" "$(od -An -c "$BATS_TEST_TMPDIR/out")"
+	srv_queue "$spec"
+	run script -qec "oai-chat hi </dev/null 2>/dev/null; echo status=\$?" /dev/null
+	assert_output $'x\r\nstatus=5\r'
+}
