@@ -1,12 +1,21 @@
 #!/bin/sh
 # See LICENSE file for copyright and license details.
 # oai-embed against the local test server (tests/server.py), 1536 dims:
-#   throughput for $BENCH_EMBED_LINES lines (default 100000) versus a naive
-#   loop of one curl per line (timed on $BENCH_CURL_LINES lines, default
-#   1000, and extrapolated: said so in the output) and versus the official
-#   `openai` npm package doing the same batching (2048 inputs, 4 in flight,
-#   base64; installed into .bench/npm, gitignored; skipped with a message
-#   when npm cannot reach its registry);
+#   the physical limit first: curl alone sending the same batched
+#   requests (the bodies of oai-embed --dry-run) with as many in flight,
+#   the responses thrown away unparsed; then oai-embed at -P 4 in both
+#   wire formats (base64, and the JSON number arrays of servers that
+#   ignore encoding_format) and with --format f32; then -P 1, 2, 4, 8
+#   against curl alone at each.  Lines/s, CPU seconds (user + sys) and
+#   peak RSS for each, and the ratios against curl alone, for
+#   $BENCH_EMBED_LINES lines (default 100000).  On a shared machine the
+#   lines/s move with the load; the CPU seconds much less.
+#   Then throughput versus a naive loop of one curl per line (timed on
+#   $BENCH_CURL_LINES lines, default 1000, and extrapolated: said so in
+#   the output) and versus the official `openai` npm package doing the
+#   same batching (2048 inputs, 4 in flight, base64; installed into
+#   .bench/npm, gitignored; skipped with a message when npm cannot reach
+#   its registry);
 #   peak memory (maximum RSS, /usr/bin/time -f %M) for 10,000 and
 #   $BENCH_EMBED_BIG (default 1,000,000) lines, both real runs: must not
 #   grow.
@@ -38,13 +47,89 @@ el() { echo "$2 - $1" | bc -l; }
 awk -v n="$lines" 'BEGIN { for (i = 1; i <= n; i++) printf "line number %d of the benchmark\n", i }' >"$dir/in"
 head -n "$clines" "$dir/in" >"$dir/in.small"
 
-# --- oai-embed ------------------------------------------------------------
-t0=$(now)
-"$tool" --dimensions "$dims" "$dir/in" >"$dir/out" || { echo "embed.sh: oai-embed failed"; exit 2; }
-t1=$(now)
-[ "$(wc -l <"$dir/out")" -eq "$lines" ] || { echo "embed.sh: wrong line count"; exit 2; }
-tool_s=$(el "$t0" "$t1")
-printf 'oai-embed:    %d lines in %.2f s (%.0f lines/s)\n' "$lines" "$tool_s" "$(echo "$lines / $tool_s" | bc -l)"
+[ -x /usr/bin/time ] || { echo "embed.sh: /usr/bin/time missing"; exit 2; }
+
+# queue SPEC-FIELDS: from now on the server answers every embedding request
+# with the fixed vector, plus these fields.
+queue() {
+	curl -sf -X POST "$srv/_ctl/reset" >/dev/null &&
+	curl -sf --data-binary "{\"path\": \"/v1/embeddings\", \"repeat\": 1000000000, \"fixed_embedding\": true$1}" \
+		"$srv/_ctl/queue" >/dev/null || { echo "embed.sh: cannot queue the fixed embedding"; exit 2; }
+}
+
+# measure NAME CMD...: CMD's wall time, CPU and peak RSS into $dir/NAME.t
+# ("wall user sys KiB"), its output into $dir/NAME.out.
+measure() {
+	m=$1
+	shift
+	/usr/bin/time -f '%e %U %S %M' -o "$dir/$m.t" "$@" >"$dir/$m.out" \
+		2>"$dir/$m.err" || { cat "$dir/$m.err"; echo "embed.sh: $m failed"; exit 2; }
+}
+
+# row NAME LABEL [VS]: one line of the table, with ratios against VS's.
+row() {
+	set -- "$1" "$2" "${3:-}" $(cat "$dir/$1.t")
+	awk -v l="$2" -v n="$lines" -v w="$4" -v u="$5" -v s="$6" -v k="$7" \
+	    -v vs="$3" -v vt="$( [ -n "$3" ] && cat "$dir/$3.t")" 'BEGIN {
+		if (w <= 0) w = 0.01
+		printf "%-32s %8.0f lines/s %7.2f s CPU %6.1f MiB", l, n / w,
+		    u + s, k / 1024
+		if (vs != "") {
+			split(vt, v, " ")
+			if (v[1] <= 0) v[1] = 0.01
+			if (v[2] + v[3] <= 0) v[3] = 0.01
+			printf "   %3.0f%% of its lines/s, %.1fx its CPU", \
+			    100 * v[1] / w, (u + s) / (v[2] + v[3])
+		}
+		printf "\n"
+	}'
+}
+
+# curlalone NAME P: the bodies in $dir/req.* sent by one curl, P at once.
+curlalone() {
+	sep=
+	for f in "$dir"/req.*; do
+		printf '%surl = "%s/embeddings"\nheader = "Authorization: Bearer %s"\nheader = "Content-Type: application/json"\ndata-binary = "@%s"\noutput = "/dev/null"\nfail\n' \
+			"$sep" "$base" "$OPENAI_API_KEY" "$f"
+		sep='next
+'
+	done >"$dir/curl.cfg"
+	measure "$1" curl --parallel --parallel-immediate --parallel-max "$2" -K "$dir/curl.cfg"
+}
+
+awk -v n="$lines" 'BEGIN { for (i = 1; i <= n; i++) printf "line number %d of the benchmark\n", i }' >"$dir/in"
+head -n "$clines" "$dir/in" >"$dir/in.small"
+"$tool" --dry-run --dimensions "$dims" "$dir/in" | split -l 1 -a 4 - "$dir/req."
+
+echo "$lines lines, $dims dimensions, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+queue ''
+curlalone curl4 4
+row curl4 "curl alone -P 4 (base64)"
+measure embed4 "$tool" --dimensions "$dims" "$dir/in"
+[ "$(wc -l <"$dir/embed4.out")" -eq "$lines" ] || { echo "embed.sh: wrong line count"; exit 2; }
+rm -f "$dir/embed4.out"
+row embed4 "oai-embed -P 4 (base64)" curl4
+measure f32 "$tool" --format f32 --dimensions "$dims" "$dir/in"
+rm -f "$dir/f32.out"
+row f32 "oai-embed -P 4 --format f32" curl4
+awk -v a="$(cat "$dir/embed4.t")" -v b="$(cat "$dir/f32.t")" 'BEGIN {
+	split(a, x, " "); split(b, y, " ")
+	printf "%-32s %.2fx the CPU of --format f32\n", "text output", (x[2] + x[3]) / (y[2] + y[3] > 0 ? y[2] + y[3] : 0.01) }'
+queue ', "float_arrays": true'
+curlalone curlfa 4
+row curlfa "curl alone -P 4 (float arrays)"
+measure embedfa "$tool" --dimensions "$dims" "$dir/in"
+rm -f "$dir/embedfa.out"
+row embedfa "oai-embed -P 4 (float arrays)" curlfa
+queue ''
+for p in 1 2 4 8; do
+	curlalone "curlp$p" "$p"
+	row "curlp$p" "curl alone -P $p"
+	measure "embedp$p" "$tool" -P "$p" --dimensions "$dims" "$dir/in"
+	rm -f "$dir/embedp$p.out"
+	row "embedp$p" "oai-embed -P $p" "curlp$p"
+done
+tool_s=$(cut -d' ' -f1 "$dir/embed4.t")
 
 # --- one curl per line ----------------------------------------------------
 t0=$(now)

@@ -37,6 +37,9 @@ Response spec fields (all optional, combinable):
     fixed_embedding    the default /v1/embeddings gives every input the same
                        vector (computed once per dimension count), so a
                        benchmark measures the client, not the server's hashing
+    float_arrays       the default /v1/embeddings answers JSON number arrays
+                       whatever encoding_format asks (as vLLM, llama.cpp and
+                       Ollama do)
     framing            "length" (Content-Length; default except for SSE),
                        "chunked" (default for SSE) or "close" (no length,
                        end of body = end of connection)
@@ -383,7 +386,8 @@ def h_embeddings(req, spec):
     if type(dims) is not int or dims < 1:
         return api_error(400, "Invalid value for 'dimensions': must be a "
                          "positive integer.", param="dimensions")
-    b64 = j.get("encoding_format") == "base64"
+    b64 = (j.get("encoding_format") == "base64" and
+           not spec.get("float_arrays"))
     data = []
     for i, text in enumerate(inputs):
         if spec.get("fixed_embedding"):  # benchmarks: the client's time
