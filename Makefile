@@ -92,7 +92,7 @@ check-long: all unit
 		./tests/run $(LONG_BATS)
 
 # For make check-long: f32_shortest() against printf and
-# strtof on every float (half an hour of one core).
+# strtof on every float (one to two hours of one core).
 check-long-f32: tests/unit/test_f32
 	@./tests/unit/test_f32 --all
 

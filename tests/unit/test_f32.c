@@ -12,7 +12,7 @@
  * verbatim as the reference): edge cases, every power of two and its
  * neighbours, and $F32_N (default 1,000,000) random bit patterns plus
  * as many random values in [-1, 1] (what embeddings hold).  With --all
- * (make check-long-f32; about half an hour of one core) every positive
+ * (make check-long-f32; one to two hours of one core) every positive
  * float against the reference and every negative one against its
  * positive twin with a '-' (printf and strtof are symmetric).  TAP.
  */
@@ -147,7 +147,7 @@ main(int argc, char *argv[])
 	}
 	report(5, "random values in [-1, 1]");
 	if (argc < 2 || strcmp(argv[1], "--all") != 0) {
-		printf("ok 6 # skip every float: --all (half an hour)\n"
+		printf("ok 6 # skip every float: --all (an hour or two)\n"
 		    "ok 7 # skip every negative float: --all\n1..7\n");
 		return failed;
 	}
