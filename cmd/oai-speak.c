@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -53,7 +52,8 @@ help(void)
 	    "pcm\n"
 	    "  -m, --model MODEL         tts-1 (default), tts-1-hd, "
 	    "gpt-4o-mini-tts\n"
-	    "  -o, --output FILE         write to FILE, atomically\n"
+	    "  -o, --output FILE         write to FILE (atomically if a regular "
+	    "file)\n"
 	    "  -v, --voice VOICE         voice (default alloy)\n"
 	    "      --instructions TEXT   how to speak (not with tts-1, "
 	    "tts-1-hd)\n"
@@ -176,99 +176,16 @@ split(const char *s, size_t n, size_t **off, size_t **len)
 
 /* ---- output --------------------------------------------------------------- */
 
-static char *tmppath;		/* -o's temporary file, until renamed */
+static struct outfile of;	/* -o; of.name is NULL without it */
 static char *text;		/* global: still reachable when we die() */
-static int ofd = -1;		/* its descriptor; -1: standard output */
-
-static void
-rmtmp(void)
-{
-	if (tmppath) {
-		unlink(tmppath);
-		free(tmppath);
-		tmppath = NULL;
-	}
-}
 
 static void
 emit(const void *p, size_t n)
 {
-	const char *s = p;
-	ssize_t w;
-
-	if (ofd < 0) {
+	if (of.name)
+		outfile_write(&of, p, n);
+	else
 		out_add(p, n);
-		return;
-	}
-	while (n > 0) {
-		if ((w = write(ofd, s, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			edie(OAI_EX_FAILURE, "write error on %s", tmppath);
-		}
-		s += w;
-		n -= (size_t)w;
-	}
-}
-
-/* Create the temporary file beside path, so rename() is atomic. */
-static void
-opentmp(const char *path)
-{
-	struct buf b = BUF_INIT;
-	char *d1 = xstrdup(path), *d2 = xstrdup(path);
-	struct stat st;
-
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		die(OAI_EX_USAGE, "-o: %s is a directory", path);
-	buf_printf(&b, "%s/.%s.XXXXXX", dirname(d1), basename(d2));
-	free(d1);
-	free(d2);
-	tmppath = buf_steal(&b, NULL);
-	if ((ofd = mkstemp(tmppath)) < 0) {
-		int e = errno;
-
-		free(tmppath);
-		tmppath = NULL;
-		errno = e;
-		edie(OAI_EX_FAILURE, "%s", path);
-	}
-	atexit(rmtmp);	/* die() anywhere, or an interruption */
-}
-
-static void
-committmp(const char *path)
-{
-	struct stat st;
-	mode_t mode, um;
-	char *d;
-	int dfd;
-
-	/* mkstemp made it 0600: give it the mode a new file gets, or keep
-	 * the mode of the file it replaces. */
-	if (stat(path, &st) == 0)
-		mode = st.st_mode & 07777;
-	else {
-		um = umask(0);
-		umask(um);
-		mode = 0666 & ~um;
-	}
-	if (fchmod(ofd, mode) < 0 || fsync(ofd) < 0)
-		edie(OAI_EX_FAILURE, "%s", tmppath);
-	if (close(ofd) < 0)
-		edie(OAI_EX_FAILURE, "%s", tmppath);
-	ofd = -1;
-	if (rename(tmppath, path) < 0)
-		edie(OAI_EX_FAILURE, "%s", path);
-	free(tmppath);
-	tmppath = NULL;
-	/* make the rename itself durable */
-	d = xstrdup(path);
-	if ((dfd = open(dirname(d), O_RDONLY)) >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	free(d);
 }
 
 /* ---- joining the parts --------------------------------------------------- */
@@ -420,7 +337,7 @@ sink(void *ctx, const char *p, size_t n)
 		mp3feed(j, p, n);
 	else
 		emit(p, n);
-	if (ofd < 0)
+	if (!of.name)
 		out_flush();	/* a player downstream starts now */
 	return 0;
 }
@@ -431,11 +348,11 @@ wavpatch(struct join *j)
 {
 	unsigned char b[4];
 	unsigned long long riff = j->hdrlen - 8 + j->datatotal;
-	int fd = ofd < 0 ? 1 : ofd;
+	int fd = of.name ? of.fd : 1;
 
 	if (!j->patchable || !j->hdrlen)
 		return;
-	if (ofd < 0)
+	if (!of.name)
 		out_flush();
 	put32(b, riff > UNKNOWN32 ? UNKNOWN32 : (unsigned long)riff);
 	if (pwrite(fd, b, 4, j->start + 4) != 4)
@@ -475,8 +392,8 @@ readtext(int argc, char *argv[], size_t *n)
 				buf_addc(&b, ' ');
 			buf_adds(&b, argv[i]);
 		}
-	} else if (buf_readfd(&b, 0) < 0)
-		edie(OAI_EX_FAILURE, "standard input");
+	} else if (buf_readfd(&b, 0) < 0 && !oai_interrupted)
+		edie(OAI_EX_USAGE, "standard input");
 	if (oai_interrupted)
 		exit(oai_intr_status());
 	if ((bad = utf8_invalid(b.s ? b.s : "", b.len)) != (size_t)-1)
@@ -582,12 +499,9 @@ main(int argc, char *argv[])
 	j.format = format;
 	j.nparts = (int)np;
 	j.rs = &rs;
-	if (output) {
-		opentmp(output);
-		j.patchable = 1;
-		j.start = 0;
-	} else
-		j.patchable = seekable(1, &j.start);
+	if (output)
+		outfile_open(&of, output);
+	j.patchable = seekable(of.name ? of.fd : 1, &j.start);
 
 	rq.stream = 1;		/* a long download is fine; silence is not */
 	rq.accept = "application/octet-stream";
@@ -640,9 +554,9 @@ main(int argc, char *argv[])
 	if (rc == 0 && strcmp(format, "wav") == 0)
 		wavpatch(&j);
 	if (rc == 0 && output)
-		committmp(output);
-	else if (output)
-		rmtmp();
+		outfile_commit(&of);
+	else
+		outfile_abort(&of);
 	buf_free(&j.hdr);
 	buf_free(&body);
 	free(off);

@@ -123,6 +123,42 @@ int oai_output_started(void);
  * there.  alt, if not NULL, is another way out ("use -o FILE"). */
 void out_refuse_tty(const char *what, const char *alt);
 
+/* ---- outfile.c: -o FILE -------------------------------------------- */
+
+/*
+ * The one way a tool writes an output file (oai(7), FILES): a regular
+ * file or a new name is replaced atomically through a temporary file
+ * beside it; a device, a FIFO or /dev/stdout is written in place, never
+ * replaced; a symbolic link is followed (a dangling one creates the file
+ * it names).  The temporary file is removed on failure, at exit, and by
+ * SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGALRM, SIGUSR1 and SIGUSR2 (in the
+ * handler); SIGXFSZ is ignored so that a size limit is a write error.
+ * Functions die on errors: 2 for a directory or a socket, 5 otherwise.
+ */
+struct outfile {
+	int fd;			/* write here (or with outfile_write) */
+	int direct;		/* written in place: not a regular file */
+	char *name;		/* as given, for messages */
+	char *target;		/* the file replaced, links followed */
+	char *tmp;		/* the temporary file until committed */
+	int slot;
+};
+
+void outfile_open(struct outfile *f, const char *path);
+void outfile_write(struct outfile *f, const void *p, size_t n);
+/* Give the file its mode and put it in place; interrupted (the flag
+ * oai_init()'s handlers set): remove it and exit 130/143 instead. */
+void outfile_commit(struct outfile *f);
+/* Remove the temporary file, keep whatever was there (f may be unused). */
+void outfile_abort(struct outfile *f);
+/*
+ * Follow the symbolic links of path's last component (at most 40), as
+ * open() would; return the name reached (malloc'd; it need not exist),
+ * or NULL with errno ELOOP.  *viafd, if not NULL, is set when a name on
+ * the way is a descriptor name (/proc/..., /dev/fd/...).
+ */
+char *path_follow(const char *path, int *viafd);
+
 /* ---- utf8.c --------------------------------------------------------- */
 
 /* Return the offset of the first byte that is not part of valid UTF-8
