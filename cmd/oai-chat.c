@@ -42,11 +42,6 @@ enum {
 	"       [--no-stream] [--presence-penalty n] [--schema file]\n" \
 	"       [--seed n] [--stop text] [--top-p n] [prompt ...]\n"
 
-struct msgs {			/* JSON texts of message objects */
-	char **v;
-	size_t n, cap;
-};
-
 struct tool {			/* a streamed tool call, put together */
 	struct buf id, name, args;
 };
@@ -129,67 +124,7 @@ help(void)
 	exit(0);
 }
 
-/* Append JSON text s without the whitespace between tokens, so bodies
- * and conversation lines stay one line whatever the input looked like. */
-static void
-compact(struct buf *b, const char *s, size_t n)
-{
-	size_t i, start = 0;
-	int instr = 0;
-
-	buf_grow(b, n);
-	for (i = 0; i < n; i++) {
-		if (instr) {
-			if (s[i] == '\\')
-				i++;
-			else if (s[i] == '"')
-				instr = 0;
-		} else if (s[i] == '"')
-			instr = 1;
-		else if (strchr(" \t\r\n", s[i])) {
-			buf_add(b, s + start, i - start);
-			start = i + 1;
-		}
-	}
-	if (start < n)
-		buf_add(b, s + start, n - start);
-}
-
 /* ---- messages -------------------------------------------------------- */
-
-static struct buf tmp;		/* scratch for msgs_add */
-
-static void
-msgs_add(struct msgs *m, const char *json, size_t n)
-{
-	if (m->n == m->cap) {
-		m->cap = m->cap ? m->cap * 2 : 16;
-		m->v = xreallocarray(m->v, m->cap, sizeof *m->v);
-	}
-	buf_reset(&tmp);
-	compact(&tmp, json, n);
-	m->v[m->n++] = xstrndup(tmp.s, tmp.len);
-}
-
-static void
-msgs_clear(struct msgs *m)
-{
-	size_t i;
-
-	for (i = 0; i < m->n; i++)
-		free(m->v[i]);
-	m->n = 0;
-}
-
-static void
-msgs_free(struct msgs *m)
-{
-	msgs_clear(m);
-	buf_free(&tmp);
-	free(m->v);
-	m->v = NULL;
-	m->cap = 0;
-}
 
 /* {"role":ROLE,"content":TEXT} */
 static void
@@ -206,56 +141,15 @@ msg_text(struct buf *b, const char *role, const char *text, size_t n)
 	jw_obj_end(&w);
 }
 
-/* Is s[0..n) one JSON object with a string "role"? */
-static int
-ismessage(struct json *j, const char *s, size_t n)
-{
-	return json_parse(j, s, n) == 0 && json_type(j, 0) == JSON_OBJECT &&
-	    json_type(j, json_get(j, 0, "role")) == JSON_STRING;
-}
-
-/*
- * Messages, one JSON object per line (blank lines skipped); what names
- * the source in errors.  With arrayok, the whole text may also be one
- * array of messages (--messages).
- */
+/* Messages from a conversation file or --messages (msgs_parse()). */
 static void
 parsemessages(struct msgs *m, const char *s, size_t n, const char *what,
     int arrayok)
 {
-	struct json j = JSON_INIT;
-	const char *p, *e, *end = s + n;
-	size_t line = 0, tl;
-	int i, t, k;
+	struct buf err = BUF_INIT;
 
-	if (arrayok && json_parse(&j, s, n) == 0 &&
-	    json_type(&j, 0) == JSON_ARRAY) {
-		k = json_size(&j, 0);
-		for (i = 0, t = 1; i < k; i++, t = json_skip(&j, t)) {
-			if (json_type(&j, t) != JSON_OBJECT ||
-			    json_type(&j, json_get(&j, t, "role")) !=
-			    JSON_STRING)
-				die(OAI_EX_USAGE, "%s: element %d is not a "
-				    "message object with a role", what, i + 1);
-			p = json_text(&j, t, &tl);
-			msgs_add(m, p, tl);
-		}
-		json_free(&j);
-		return;
-	}
-	for (p = s; p < end; p = e + 1) {
-		line++;
-		if (!(e = memchr(p, '\n', (size_t)(end - p))))
-			e = end;
-		tl = (size_t)(e - p);
-		if (strspn(p, " \t\r") >= tl)
-			continue;
-		if (!ismessage(&j, p, tl))
-			die(OAI_EX_USAGE, "%s:%zu: not a JSON message object "
-			    "with a role", what, line);
-		msgs_add(m, p, tl);
-	}
-	json_free(&j);
+	if (msgs_parse(m, s, n, what, arrayok, &err) < 0)
+		die(OAI_EX_USAGE, "%s", err.s);
 }
 
 /* ---- input ----------------------------------------------------------- */
@@ -394,7 +288,7 @@ readschema(const char *path)
 	    json_type(&j, 0) != JSON_OBJECT)
 		die(OAI_EX_USAGE, "%s: not a JSON schema object", path);
 	json_free(&j);
-	compact(&c, b.s, b.len);
+	json_compact(&c, b.s, b.len);
 	schema_json = buf_steal(&c, &n);
 	buf_free(&b);
 	/* The API wants a name matching ^[a-zA-Z0-9_-]{1,64}$. */
@@ -551,7 +445,14 @@ endtext(struct reply *r, int complete)
 	r->pendnl = 0;
 }
 
-static void
+/*
+ * Add tool call pieces to the reply.  An index is where a streamed piece
+ * goes; one past MAXTOOLS is a broken or hostile server (it would make us
+ * print that many empty calls): -1, after saying so.
+ */
+#define MAXTOOLS 128
+
+static int
 tooldelta(struct reply *r, const struct json *j, int tc)
 {
 	long long idx;
@@ -561,8 +462,11 @@ tooldelta(struct reply *r, const struct json *j, int tc)
 	for (i = 0, t = tc + 1; i < k; i++, t = json_skip(j, t)) {
 		if (json_int(j, json_get(j, t, "index"), &idx) < 0)
 			idx = i;
-		if (idx < 0 || idx > 1000)
-			continue;
+		if (idx < 0 || idx >= MAXTOOLS) {
+			warnx("unexpected response: tool call index %lld "
+			    "(0 to %d)", idx, MAXTOOLS - 1);
+			return -1;
+		}
 		while (r->ntools <= idx) {
 			r->tools = xreallocarray(r->tools, (size_t)r->ntools + 1,
 			    sizeof *r->tools);
@@ -573,6 +477,7 @@ tooldelta(struct reply *r, const struct json *j, int tc)
 		json_str(j, json_get(j, f, "name"), &r->tools[idx].name);
 		json_str(j, json_get(j, f, "arguments"), &r->tools[idx].args);
 	}
+	return 0;
 }
 
 static void
@@ -662,16 +567,23 @@ onevent(void *ctx, const struct sse_event *ev)
 		return r->status = errorstatus(j, t);
 	}
 	if (opt.json) {
-		out_add(ev->data, ev->datalen);
-		out_add("\n", 1);
+		/* one chunk per line, even from a data: field split over
+		 * several lines */
+		struct buf c = BUF_INIT;
+
+		json_compact(&c, ev->data, ev->datalen);
+		buf_addc(&c, '\n');
+		out_add(c.s, c.len);
+		buf_free(&c);
 	}
 	ch = json_path(j, 0, "choices.0");
 	common(r, j, ch);
 	d = json_get(j, ch, "delta");
 	if (json_type(j, t = json_get(j, d, "refusal")) == JSON_STRING)
 		json_str(j, t, &r->refusal);
-	if (json_type(j, t = json_get(j, d, "tool_calls")) == JSON_ARRAY)
-		tooldelta(r, j, t);
+	if (json_type(j, t = json_get(j, d, "tool_calls")) == JSON_ARRAY &&
+	    tooldelta(r, j, t) < 0)
+		return OAI_EX_FAILURE;
 	if (json_type(j, t = json_get(j, d, "content")) == JSON_STRING) {
 		struct buf s = BUF_INIT;
 
@@ -745,8 +657,9 @@ wholereply(struct reply *r, const struct buf *body)
 	m = json_get(j, ch, "message");
 	if (json_type(j, t = json_get(j, m, "refusal")) == JSON_STRING)
 		json_str(j, t, &r->refusal);
-	if (json_type(j, t = json_get(j, m, "tool_calls")) == JSON_ARRAY)
-		tooldelta(r, j, t);
+	if (json_type(j, t = json_get(j, m, "tool_calls")) == JSON_ARRAY &&
+	    tooldelta(r, j, t) < 0)
+		return OAI_EX_FAILURE;
 	if (json_type(j, t = json_get(j, m, "content")) == JSON_STRING) {
 		json_str(j, t, &s);
 		if (opt.json)
@@ -767,6 +680,9 @@ printtools(struct reply *r)
 	int i;
 
 	for (i = 0; i < r->ntools; i++) {
+		if (!r->tools[i].id.len && !r->tools[i].name.len &&
+		    !r->tools[i].args.len)
+			continue;	/* an index the server skipped */
 		buf_reset(&b);
 		jw_init(&w, &b);
 		jw_obj(&w);
@@ -972,11 +888,15 @@ loadconv(struct msgs *m, const char *path)
 
 	if (buf_readfile(&b, path) < 0) {
 		if (errno == ENOENT) {
-			/* A new file: its directory must be there, or the
-			 * reply would be paid for and then not kept. */
-			char *dir = xstrdup(path), *sl = strrchr(dir, '/');
+			/* A new file (or a dangling link's, as with -o): its
+			 * directory must be there, or the reply would be paid
+			 * for and then not kept. */
+			char *dir = path_follow(path, NULL), *sl;
 			int fd;
 
+			if (!dir)
+				edie(OAI_EX_USAGE, "%s", path);
+			sl = strrchr(dir, '/');
 			if (sl)
 				*(sl == dir ? sl + 1 : sl) = '\0';
 			if ((fd = open(sl ? dir : ".", O_RDONLY | O_DIRECTORY))
@@ -1283,7 +1203,7 @@ int
 main(int argc, char *argv[])
 {
 	struct oai o;
-	struct msgs m = { NULL, 0, 0 };
+	struct msgs m = MSGS_INIT;
 	struct buf prompt = BUF_INIT, in = BUF_INIT, um = BUF_INIT;
 	struct reply r;
 	const char *s;

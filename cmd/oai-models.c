@@ -6,7 +6,7 @@
 
 #include "oai.h"
 
-/* One model of a listing: offsets into the response, which outlives it. */
+/* One model of a listing; id and owner escaped for a terminal line. */
 struct model {
 	char *id;
 	long long created;
@@ -44,16 +44,64 @@ byid(const void *a, const void *b)
 	    ((const struct model *)b)->id);
 }
 
+/* The string t, escaped (a server's id may hold a NUL, a newline or a
+ * terminal escape), or NULL if t is not a string. */
+static char *
+escstr(const struct json *j, int t)
+{
+	struct buf raw = BUF_INIT, b = BUF_INIT;
+
+	if (json_str(j, t, &raw) < 0)
+		return NULL;
+	buf_addesc(&b, raw.s ? raw.s : "", raw.len);
+	buf_free(&raw);
+	return buf_steal(&b, NULL);
+}
+
 static void
 readmodel(const struct json *j, int t, struct model *m)
 {
 	long long v;
 
-	m->id = json_strdup(j, json_get(j, t, "id"));
-	m->owner = json_strdup(j, json_get(j, t, "owned_by"));
+	m->id = escstr(j, json_get(j, t, "id"));
+	m->owner = escstr(j, json_get(j, t, "owned_by"));
 	m->created = json_int(j, json_get(j, t, "created"), &v) == 0 ? v : -1;
 	if (!m->id)
 		die(OAI_EX_FAILURE, "unexpected response: a model without id");
+}
+
+/*
+ * An id given as an argument becomes one path segment: no "/", no "."
+ * or ".." (libcurl would resolve them: /v1/models/.. is /v1/), no
+ * control characters; the rest is percent-encoded.  -1 if refused.
+ */
+static int
+idpath(struct buf *path, const char *id)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *u = (const unsigned char *)id;
+	size_t i, n = strlen(id);
+
+	if (n == 0 || strcmp(id, ".") == 0 || strcmp(id, "..") == 0 ||
+	    strchr(id, '/') || utf8_invalid(id, n) != (size_t)-1)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (u[i] < 0x20 || u[i] == 0x7f ||
+		    (u[i] == 0xc2 && u[i + 1] < 0xa0))
+			return -1;
+	buf_reset(path);
+	buf_adds(path, "/models/");
+	for (i = 0; i < n; i++) {
+		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789-._~:@", u[i]) && u[i])
+			buf_addc(path, u[i]);
+		else {
+			buf_addc(path, '%');
+			buf_addc(path, hex[u[i] >> 4]);
+			buf_addc(path, hex[u[i] & 15]);
+		}
+	}
+	return 0;
 }
 
 static void
@@ -149,14 +197,13 @@ show(struct oai *o, char **ids, int n)
 	for (i = 0; i < n; i++) {
 		struct oai_req rq = { .method = "GET" };
 
-		if (!*ids[i] || strpbrk(ids[i], "/?#%") ||
-		    utf8_invalid(ids[i], strlen(ids[i])) != (size_t)-1) {
-			warnx("invalid model id: '%s'", ids[i]);
+		if (idpath(&path, ids[i]) < 0) {
+			buf_reset(&path);
+			buf_addesc(&path, ids[i], strlen(ids[i]));
+			warnx("invalid model id: '%s'", path.s);
 			worst = worst ? worst : OAI_EX_USAGE;
 			continue;
 		}
-		buf_reset(&path);
-		buf_printf(&path, "/models/%s", ids[i]);
 		rq.path = path.s;
 		if ((rc = oai_request(o, &rq, &rs))) {
 			/* Like ls: report, go on with the others. */
@@ -172,7 +219,9 @@ show(struct oai *o, char **ids, int n)
 		}
 		if (json_parse(&j, rs.body.s ? rs.body.s : "", rs.body.len) < 0 ||
 		    json_type(&j, 0) != JSON_OBJECT) {
-			warnx("unexpected response for model %s", ids[i]);
+			buf_reset(&path);
+			buf_addesc(&path, ids[i], strlen(ids[i]));
+			warnx("unexpected response for model %s", path.s);
 			worst = OAI_EX_FAILURE;
 			continue;
 		}

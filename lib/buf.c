@@ -87,6 +87,47 @@ buf_addline(struct buf *b, const char *s, size_t n)
 }
 
 void
+buf_addesc(struct buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, len;
+	unsigned char c;
+
+	buf_grow(b, n);
+	while (i < n) {
+		c = u[i];
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			buf_addc(b, c);
+			i++;
+			continue;
+		}
+		if (c >= 0x80) {
+			len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+			/* valid UTF-8 passes, but not the C1 controls
+			 * U+0080-U+009F (U+009B is a CSI) */
+			if (len > 1 && len <= n - i &&
+			    utf8_invalid(s + i, len) == (size_t)-1 &&
+			    !(c == 0xc2 && u[i + 1] < 0xa0)) {
+				buf_add(b, s + i, len);
+				i += len;
+				continue;
+			}
+		}
+		buf_addc(b, '\\');
+		if (c == '\\' || c == '\n' || c == '\r' || c == '\t')
+			buf_addc(b, c == '\\' ? '\\' : c == '\n' ? 'n' :
+			    c == '\r' ? 'r' : 't');
+		else {
+			buf_addc(b, 'x');
+			buf_addc(b, hex[c >> 4]);
+			buf_addc(b, hex[c & 15]);
+		}
+		i++;
+	}
+}
+
+void
 buf_reset(struct buf *b)
 {
 	b->len = 0;

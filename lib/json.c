@@ -870,3 +870,27 @@ json_quote(struct buf *b, const char *s, size_t n)
 	}
 	buf_addc(b, '"');
 }
+
+void
+json_compact(struct buf *b, const char *s, size_t n)
+{
+	size_t i, start = 0;
+	int instr = 0;
+
+	buf_grow(b, n);
+	for (i = 0; i < n; i++) {
+		if (instr) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				instr = 0;
+		} else if (s[i] == '"')
+			instr = 1;
+		else if (s[i] && strchr(" \t\r\n", s[i])) {
+			buf_add(b, s + start, i - start);
+			start = i + 1;
+		}
+	}
+	if (start < n)
+		buf_add(b, s + start, n - start);
+}

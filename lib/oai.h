@@ -87,6 +87,10 @@ void buf_printf(struct buf *b, const char *fmt, ...)
  * body, a model's words) as one line: control characters become spaces,
  * trailing blanks and line ends go. */
 void buf_addline(struct buf *b, const char *s, size_t n);
+/* Append a name from a server or a user (a model id) for a terminal
+ * line, visibly escaped: control characters (C0, DEL, C1), bytes that
+ * are not UTF-8 and the backslash become \n, \r, \t, \\ or \xHH. */
+void buf_addesc(struct buf *b, const char *s, size_t n);
 void buf_reset(struct buf *b);			/* len = 0, keeps memory */
 void buf_free(struct buf *b);
 /* Take ownership of the bytes (NUL-terminated, never NULL); b is reset. */
@@ -280,6 +284,31 @@ void jw_null(struct jw *w);
 void jw_raw(struct jw *w, const char *json, size_t n);
 /* Append the escaped form of s (with quotes) to b: for one-off use. */
 void json_quote(struct buf *b, const char *s, size_t n);
+/* Append JSON text s without the whitespace between tokens: valid JSON
+ * becomes one line (strings hold no raw line breaks). */
+void json_compact(struct buf *b, const char *s, size_t n);
+
+/* ---- msgs.c: chat messages ------------------------------------------ */
+
+struct msgs {			/* compact JSON texts of message objects */
+	char **v;
+	size_t n, cap;
+};
+
+#define MSGS_INIT { NULL, 0, 0 }
+
+void msgs_add(struct msgs *m, const char *json, size_t n);
+void msgs_clear(struct msgs *m);
+void msgs_free(struct msgs *m);
+/*
+ * Append the messages in s[0..n): one JSON object with a string "role"
+ * per line (blank lines skipped; a conversation file), or with arrayok
+ * also one JSON array of them (--messages).  Return 0, or -1 with one
+ * line in err naming what (and the line): "what:3: not a JSON message
+ * object with a role"; the messages before the bad one stay added.
+ */
+int msgs_parse(struct msgs *m, const char *s, size_t n, const char *what,
+    int arrayok, struct buf *err);
 
 /* ---- sse.c: server-sent events (WHATWG) ---------------------------- */
 

@@ -157,3 +157,103 @@ wait_tmp() {
 	assert_stderr 'oai-speak: write error on big.mp3: File too large'
 	assert_equal '' "$(ls -A)"
 }
+
+# --- oai-chat -c through symbolic links -------------------------------------
+
+@test "oai-chat -c follows a link: the link stays, its file gets the lines" {
+	export OPENAI_API_KEY=sk-test
+	mkdir d
+	printf '%s\n' '{"role":"user","content":"before"}' > d/real.jsonl
+	ln -s d/real.jsonl conv
+	run --separate-stderr oai-chat -c conv hi
+	assert_status 0
+	assert_output 'echo: hi'
+	assert_stderr ''
+	[ -L conv ] || fail "conv was replaced"
+	assert_equal 3 "$(wc -l < d/real.jsonl)"
+	assert_equal before "$(srv_req_field -1 '.body | fromjson | .messages[0].content')"
+	# a dangling link creates the file it names
+	ln -s d/new.jsonl conv2
+	run --separate-stderr oai-chat -c conv2 hi
+	assert_status 0
+	[ -L conv2 ] || fail "conv2 was replaced"
+	assert_equal '{"role":"user","content":"hi"}' "$(head -n 1 d/new.jsonl)"
+	assert_equal 600 "$(stat -c %a d/new.jsonl)"
+}
+
+@test "oai-chat -c: a dangling link into a missing directory is refused before the request" {
+	export OPENAI_API_KEY=sk-test
+	ln -s nodir/c.jsonl conv
+	run --separate-stderr oai-chat -c conv hi
+	assert_status 2
+	assert_output ''
+	assert_stderr 'oai-chat: conv: No such file or directory'
+	assert_equal 0 "$(srv_nreq)"
+}
+
+# --- oai-models: ids ----------------------------------------------------------
+
+@test "oai-models escapes control characters in the ids and owners it prints" {
+	srv_queue '{"json": {"object": "list", "data": [
+	    {"id": "a\u001b[31mb", "created": 0, "owned_by": "x\ny"},
+	    {"id": "n\u0000ul\\l", "created": 0, "owned_by": "o"},
+	    {"id": "c1\u009bz\tq\u00e9", "created": 0, "owned_by": "o"}]}}'
+	run --separate-stderr oai-models -l
+	assert_status 0
+	assert_stderr ''
+	assert_output <<-'OUT'
+	a\x1b[31mb        1970-01-01T00:00:00Z  x\ny
+	c1\xc2\x9bz\tqé  1970-01-01T00:00:00Z  o
+	n\x00ul\\l        1970-01-01T00:00:00Z  o
+	OUT
+}
+
+@test "oai-models refuses . .. and control characters in ids, encodes the rest" {
+	run --separate-stderr oai-models . .. $'a\nb' $'c\x1b[2Jd' ''
+	assert_status 2
+	assert_output ''
+	assert_stderr <<-'ERR'
+	oai-models: invalid model id: '.'
+	oai-models: invalid model id: '..'
+	oai-models: invalid model id: 'a\nb'
+	oai-models: invalid model id: 'c\x1b[2Jd'
+	oai-models: invalid model id: ''
+	ERR
+	assert_equal 0 "$(srv_nreq)"
+	run --separate-stderr oai-models 'a?b#c%d e' ft:gpt-4o:org:x
+	assert_equal /v1/models/a%3Fb%23c%25d%20e "$(srv_req_field 1 .path)"
+	assert_equal /v1/models/ft:gpt-4o:org:x "$(srv_req_field 2 .path)"
+}
+
+# --- oai-chat --json, tool calls; oai-speak < a directory -------------------
+
+@test "oai-chat --json prints an event whose data spans several lines on one line" {
+	export OPENAI_API_KEY=sk-test
+	srv_queue '{"headers": {"Content-Type": "text/event-stream"}, "body": "data: {\"choices\":\ndata:  [{\"delta\":{\"content\":\"hi\"}}]}\n\ndata: [DONE]\n\n"}'
+	run --separate-stderr oai-chat --json hello
+	assert_status 0
+	assert_stderr ''
+	assert_output '{"choices":[{"delta":{"content":"hi"}}]}'
+}
+
+@test "oai-chat: a tool call index past 127 is a protocol error, skipped indexes print nothing" {
+	export OPENAI_API_KEY=sk-test
+	srv_queue '{"sse": [{"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 999, "id": "c", "function": {"name": "f", "arguments": ""}}]}}]}]}'
+	run --separate-stderr oai-chat hello
+	assert_status 5
+	assert_output ''
+	assert_stderr 'oai-chat: unexpected response: tool call index 999 (0 to 127)'
+	srv_queue '{"sse": [{"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 2, "id": "c", "function": {"name": "f", "arguments": "{}"}}]}}]}], "sse_done": true}'
+	run --separate-stderr oai-chat hello
+	assert_status 0
+	assert_stderr ''
+	assert_output '{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}'
+}
+
+@test "oai-speak < a directory exits 2 like the other tools" {
+	run --separate-stderr oai-speak < /
+	assert_status 2
+	assert_output ''
+	assert_stderr 'oai-speak: standard input: Is a directory'
+	assert_equal 0 "$(srv_nreq)"
+}
