@@ -120,6 +120,16 @@ for s in ["0", "1", "120", "1.5", "-1", "1e3", "999999999", "1000000000",
           "Thu, 01 Jan 2099 00:00:00 GMT"]:
     seed("retryafter", s)
 sse([b"\xef\xbb", b"\xbfdata: a\r", b"\nid: 1\nretry: 10\n\n"])
+# Conversation files (byte 0: 1 = --messages, an array is allowed).
+for arr, s in [(0, b'{"role":"user","content":"hi"}\n'
+                   b'{"role":"assistant","content":"a\\nb"}\n'),
+               (0, b'\n  \r\n{ "role" : "system" , "content" : [ ] }'),
+               (0, b'{"role":"user"}\n{"role":1}\n'),
+               (0, b'{"role":"user","content":"\\u0000 \\ud83d\\ude00"}\r\n'),
+               (1, b'[{"role":"user","content":"x"},\n {"role":"tool"}]'),
+               (1, b'[{"role":"user"}, 3]'), (1, b'{"role":"user"}'),
+               (0, b'[{"role":"user"}]'), (0, b'{"role":"user"')]:
+    seed("conv", bytes([arr]) + s)
 
 print("seeds:", ", ".join("%s %d" % kv for kv in sorted(count.items())))
 PY

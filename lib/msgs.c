@@ -56,7 +56,7 @@ msgs_parse(struct msgs *m, const char *s, size_t n, const char *what,
 {
 	struct json j = JSON_INIT;
 	const char *p, *e, *end = s + n, *t;
-	size_t line = 0, tl;
+	size_t line = 0, tl, b;
 	int i, k, tok, rc = 0;
 
 	if (arrayok && json_parse(&j, s, n) == 0 &&
@@ -80,7 +80,11 @@ msgs_parse(struct msgs *m, const char *s, size_t n, const char *what,
 		if (!(e = memchr(p, '\n', (size_t)(end - p))))
 			e = end;
 		tl = (size_t)(e - p);
-		if (strspn(p, " \t\r") >= tl)
+		/* bounded: s need not be a string (found by fuzz/conv.c) */
+		for (b = 0; b < tl && (p[b] == ' ' || p[b] == '\t' ||
+		    p[b] == '\r'); b++)
+			;
+		if (b == tl)
 			continue;
 		if (json_parse(&j, p, tl) < 0 || !ismessage(&j, 0)) {
 			buf_printf(err, "%s:%zu: not a JSON message object "

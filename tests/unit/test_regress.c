@@ -34,6 +34,9 @@
 #define LLVMFuzzerTestOneInput fuzz_retryafter
 #include "../../fuzz/retryafter.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_conv
+#include "../../fuzz/conv.c"
+#undef LLVMFuzzerTestOneInput
 
 static const struct {
 	const char *name;
@@ -44,6 +47,7 @@ static const struct {
 	{ "jsonw", fuzz_jsonw },
 	{ "errbody", fuzz_errbody },
 	{ "retryafter", fuzz_retryafter },
+	{ "conv", fuzz_conv },
 };
 
 static int ntest, nfail;
