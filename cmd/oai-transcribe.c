@@ -123,6 +123,21 @@ sniff(const unsigned char *p, size_t n)
 	return NULL;
 }
 
+/* The line for input over the limit: size bytes, or -1 when it was
+ * counted while sending (a pipe, a device). */
+static char *
+toobig(const char *what, long long size)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "%s: ", what);
+	if (size >= 0)
+		buf_printf(&b, "%lld bytes is ", size);
+	buf_printf(&b, "over the API's 25 MB (%lld bytes) limit; split the "
+	    "audio first, e.g. with ffmpeg -f segment", MAXBYTES);
+	return buf_steal(&b, NULL);
+}
+
 /*
  * Check the file before uploading: it must be readable and within the
  * API's limit.  Returns the name to send, with an extension the API
@@ -145,9 +160,7 @@ checkfile(const char *path, const char *fname, int *regular)
 	if (S_ISDIR(st.st_mode))
 		die(OAI_EX_USAGE, "%s: is a directory", path);
 	if (S_ISREG(st.st_mode) && st.st_size > MAXBYTES)
-		die(OAI_EX_USAGE, "%s: %lld bytes is over the API's 25 MB "
-		    "(%lld bytes) limit; split the audio first, e.g. with "
-		    "ffmpeg -f segment", path, (long long)st.st_size, MAXBYTES);
+		die(OAI_EX_USAGE, "%s", toobig(path, (long long)st.st_size));
 	if (S_ISREG(st.st_mode) && st.st_size == 0)
 		die(OAI_EX_USAGE, "%s: empty file", path);
 	*regular = S_ISREG(st.st_mode);
@@ -322,7 +335,7 @@ main(int argc, char *argv[])
 	struct jw w;
 	const char *format = NULL, *language = NULL, *model = "whisper-1";
 	const char *temp = NULL, *prompt = NULL, *fname = NULL, *path, *e;
-	char *sendname;
+	char *sendname, *big;
 	int word = 0, segment = 0, translate = 0, stream = 0, np = 0;
 	int c, rc, regular;
 
@@ -425,11 +438,8 @@ main(int argc, char *argv[])
 		 * API itself refuses what is over its limit */
 		if (fstat(0, &sb) == 0 && S_ISREG(sb.st_mode) &&
 		    sb.st_size - lseek(0, 0, SEEK_CUR) > MAXBYTES)
-			die(OAI_EX_USAGE, "standard input: %lld bytes is over "
-			    "the API's 25 MB (%lld bytes) limit; split the audio "
-			    "first, e.g. with ffmpeg -f segment",
-			    (long long)(sb.st_size - lseek(0, 0, SEEK_CUR)),
-			    MAXBYTES);
+			die(OAI_EX_USAGE, "%s", toobig("standard input",
+			    (long long)(sb.st_size - lseek(0, 0, SEEK_CUR))));
 		sendname = xstrdup(fname);
 	} else if (sendname = checkfile(path, fname, &regular), !regular)
 		o.retries = 0;	/* a pipe (<(cmd)) cannot be read twice */
@@ -457,8 +467,11 @@ main(int argc, char *argv[])
 		parts[np++] = (struct oai_part){ .name = "stream",
 		    .value = "true" };
 	e = extof(sendname);
+	/* a pipe or a device is counted as it is sent */
+	big = toobig(strcmp(path, "-") ? path : "standard input", -1);
 	parts[np++] = (struct oai_part){ .name = "file", .path = path,
-	    .filename = sendname, .type = exttype(e) };
+	    .filename = sendname, .type = exttype(e), .max = MAXBYTES,
+	    .toobig = big };
 
 	rq.path = translate ? "/audio/translations" : "/audio/transcriptions";
 	rq.parts = parts;
@@ -509,6 +522,7 @@ main(int argc, char *argv[])
 		buf_free(&st.plain);
 	}
 	free(sendname);
+	free(big);
 	buf_free(&tbuf);
 	oai_resp_free(&rs);
 	out_close();

@@ -130,6 +130,11 @@ for arr, s in [(0, b'{"role":"user","content":"hi"}\n'
                (1, b'[{"role":"user"}, 3]'), (1, b'{"role":"user"}'),
                (0, b'[{"role":"user"}]'), (0, b'{"role":"user"')]:
     seed("conv", bytes([arr]) + s)
+# Uploads: max, pipe bit and read sizes, file (layout of fuzz/upload.c).
+for s in [b"\x05\x02\x03\x00hello world", b"\x00\x81\x07abcdef",
+          b"\x10\x00", b"\x10\x80", b"\x05\x00hello",
+          b"\xff\x83\x01\x40\xff" + b"ID3" + bytes(1200)]:
+    seed("upload", s)
 
 print("seeds:", ", ".join("%s %d" % kv for kv in sorted(count.items())))
 PY

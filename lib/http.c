@@ -159,21 +159,6 @@ onprogress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
 	return 0;
 }
 
-static size_t
-readstdin(char *p, size_t size, size_t nitems, void *ctx)
-{
-	ssize_t n;
-
-	(void)ctx;
-	for (;;) {
-		n = read(0, p, size * nitems);
-		if (n >= 0)
-			return (size_t)n;
-		if (errno != EINTR || oai_interrupted)
-			return CURL_READFUNC_ABORT;
-	}
-}
-
 long long
 oai_parse_retry_after(const char *v, size_t n)
 {
@@ -367,32 +352,6 @@ oai_http_headers_free(struct curl_slist *h)
 	curl_slist_free_all(h);
 }
 
-static curl_mime *
-mimeform(CURL *c, const struct oai_req *rq)
-{
-	curl_mime *m = curl_mime_init(c);
-	curl_mimepart *p;
-	int i;
-
-	for (i = 0; i < rq->nparts; i++) {
-		const struct oai_part *f = &rq->parts[i];
-
-		p = curl_mime_addpart(m);
-		curl_mime_name(p, f->name);
-		if (f->value)
-			curl_mime_data(p, f->value, CURL_ZERO_TERMINATED);
-		else if (strcmp(f->path, "-") == 0)
-			curl_mime_data_cb(p, -1, readstdin, NULL, NULL, NULL);
-		else if (curl_mime_filedata(p, f->path) != CURLE_OK)
-			edie(OAI_EX_USAGE, "%s", f->path);
-		if (f->filename)
-			curl_mime_filename(p, f->filename);
-		if (f->type)
-			curl_mime_type(p, f->type);
-	}
-	return m;
-}
-
 static int
 fail(struct oai_att *x, CURLcode rc, struct buf *line, const char *url)
 {
@@ -422,7 +381,8 @@ fail(struct oai_att *x, CURLcode rc, struct buf *line, const char *url)
 /* The transport policy and the request itself, shared with multi.c.
  * Returns the form to free after the transfer, or NULL. */
 curl_mime *
-oai_http_easyopts(struct oai *o, CURL *c, const struct oai_req *rq)
+oai_http_easyopts(struct oai *o, CURL *c, const struct oai_req *rq,
+    struct upload *up)
 {
 	curl_mime *mime = NULL;
 
@@ -442,7 +402,7 @@ oai_http_easyopts(struct oai *o, CURL *c, const struct oai_req *rq)
 	} else
 		curl_easy_setopt(c, CURLOPT_TIMEOUT, o->timeout);
 	if (rq->parts) {
-		mime = mimeform(c, rq);
+		mime = oai_form(c, rq, up);
 		curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
 	} else if (rq->body) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
@@ -490,7 +450,7 @@ oai_att_begin(struct oai_att *x, CURL *c, const char *url,
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, onprogress);
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	x->mime = oai_http_easyopts(o, c, x->rq);
+	x->mime = oai_http_easyopts(o, c, x->rq, &x->up);
 	if (o->verbose)
 		warnx("> %s %s", x->rq->method ? x->rq->method : "GET", url);
 }
@@ -523,6 +483,13 @@ oai_att_end(struct oai_att *x, CURL *c, CURLcode rc, const char *url,
 		return oai_intr_status();
 	if (rc == CURLE_OK && rs->status >= 200 && rs->status < 300)
 		return 0;
+	if (rc == CURLE_ABORTED_BY_CALLBACK && x->up.why) {
+		/* the input's fault: retrying cannot help */
+		upload_error(&x->up, &line);
+		status = x->up.why == UPLOAD_READ ? OAI_EX_FAILURE :
+		    OAI_EX_USAGE;
+		goto report;
+	}
 	if (rc != CURLE_OK)
 		retry = (retryable_curl(rc) || x->stalled) && !x->sinkrc;
 	else if (x->should_retry >= 0)
@@ -556,6 +523,7 @@ oai_att_end(struct oai_att *x, CURL *c, CURLcode rc, const char *url,
 			buf_adds(&line, " (redirects are not followed)");
 		status = oai_status_exit(rs->status);
 	}
+report:
 	if (x->rq->defer_error) {
 		buf_reset(&rs->error);
 		buf_add(&rs->error, line.s, line.len);

@@ -8,6 +8,30 @@
  */
 #include <curl/curl.h>
 
+/* form.c: an upload's file part as it is read and sent. */
+enum { UPLOAD_OK, UPLOAD_TOOBIG, UPLOAD_EMPTY, UPLOAD_READ };
+
+struct upload {
+	const struct oai_part *part;	/* the file part, or NULL */
+	long long sent;			/* its bytes read so far */
+	int why;			/* UPLOAD_*: why the transfer stopped */
+	int err;			/* errno for UPLOAD_READ */
+};
+
+/* The multipart form of rq, file parts streamed through up. */
+curl_mime *oai_form(CURL *c, const struct oai_req *rq, struct upload *up);
+/* Open file part f (die with 2 if it cannot be) for the callbacks
+ * below; *size is a regular file's size, or -1.  Public for
+ * fuzz/upload.c. */
+void *upload_open(const struct oai_part *f, struct upload *up,
+    curl_off_t *size);
+/* libcurl's callbacks for a file part, ctx from upload_open(). */
+size_t upload_read(char *p, size_t size, size_t nitems, void *ctx);
+int upload_seek(void *ctx, curl_off_t off, int origin);
+void upload_free(void *ctx);
+/* The one line saying why an upload stopped (no prefix). */
+void upload_error(const struct upload *up, struct buf *line);
+
 /* One attempt of one request: what its callbacks saw. */
 struct oai_att {
 	struct oai *o;
@@ -24,6 +48,7 @@ struct oai_att {
 	long long lastdl, lastul;
 	int stalled;		/* streams: silent for longer than timeout */
 	curl_mime *mime;
+	struct upload up;
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -36,7 +61,8 @@ struct curl_slist *oai_http_headers(struct oai *o, const struct oai_req *rq);
 void oai_http_headers_free(struct curl_slist *h);
 /* Set everything but the callbacks and URL on c; returns a mime form to
  * free after the transfer, or NULL. */
-curl_mime *oai_http_easyopts(struct oai *o, CURL *c, const struct oai_req *rq);
+curl_mime *oai_http_easyopts(struct oai *o, CURL *c, const struct oai_req *rq,
+    struct upload *up);
 void oai_att_begin(struct oai_att *x, CURL *c, const char *url,
     struct curl_slist *h, int attempt);
 int oai_att_end(struct oai_att *x, CURL *c, CURLcode rc, const char *url,

@@ -439,6 +439,11 @@ struct oai_part {		/* one multipart/form-data field */
 	const char *path;	/* file to stream from ("-" is stdin) */
 	const char *filename;	/* file name sent for the upload */
 	const char *type;	/* content type of the file part, or NULL */
+	/* A file part is counted as it is sent: more than max bytes (0: no
+	 * limit) stops the request with toobig (or a line of the lib's)
+	 * and exit 2, as does a file that turns out empty. */
+	long long max;
+	const char *toobig;
 };
 
 /*

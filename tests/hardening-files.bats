@@ -257,3 +257,39 @@ wait_tmp() {
 	assert_stderr 'oai-speak: standard input: Is a directory'
 	assert_equal 0 "$(srv_nreq)"
 }
+
+# --- oai-transcribe: bytes counted as they are sent ---------------------------
+
+@test "oai-transcribe: /dev/zero stops at the 25 MB limit, at once" {
+	export OPENAI_API_KEY=sk-test
+	SECONDS=0
+	run --separate-stderr timeout 20 oai-transcribe --filename z.mp3 /dev/zero
+	assert_status 2
+	assert_output ''
+	assert_stderr "oai-transcribe: /dev/zero: over the API's 25 MB (26214400 bytes) limit; split the audio first, e.g. with ffmpeg -f segment"
+	[ "$SECONDS" -le 5 ] || fail "took $SECONDS s"
+	# the same from a pipe on standard input
+	run --separate-stderr timeout 20 bash -c 'head -c 30000000 /dev/zero | oai-transcribe --filename z.mp3 -'
+	assert_status 2
+	assert_stderr "oai-transcribe: standard input: over the API's 25 MB (26214400 bytes) limit; split the audio first, e.g. with ffmpeg -f segment"
+	# what is under the limit goes through, counted from a pipe
+	srv_reset
+	run --separate-stderr bash -c 'head -c 100000 /dev/zero | oai-transcribe --filename z.mp3 -'
+	assert_status 0
+	assert_equal 100000 "$(srv_req_field -1 .files.file.size)"
+}
+
+@test "oai-transcribe: an empty device or pipe is refused like an empty file" {
+	export OPENAI_API_KEY=sk-test
+	run --separate-stderr oai-transcribe --filename n.mp3 /dev/null
+	assert_status 2
+	assert_output ''
+	assert_stderr 'oai-transcribe: /dev/null: empty file'
+	run --separate-stderr oai-transcribe --filename n.mp3 - < /dev/null
+	assert_status 2
+	assert_stderr 'oai-transcribe: standard input: empty file'
+	: > empty.mp3
+	run --separate-stderr oai-transcribe empty.mp3
+	assert_status 2
+	assert_stderr 'oai-transcribe: empty.mp3: empty file'
+}

@@ -37,6 +37,9 @@
 #define LLVMFuzzerTestOneInput fuzz_conv
 #include "../../fuzz/conv.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_upload
+#include "../../fuzz/upload.c"
+#undef LLVMFuzzerTestOneInput
 
 static const struct {
 	const char *name;
@@ -48,6 +51,7 @@ static const struct {
 	{ "errbody", fuzz_errbody },
 	{ "retryafter", fuzz_retryafter },
 	{ "conv", fuzz_conv },
+	{ "upload", fuzz_upload },
 };
 
 static int ntest, nfail;
