@@ -25,7 +25,8 @@ enum {
 	OAI_EX_AUTH = 3,	/* authentication or configuration */
 	OAI_EX_REJECTED = 4,	/* request rejected: other 4xx */
 	OAI_EX_FAILURE = 5,	/* server, network or output failure */
-	OAI_EX_INTR = 130	/* interrupted (SIGINT); SIGTERM gives 143 */
+	OAI_EX_INTR = 130,	/* interrupted (SIGINT) */
+	OAI_EX_TERM = 143	/* terminated (SIGTERM) */
 };
 
 /* ---- util.c: messages, allocation ---------------------------------- */
@@ -65,9 +66,13 @@ int xchoice(const char *opt, const char *arg, const char *const choices[]);
 /* ---- buf.c: growable byte buffer ----------------------------------- */
 
 /*
- * s is always NUL-terminated (after len bytes) once anything was added,
- * so it can be passed to string functions; it may contain NUL bytes.
- * The buffer owns s; buf_free() releases it.  s may move on every add.
+ * s is always a NUL-terminated string (after len bytes), from BUF_INIT
+ * on: an empty buffer points at the shared empty oai_slopbuf (git's
+ * strbuf), so it can be passed to string functions without a guard; it
+ * may contain NUL bytes.  The buffer owns s once cap > 0; buf_free()
+ * releases it and leaves an empty buffer.  s may move on every add.
+ * Zeroed memory (calloc, memset) is not a valid buffer: use BUF_INIT or
+ * buf_init().
  */
 struct buf {
 	char *s;
@@ -75,7 +80,9 @@ struct buf {
 	size_t cap;
 };
 
-#define BUF_INIT { NULL, 0, 0 }
+extern char oai_slopbuf[];
+#define BUF_INIT { oai_slopbuf, 0, 0 }
+#define buf_init(b) (*(b) = (struct buf)BUF_INIT)
 
 void buf_grow(struct buf *b, size_t extra);	/* ensure room for extra+1 */
 void buf_add(struct buf *b, const void *p, size_t n);
@@ -92,9 +99,11 @@ void buf_free(struct buf *b);
 /* Take ownership of the bytes (NUL-terminated, never NULL); b is reset. */
 char *buf_steal(struct buf *b, size_t *len);
 
-/* Read the whole of fd / a file ("-" is stdin) into b.  Return 0 or -1
- * with errno set. */
+/* Append the whole of fd / a file ("-" is stdin) to b.  Return 0, or -1
+ * with errno set: EINTR once interrupted (looked at between reads, so a
+ * flood cannot hold it off).  _max: at most max bytes, EFBIG past it. */
 int buf_readfd(struct buf *b, int fd);
+int buf_readfd_max(struct buf *b, int fd, size_t max);
 int buf_readfile(struct buf *b, const char *path);
 
 /* ---- out.c: standard output ---------------------------------------- */
@@ -136,6 +145,26 @@ size_t utf8_complete(const char *s, size_t n);
 
 /* Append the standard (RFC 4648, padded) base64 form of src[0..n) to b. */
 void base64_encode(struct buf *b, const void *src, size_t n);
+/* Append the bytes of standard base64 s[0..n) (padding optional) to b;
+ * -1 (b unchanged in length) if s is not base64. */
+int base64_decode(struct buf *b, const char *s, size_t n);
+
+/* Little-endian 32-bit words (WAV headers, float32 vectors). */
+static inline void
+le32_put(unsigned char *p, uint32_t v)
+{
+	p[0] = v & 0xff;
+	p[1] = (v >> 8) & 0xff;
+	p[2] = (v >> 16) & 0xff;
+	p[3] = (v >> 24) & 0xff;
+}
+
+static inline uint32_t
+le32_get(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
 
 /* ---- f32.c ---------------------------------------------------------- */
 
@@ -292,7 +321,6 @@ struct oai {
 	int retries;		/* default 2 */
 	int verbose;
 	void *curl;		/* CURL *, reused across requests */
-	void *share;		/* reserved */
 };
 
 /*
@@ -341,8 +369,9 @@ enum {
 
 /*
  * Process setup: set argv0, make sure fds 0-2 are open, ignore SIGPIPE,
- * install SIGINT/SIGTERM handlers, curl_global_init, read the
- * environment into o.  Never calls setlocale().
+ * install SIGINT/SIGTERM handlers, seed the retry jitter, read the
+ * environment into o.  Never calls setlocale(); libcurl's global set-up
+ * waits for the first request.
  */
 void oai_init(struct oai *o, int argc, char *argv[]);
 /*
