@@ -106,6 +106,63 @@ int buf_readfd(struct buf *b, int fd);
 int buf_readfd_max(struct buf *b, int fd, size_t max);
 int buf_readfile(struct buf *b, const char *path);
 
+/* ---- input.c: what the user gives ----------------------------------- */
+
+/* The most a tool reads as one input (a prompt, a file, a line): far
+ * beyond what any model takes, so only a runaway pipe meets it. */
+#define OAI_INPUT_MAX (64 << 20)
+
+/* How messages name a path: "standard input" for "-". */
+const char *input_name(const char *path);
+/*
+ * Append the whole of path ("-" is standard input) to b.  input_try
+ * returns 0, or -1 with errno set (EFBIG past OAI_INPUT_MAX);
+ * input_read dies with OAI_EX_USAGE and one line naming the input.  An
+ * interruption exits quietly with 130 or 143 in both.
+ */
+int input_try(struct buf *b, const char *path);
+void input_read(struct buf *b, const char *path);
+/*
+ * Is s[0..n) text?  Valid UTF-8, and without NUL bytes unless nulok.
+ * input_check dies with OAI_EX_USAGE: "WHERE: not valid UTF-8 at byte
+ * offset N", "WHERE: a NUL byte at byte offset N"; input_checkmsg
+ * appends that line to why and returns -1 instead.
+ */
+void input_check(const char *where, const char *s, size_t n, int nulok);
+int input_checkmsg(struct buf *why, const char *where, const char *s,
+    size_t n, int nulok);
+
+/*
+ * Lines of the FILE operands in turn ("-" is standard input; no operand
+ * means standard input), each NUL-terminated without its newline (it may
+ * hold NUL bytes), with where it comes from for messages: "NAME:LINE".
+ * LINES_WHOLE: each file is one input (line 1, one final newline
+ * dropped); LINES_CRLF: a CR before the newline goes too.
+ */
+enum { LINES_WHOLE = 1, LINES_CRLF = 2 };
+
+struct lines {
+	char **files;
+	int nfiles, cur;
+	int flags;
+	int fd;			/* of files[cur], -1 when none is open */
+	int eof;
+	struct buf in;		/* what was read of it */
+	size_t off;		/* start of the next line in in */
+	const char *name;	/* input_name() of files[cur] */
+	long long line;		/* number of the current line */
+	char *s;		/* the current line: valid until the next call */
+	size_t len;
+	int status;		/* after -1: OAI_EX_USAGE, 130 or 143 */
+	struct buf err;		/* after -1: the one line, empty when interrupted */
+};
+
+void lines_init(struct lines *r, char **files, int nfiles, int flags);
+/* 1 with the next line in r->s, 0 at the end, -1 on error (then status
+ * and err say what; every later call returns -1 again). */
+int lines_next(struct lines *r);
+void lines_free(struct lines *r);
+
 /* ---- out.c: standard output ---------------------------------------- */
 
 /*
