@@ -424,6 +424,83 @@ enum {
 	"  -h, --help                print this help and exit\n" \
 	"      --version             print the version and exit\n"
 
+/* ---- opt.c: a tool's interface, written once ----------------------- */
+
+/*
+ * Each tool describes its options once, as a table of struct oai_opt
+ * ending with OAI_END and holding OAI_COMMON where the common options
+ * (--base-url, --api-key-file, --timeout, --retries, -v/--verbose,
+ * -h/--help, --version; oai(7)) go.  oai_options() parses argv by it
+ * and returns optind; usage (oai_usage(), on stderr, exit 2) and --help
+ * are made from it, so they agree with each other and, by a test, with
+ * the man page and the completions.  A tool that takes a common letter
+ * for itself (-v) leaves the common option its long name only.
+ * Messages name an option by its long name: "--model: empty model name".
+ */
+enum oai_opt_type {
+	OAI_OPT_END = 0,
+	OAI_OPT_FLAG,		/* int *target counts: 1 after one -x */
+	OAI_OPT_STR,		/* const char **target = the argument */
+	OAI_OPT_INT,		/* long long *target, in [min, max] */
+	OAI_OPT_NUM,		/* double *target, in [min, max] */
+	OAI_OPT_CHOICE,		/* int *target = index in choices */
+	OAI_OPT_FN,		/* fn(o, argument) */
+	OAI_OPT_COMMON		/* the common options come here */
+};
+
+struct oai;
+
+struct oai_opt {
+	enum oai_opt_type type;
+	int shortname;		/* 'm', or 0 */
+	const char *longname;	/* "model", or NULL */
+	const char *arg;	/* placeholder ("model"); NULL: no argument */
+	const char *help;	/* --help text; '\n' between its lines */
+	void *target;
+	int *seen;		/* set to 1 when given, or NULL */
+	double min, max;	/* INT, NUM */
+	const char *const *choices;	/* CHOICE: NULL-terminated */
+	const char *empty;	/* STR: refuse "" as "empty <this>" */
+	void (*fn)(struct oai *o, const char *arg);
+};
+
+/* Type-checked target pointers: a wrong type is a compile error. */
+#define OAI_PTR_(T, p)	((void *)(1 ? (p) : (T *)0))
+#define OAI_FLAG(s, l, var, h) { .type = OAI_OPT_FLAG, .shortname = (s), \
+	.longname = (l), .help = (h), .target = OAI_PTR_(int, var) }
+#define OAI_STR(s, l, a, var, h) { .type = OAI_OPT_STR, .shortname = (s), \
+	.longname = (l), .arg = (a), .help = (h), \
+	.target = OAI_PTR_(const char *, var) }
+#define OAI_NAME(s, l, a, var, what, h) { .type = OAI_OPT_STR, \
+	.shortname = (s), .longname = (l), .arg = (a), .help = (h), \
+	.target = OAI_PTR_(const char *, var), .empty = (what) }
+#define OAI_INT(s, l, a, var, seen, lo, hi, h) { .type = OAI_OPT_INT, \
+	.shortname = (s), .longname = (l), .arg = (a), .help = (h), \
+	.target = OAI_PTR_(long long, var), .seen = (seen), .min = (lo), \
+	.max = (hi) }
+#define OAI_NUM(s, l, a, var, seen, lo, hi, h) { .type = OAI_OPT_NUM, \
+	.shortname = (s), .longname = (l), .arg = (a), .help = (h), \
+	.target = OAI_PTR_(double, var), .seen = (seen), .min = (lo), \
+	.max = (hi) }
+#define OAI_CHOICE(s, l, a, var, list, h) { .type = OAI_OPT_CHOICE, \
+	.shortname = (s), .longname = (l), .arg = (a), .help = (h), \
+	.target = OAI_PTR_(int, var), .choices = (list) }
+#define OAI_FN(s, l, a, f, h) { .type = OAI_OPT_FN, .shortname = (s), \
+	.longname = (l), .arg = (a), .help = (h), .fn = (f) }
+#define OAI_COMMON	{ .type = OAI_OPT_COMMON }
+#define OAI_END		{ .type = OAI_OPT_END }
+
+struct oai_tool {
+	const char *operands;	/* in the usage: "[file ...]" */
+	const char *about;	/* --help: what the tool does */
+	const struct oai_opt *opts;
+};
+
+int oai_options(struct oai *o, const struct oai_tool *t, int argc,
+    char *argv[]);
+/* The usage of the tool oai_options() parsed for, on stderr; exit 2. */
+void oai_usage(void) __attribute__((noreturn));
+
 /*
  * Process setup: set argv0, make sure fds 0-2 are open, ignore SIGPIPE,
  * install SIGINT/SIGTERM handlers, seed the retry jitter, read the
@@ -524,6 +601,55 @@ int oai_status_exit(long status);
  * milliseconds from now; -1 if unparseable.
  */
 long long oai_parse_retry_after(const char *v, size_t n);
+
+/* ---- resp.c: what comes back --------------------------------------- */
+
+/*
+ * The one line for a 2xx answer that is not what was asked for:
+ * "unexpected response from BASE/PATH: WHY".  Returns OAI_EX_FAILURE.
+ */
+int oai_unexpected(const struct oai *o, const struct oai_req *rq,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/*
+ * Parse a 2xx JSON body into j and check that the value at path (see
+ * json_path(); "" is the root) has the given type.  Return its token, or
+ * -1 after oai_unexpected(o, rq, what).
+ */
+int oai_resp_json(const struct oai *o, const struct oai_req *rq,
+    const struct buf *body, struct json *j, const char *path,
+    enum json_type type, const char *what);
+/* --json: the API's JSON as it came, ending with one newline. */
+void out_json(const char *s, size_t n);
+/* The exit status for an API error object e met inside a 2xx answer
+ * (an error event): by its type or code, as the HTTP status would be. */
+int oai_error_status(const struct json *j, int e);
+
+/*
+ * Event streams whose data are JSON objects (chat, transcriptions, and
+ * the tools to come): oai_events_sink is the request's sink.  "[DONE]"
+ * sets done and ends the events; empty data is skipped; data that is not
+ * a JSON object, and error events ("error" member, event or type), are
+ * the one-line error ("error in the stream: MESSAGE") and stop the
+ * transfer with 5 or the error's status; onerror, if set, runs first
+ * (to end a line of output).  Every other event goes to cb, parsed in j;
+ * cb returns 0 or an exit status.
+ */
+struct oai_events;
+typedef int (*oai_event_cb)(void *ctx, const struct json *j,
+    const struct sse_event *ev);
+
+struct oai_events {
+	struct sse sse;
+	struct json j;
+	oai_event_cb cb;
+	void *ctx;
+	void (*onerror)(void *ctx);
+	int done;		/* [DONE] seen */
+};
+
+void oai_events_init(struct oai_events *s, oai_event_cb cb, void *ctx);
+int oai_events_sink(void *ctx, const char *p, size_t n);
+void oai_events_free(struct oai_events *s);
 
 /* ---- multi.c: several requests at once ----------------------------- */
 
