@@ -1,12 +1,11 @@
 /* See LICENSE file for copyright and license details. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "oai.h"
 
-/* One model of a listing: offsets into the response, which outlives it. */
+/* One model of a listing: copies, so the response can be reused. */
 struct model {
 	char *id;
 	long long created;
@@ -15,27 +14,20 @@ struct model {
 
 static int lflag, jsonflag;
 
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: %s [-l] [--json] [ID ...]\n%s\n", argv0,
-	    OAI_COMMON_USAGE);
-	exit(OAI_EX_USAGE);
-}
+static const struct oai_opt opts[] = {
+	OAI_FLAG('l', "long", &lflag,
+	    "also print the creation date (UTC) and owner"),
+	OAI_FLAG(0, "json", &jsonflag, "print the API's JSON response"),
+	OAI_COMMON,
+	OAI_END
+};
 
-static void
-help(void)
-{
-	out_printf("usage: %s [-l] [--json] [ID ...]\n\n"
-	    "List the models the API offers, sorted by id, or show the\n"
-	    "models named.\n\n"
-	    "  -l, --long                also print the creation date (UTC) "
-	    "and owner\n"
-	    "      --json                print the API's JSON response\n"
-	    "%s", argv0, OAI_COMMON_HELP);
-	out_close();
-	exit(0);
-}
+static const struct oai_tool tool = {
+	"[id ...]",
+	"List the models the API offers, sorted by id, or show the\n"
+	"models named.",
+	opts
+};
 
 static int
 byid(const void *a, const void *b)
@@ -93,14 +85,6 @@ freemodels(struct model *m, size_t n)
 	free(m);
 }
 
-static void
-printjson(const struct buf *body)
-{
-	out_add(body->s, body->len);
-	if (body->len == 0 || body->s[body->len - 1] != '\n')
-		out_add("\n", 1);
-}
-
 static int
 list(struct oai *o)
 {
@@ -113,13 +97,11 @@ list(struct oai *o)
 	if ((rc = oai_request(o, &rq, &rs)))
 		goto out;
 	if (jsonflag) {
-		printjson(&rs.body);
+		out_json(rs.body.s, rs.body.len);
 		goto out;
 	}
-	if (json_parse(&j, rs.body.s ? rs.body.s : "", rs.body.len) < 0 ||
-	    json_type(&j, data = json_get(&j, 0, "data")) != JSON_ARRAY) {
-		warnx("unexpected response from %s/models: not a model list",
-		    o->base_url);
+	if ((data = oai_resp_json(o, &rq, &rs.body, &j, "data", JSON_ARRAY,
+	    "not a model list")) < 0) {
 		rc = OAI_EX_FAILURE;
 		goto out;
 	}
@@ -136,94 +118,72 @@ out:
 	return rc;
 }
 
+/* One model into m; 0 or an exit status (already reported). */
+static int
+showone(struct oai *o, const char *id, struct json *j, struct model *m)
+{
+	struct oai_resp rs = OAI_RESP_INIT;
+	struct buf path = BUF_INIT;
+	struct oai_req rq = { .method = "GET" };
+	int rc;
+
+	if (!*id || strpbrk(id, "/?#%") ||
+	    utf8_invalid(id, strlen(id)) != (size_t)-1) {
+		warnx("invalid model id: '%s'", id);
+		return OAI_EX_USAGE;
+	}
+	buf_printf(&path, "/models/%s", id);
+	rq.path = path.s;
+	if ((rc = oai_request(o, &rq, &rs)) == 0) {
+		if (jsonflag)
+			out_json(rs.body.s, rs.body.len);
+		else if (oai_resp_json(o, &rq, &rs.body, j, "", JSON_OBJECT,
+		    "not a model") < 0)
+			rc = OAI_EX_FAILURE;
+		else
+			readmodel(j, 0, m);
+	}
+	buf_free(&path);
+	oai_resp_free(&rs);
+	return rc;
+}
+
+/* Like ls: report each failure, go on with the others, exit with the
+ * worst; printed together at the end so -l columns line up. */
 static int
 show(struct oai *o, char **ids, int n)
 {
-	struct oai_resp rs = OAI_RESP_INIT;
 	struct json j = JSON_INIT;
-	struct buf path = BUF_INIT;
 	struct model *m = xcalloc((size_t)n, sizeof *m);
 	size_t nm = 0;
 	int i, rc, worst = 0;
 
 	for (i = 0; i < n; i++) {
-		struct oai_req rq = { .method = "GET" };
-
-		if (!*ids[i] || strpbrk(ids[i], "/?#%") ||
-		    utf8_invalid(ids[i], strlen(ids[i])) != (size_t)-1) {
-			warnx("invalid model id: '%s'", ids[i]);
-			worst = worst ? worst : OAI_EX_USAGE;
+		if ((rc = showone(o, ids[i], &j, &m[nm])) == 0) {
+			nm += m[nm].id != NULL;
 			continue;
 		}
-		buf_reset(&path);
-		buf_printf(&path, "/models/%s", ids[i]);
-		rq.path = path.s;
-		if ((rc = oai_request(o, &rq, &rs))) {
-			/* Like ls: report, go on with the others. */
-			if (!worst || rc == OAI_EX_INTR || rc > worst)
-				worst = rc;
-			if (rc == OAI_EX_INTR || rc == 143)
-				break;
-			continue;
-		}
-		if (jsonflag) {
-			printjson(&rs.body);
-			continue;
-		}
-		if (json_parse(&j, rs.body.s ? rs.body.s : "", rs.body.len) < 0 ||
-		    json_type(&j, 0) != JSON_OBJECT) {
-			warnx("unexpected response for model %s", ids[i]);
-			worst = OAI_EX_FAILURE;
-			continue;
-		}
-		/* Printed together at the end so -l columns line up. */
-		readmodel(&j, 0, &m[nm++]);
+		if (!worst || rc == OAI_EX_INTR || rc > worst)
+			worst = rc;
+		if (rc == OAI_EX_INTR || rc == OAI_EX_TERM)
+			break;
 	}
 	printmodels(m, nm);
 	freemodels(m, nm);
 	json_free(&j);
-	buf_free(&path);
-	oai_resp_free(&rs);
 	return worst;
 }
 
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "long", no_argument, NULL, 'l' },
-		{ "json", no_argument, NULL, OPT_TOOL },
-		OAI_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 }
-	};
 	struct oai o;
-	int c, rc;
+	int i, rc;
 
 	oai_init(&o, argc, argv);
-	while ((c = getopt_long(argc, argv, "hlv", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-		case OPT_HELP:
-			help();
-			break;
-		case 'l':
-			lflag = 1;
-			break;
-		case 'v':
-			o.verbose++;
-			break;
-		case OPT_TOOL:
-			jsonflag = 1;
-			break;
-		default:
-			if (!oai_option(&o, c, optarg))
-				usage();
-		}
-	}
-	argc -= optind;
-	argv += optind;
+	i = oai_options(&o, &tool, argc, argv);
 	oai_setup(&o);
-	rc = argc ? show(&o, argv, argc) : list(&o);
+	rc = argc > i ? show(&o, argv + i, argc - i) : list(&o);
 	out_close();
 	oai_cleanup(&o);
 	return rc;
