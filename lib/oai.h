@@ -474,13 +474,13 @@ struct oai_opt {
 #define OAI_NAME(s, l, a, var, what, h) { .type = OAI_OPT_STR, \
 	.shortname = (s), .longname = (l), .arg = (a), .help = (h), \
 	.target = OAI_PTR_(const char *, var), .empty = (what) }
-#define OAI_INT(s, l, a, var, seen, lo, hi, h) { .type = OAI_OPT_INT, \
+#define OAI_INT(s, l, a, var, given, lo, hi, h) { .type = OAI_OPT_INT, \
 	.shortname = (s), .longname = (l), .arg = (a), .help = (h), \
-	.target = OAI_PTR_(long long, var), .seen = (seen), .min = (lo), \
+	.target = OAI_PTR_(long long, var), .seen = (given), .min = (lo), \
 	.max = (hi) }
-#define OAI_NUM(s, l, a, var, seen, lo, hi, h) { .type = OAI_OPT_NUM, \
+#define OAI_NUM(s, l, a, var, given, lo, hi, h) { .type = OAI_OPT_NUM, \
 	.shortname = (s), .longname = (l), .arg = (a), .help = (h), \
-	.target = OAI_PTR_(double, var), .seen = (seen), .min = (lo), \
+	.target = OAI_PTR_(double, var), .seen = (given), .min = (lo), \
 	.max = (hi) }
 #define OAI_CHOICE(s, l, a, var, list, h) { .type = OAI_OPT_CHOICE, \
 	.shortname = (s), .longname = (l), .arg = (a), .help = (h), \
