@@ -1,5 +1,6 @@
 /* See LICENSE file for copyright and license details. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -320,8 +321,10 @@ apply(struct oai *o, const struct ent *e, const char *arg)
 		*(const char **)p->target = arg;
 		break;
 	case OAI_OPT_INT:
+		/* doubles hold the range: the ends of long long saturate */
 		*(long long *)p->target = xstrtonum(optname(e, name), arg,
-		    (long long)p->min, (long long)p->max);
+		    p->min <= -0x1p63 ? LLONG_MIN : (long long)p->min,
+		    p->max >= 0x1p63 ? LLONG_MAX : (long long)p->max);
 		break;
 	case OAI_OPT_NUM:
 		*(double *)p->target = xstrtod(optname(e, name), arg, p->min,
