@@ -50,22 +50,19 @@ static struct {
 	int has_max_tokens, has_seed;
 	const char *stop[4];
 	int nstop;
-	const char **files, **images;
-	int nfiles, nimages;
+	struct oai_list files, images;
 	int nostream, json, usage, jsonobj, dryrun, messages;
 } opt;
 
 static char *schema_json;	/* contents of --schema, checked */
 static char *schema_name;
 
-static void addfile(struct oai *o, const char *arg);
-static void addimage(struct oai *o, const char *arg);
 static void addstop(struct oai *o, const char *arg);
 
 static const struct oai_opt opts[] = {
 	OAI_STR('c', "conversation", "file", &opt.conv,
 	    "keep the conversation in file (JSONL)"),
-	OAI_FN('f', "file", "file", addfile,
+	OAI_LIST('f', "file", "file", &opt.files,
 	    "add file's text to the prompt (- is stdin)"),
 	OAI_NAME('m', "model", "model", &opt.model, "model name",
 	    "model (default $OAI_CHAT_MODEL or gpt-4o)"),
@@ -78,7 +75,8 @@ static const struct oai_opt opts[] = {
 	    "print the request body, send nothing"),
 	OAI_NUM(0, "frequency-penalty", "n", &opt.fpen, &opt.has_fpen, -2, 2,
 	    "-2 to 2"),
-	OAI_FN(0, "image", "file | url", addimage, "add an image (repeatable)"),
+	OAI_LIST(0, "image", "file | url", &opt.images,
+	    "add an image (repeatable)"),
 	OAI_FLAG(0, "json", &opt.json,
 	    "print the API's JSON (streams: one\nchunk per line)"),
 	OAI_FLAG(0, "json-object", &opt.jsonobj,
@@ -110,24 +108,6 @@ static const struct oai_tool tool = {
 	"a terminal, start an interactive chat.",
 	opts
 };
-
-static void
-addfile(struct oai *o, const char *arg)
-{
-	(void)o;
-	opt.files = xreallocarray(opt.files, (size_t)opt.nfiles + 1,
-	    sizeof *opt.files);
-	opt.files[opt.nfiles++] = arg;
-}
-
-static void
-addimage(struct oai *o, const char *arg)
-{
-	(void)o;
-	opt.images = xreallocarray(opt.images, (size_t)opt.nimages + 1,
-	    sizeof *opt.images);
-	opt.images[opt.nimages++] = arg;
-}
 
 static void
 addstop(struct oai *o, const char *arg)
@@ -339,7 +319,7 @@ usermessage(struct buf *b, const char *text, size_t n)
 	struct jw w;
 	int i;
 
-	if (opt.nimages == 0) {
+	if (opt.images.n == 0) {
 		msg_text(b, "user", text, n);
 		return;
 	}
@@ -357,9 +337,9 @@ usermessage(struct buf *b, const char *text, size_t n)
 		jw_strn(&w, text, n);
 		jw_obj_end(&w);
 	}
-	for (i = 0; i < opt.nimages; i++) {
+	for (i = 0; i < opt.images.n; i++) {
 		buf_reset(&url);
-		imageurl(&url, opt.images[i]);
+		imageurl(&url, opt.images.v[i]);
 		jw_obj(&w);
 		jw_key(&w, "type");
 		jw_str(&w, "image_url");
@@ -1142,20 +1122,20 @@ prompt(struct msgs *m, int argc, char *argv[], int tty)
 		buf_adds(&args, argv[i]);
 	}
 	input_check("the prompt", args.s, args.len, 0);
-	for (i = 0; i < opt.nfiles; i++)
-		if (strcmp(opt.files[i], "-") == 0)
+	for (i = 0; i < opt.files.n; i++)
+		if (strcmp(opt.files.v[i], "-") == 0)
 			stdinused = 1;
 	if (!tty && !stdinused) {
 		readtext(&in, "-");
 		addpart(&text, in.s, in.len);
 	}
-	for (i = 0; i < opt.nfiles; i++) {
+	for (i = 0; i < opt.files.n; i++) {
 		buf_reset(&in);
-		readtext(&in, opt.files[i]);
+		readtext(&in, opt.files.v[i]);
 		addpart(&text, in.s, in.len);
 	}
 	addpart(&text, args.s, args.len);
-	if (text.len == 0 && !opt.nimages)
+	if (text.len == 0 && !opt.images.n)
 		die(OAI_EX_USAGE, "no prompt: give it as arguments or on "
 		    "standard input");
 	buf_reset(&in);
@@ -1175,7 +1155,7 @@ checks(void)
 	if (opt.jsonobj && opt.schema)
 		die(OAI_EX_USAGE, "--json-object and --schema exclude each "
 		    "other");
-	if (opt.messages && (opt.nfiles || opt.nimages))
+	if (opt.messages && (opt.files.n || opt.images.n))
 		die(OAI_EX_USAGE, "--messages excludes --file and --image");
 	if (!opt.model)
 		opt.model = (s = getenv("OAI_CHAT_MODEL")) && *s ? s : "gpt-4o";
@@ -1216,8 +1196,7 @@ main(int argc, char *argv[])
 	size_t hist;
 	int i, rc, tty;
 
-	oai_init(&o, argc, argv);
-	i = oai_options(&o, &tool, argc, argv);
+	i = oai_start(&o, &tool, argc, argv);
 	argc -= i;
 	argv += i;
 	checks();
@@ -1225,7 +1204,7 @@ main(int argc, char *argv[])
 	if (opt.conv)
 		loadconv(&m, opt.conv);
 	hist = m.n;
-	if (!opt.messages && argc == 0 && !opt.nfiles && !opt.nimages &&
+	if (!opt.messages && argc == 0 && !opt.files.n && !opt.images.n &&
 	    tty) {
 		if (opt.dryrun)
 			die(OAI_EX_USAGE, "no prompt: give it as arguments or "
@@ -1240,7 +1219,5 @@ main(int argc, char *argv[])
 		rc = once(&o, &m, hist);
 	}
 	msgs_free(&m);
-	out_close();
-	oai_cleanup(&o);
-	return rc;
+	return oai_finish(&o, rc);
 }

@@ -429,10 +429,9 @@ main(int argc, char *argv[])
 	const char *s;
 	int i, rc;
 
-	oai_init(&o, argc, argv);
 	if ((s = getenv("OAI_EMBED_MODEL")) && *s)
 		model = s;
-	i = oai_options(&o, &tool, argc, argv);
+	i = oai_start(&o, &tool, argc, argv);
 	if (withtext && format != FMT_JSONL)
 		die(OAI_EX_USAGE, "--with-text needs --format jsonl");
 	lines_init(&r, argv + i, argc - i,
@@ -452,7 +451,5 @@ main(int argc, char *argv[])
 	}
 	lines_free(&r);
 	buf_free(&inerr);
-	out_close();
-	oai_cleanup(&o);
-	return rc;
+	return oai_finish(&o, rc);
 }

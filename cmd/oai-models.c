@@ -178,13 +178,9 @@ int
 main(int argc, char *argv[])
 {
 	struct oai o;
-	int i, rc;
+	int i = oai_start(&o, &tool, argc, argv);
 
-	oai_init(&o, argc, argv);
-	i = oai_options(&o, &tool, argc, argv);
 	oai_setup(&o);
-	rc = argc > i ? show(&o, argv + i, argc - i) : list(&o);
-	out_close();
-	oai_cleanup(&o);
-	return rc;
+	return oai_finish(&o, argc > i ? show(&o, argv + i, argc - i) :
+	    list(&o));
 }

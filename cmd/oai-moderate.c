@@ -490,10 +490,8 @@ int
 main(int argc, char *argv[])
 {
 	struct oai o;
-	int i, rc;
+	int i = oai_start(&o, &tool, argc, argv), rc;
 
-	oai_init(&o, argc, argv);
-	i = oai_options(&o, &tool, argc, argv);
 	argc -= i;
 	argv += i;
 	if (vflag && !lflag)
@@ -502,8 +500,6 @@ main(int argc, char *argv[])
 	oai_setup(&o);
 	nfiles = argc ? argc : 1;
 	rc = lflag ? lines(&o, argv, argc) : whole(&o, argv, argc);
-	out_close();
 	cleanup();
-	oai_cleanup(&o);
-	return rc;
+	return oai_finish(&o, rc);
 }

@@ -591,8 +591,7 @@ main(int argc, char *argv[])
 	size_t n, np, *off, *len;
 	int i, rc;
 
-	oai_init(&o, argc, argv);
-	i = oai_options(&o, &tool, argc, argv);
+	i = oai_start(&o, &tool, argc, argv);
 	checks();
 	text = readtext(argc - i, argv + i, &n);
 	np = plan(text, n, &off, &len);
@@ -601,7 +600,5 @@ main(int argc, char *argv[])
 	free(off);
 	free(len);
 	free(text);
-	out_close();
-	oai_cleanup(&o);
-	return rc;
+	return oai_finish(&o, rc);
 }

@@ -464,15 +464,10 @@ int
 main(int argc, char *argv[])
 {
 	struct oai o;
-	int i, rc;
+	int i = oai_start(&o, &tool, argc, argv);
 
-	oai_init(&o, argc, argv);
-	i = oai_options(&o, &tool, argc, argv);
 	if (argc - i != 1)
 		oai_usage();
 	checks();
-	rc = transcribe(&o, argv[i]);
-	out_close();
-	oai_cleanup(&o);
-	return rc;
+	return oai_finish(&o, transcribe(&o, argv[i]));
 }

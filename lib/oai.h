@@ -444,11 +444,17 @@ enum oai_opt_type {
 	OAI_OPT_INT,		/* long long *target, in [min, max] */
 	OAI_OPT_NUM,		/* double *target, in [min, max] */
 	OAI_OPT_CHOICE,		/* int *target = index in choices */
+	OAI_OPT_LIST,		/* struct oai_list *target: each one added */
 	OAI_OPT_FN,		/* fn(o, argument) */
 	OAI_OPT_COMMON		/* the common options come here */
 };
 
 struct oai;
+
+struct oai_list {		/* a repeatable option's arguments */
+	const char **v;
+	int n;
+};
 
 struct oai_opt {
 	enum oai_opt_type type;
@@ -485,6 +491,9 @@ struct oai_opt {
 #define OAI_CHOICE(s, l, a, var, list, h) { .type = OAI_OPT_CHOICE, \
 	.shortname = (s), .longname = (l), .arg = (a), .help = (h), \
 	.target = OAI_PTR_(int, var), .choices = (list) }
+#define OAI_LIST(s, l, a, var, h) { .type = OAI_OPT_LIST, .shortname = (s), \
+	.longname = (l), .arg = (a), .help = (h), \
+	.target = OAI_PTR_(struct oai_list, var) }
 #define OAI_FN(s, l, a, f, h) { .type = OAI_OPT_FN, .shortname = (s), \
 	.longname = (l), .arg = (a), .help = (h), .fn = (f) }
 #define OAI_COMMON	{ .type = OAI_OPT_COMMON }
@@ -498,6 +507,11 @@ struct oai_tool {
 
 int oai_options(struct oai *o, const struct oai_tool *t, int argc,
     char *argv[]);
+/* oai_init() and oai_options(): a tool's first line.  Returns optind. */
+int oai_start(struct oai *o, const struct oai_tool *t, int argc,
+    char *argv[]);
+/* A tool's last line: out_close(), oai_cleanup(), return status. */
+int oai_finish(struct oai *o, int status);
 /* The usage of the tool oai_options() parsed for, on stderr; exit 2. */
 void oai_usage(void) __attribute__((noreturn));
 

@@ -333,6 +333,13 @@ apply(struct oai *o, const struct ent *e, const char *arg)
 	case OAI_OPT_CHOICE:
 		*(int *)p->target = xchoice(optname(e, name), arg, p->choices);
 		break;
+	case OAI_OPT_LIST: {
+		struct oai_list *l = p->target;
+
+		l->v = xreallocarray(l->v, (size_t)l->n + 1, sizeof *l->v);
+		l->v[l->n++] = arg;
+		break;
+	}
 	case OAI_OPT_FN:
 		p->fn(o, arg);
 		break;
@@ -375,4 +382,19 @@ oai_options(struct oai *o, const struct oai_tool *t, int argc, char *argv[])
 		apply(o, &ents[k], optarg);
 	}
 	return optind;
+}
+
+int
+oai_start(struct oai *o, const struct oai_tool *t, int argc, char *argv[])
+{
+	oai_init(o, argc, argv);
+	return oai_options(o, t, argc, argv);
+}
+
+int
+oai_finish(struct oai *o, int status)
+{
+	out_close();
+	oai_cleanup(o);
+	return status;
 }
