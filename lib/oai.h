@@ -380,49 +380,15 @@ struct oai {
 	void *curl;		/* CURL *, reused across requests */
 };
 
-/*
- * Common options, the same in every tool.  Tools put OAI_COMMON_LONGOPTS
- * at the end of their struct option array (before the zero entry) and
- * pass unknown option characters to oai_option().  Short -h is help;
- * -v is --verbose unless a tool documents it otherwise.
- */
+/* The common options' ids, for oai_option() (lib/opt.c's table). */
 enum {
 	OPT_BASE_URL = 0x1000,
 	OPT_API_KEY_FILE,
 	OPT_TIMEOUT,
 	OPT_RETRIES,
 	OPT_VERBOSE,
-	OPT_VERSION,
-	OPT_HELP,
-	OPT_TOOL = 0x2000	/* tools number their long-only options from here */
+	OPT_VERSION
 };
-
-#define OAI_COMMON_LONGOPTS \
-	{ "base-url",     required_argument, NULL, OPT_BASE_URL }, \
-	{ "api-key-file", required_argument, NULL, OPT_API_KEY_FILE }, \
-	{ "timeout",      required_argument, NULL, OPT_TIMEOUT }, \
-	{ "retries",      required_argument, NULL, OPT_RETRIES }, \
-	{ "verbose",      no_argument,       NULL, OPT_VERBOSE }, \
-	{ "version",      no_argument,       NULL, OPT_VERSION }, \
-	{ "help",         no_argument,       NULL, OPT_HELP }
-
-/* Usage text for the common options, for the tools' usage(). */
-#define OAI_COMMON_USAGE \
-	"       [--base-url URL] [--api-key-file FILE] [--timeout SECONDS]\n" \
-	"       [--retries N] [-v | --verbose] [-h | --help] [--version]"
-
-#define OAI_COMMON_HELP \
-	"Common options:\n" \
-	"      --base-url URL        API base URL (default $OPENAI_BASE_URL or\n" \
-	"                            " OAI_DEFAULT_BASE_URL ")\n" \
-	"      --api-key-file FILE   read the API key from FILE (mode 0600)\n" \
-	"      --timeout SECONDS     request timeout; for streams, the longest\n" \
-	"                            silence allowed (default 600)\n" \
-	"      --retries N           retries on connection errors, 408, 409,\n" \
-	"                            429 and 5xx (default 2)\n" \
-	"  -v, --verbose             print request details on stderr\n" \
-	"  -h, --help                print this help and exit\n" \
-	"      --version             print the version and exit\n"
 
 /* ---- opt.c: a tool's interface, written once ----------------------- */
 
@@ -523,9 +489,8 @@ void oai_usage(void) __attribute__((noreturn));
  */
 void oai_init(struct oai *o, int argc, char *argv[]);
 /*
- * Handle a common option.  Return 1 if c was one (OPT_HELP and
- * OPT_VERSION return 1 after setting *help / printing the version and
- * exiting), 0 if not.
+ * Handle a common option (from lib/opt.c's table).  Return 1 if c was
+ * one (OPT_VERSION prints the version and exits), 0 if not.
  */
 int oai_option(struct oai *o, int c, const char *arg);
 /*
