@@ -1,7 +1,6 @@
 /* See LICENSE file for copyright and license details. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,37 +18,13 @@
  * inserting them verbatim.
  */
 
-enum {
-	OPT_NO_STREAM = OPT_TOOL,
-	OPT_JSON,
-	OPT_IMAGE,
-	OPT_MESSAGES,
-	OPT_TOP_P,
-	OPT_MAX_TOKENS,
-	OPT_STOP,
-	OPT_SEED,
-	OPT_FREQ,
-	OPT_PRES,
-	OPT_JSON_OBJECT,
-	OPT_SCHEMA,
-	OPT_DRY_RUN
-};
-
-#define USAGE \
-	"usage: %s [-u] [-c file] [-f file] [-m model] [-s text] [-t temp]\n" \
-	"       [--dry-run] [--frequency-penalty n] [--image file|url]\n" \
-	"       [--json] [--json-object] [--max-tokens n] [--messages]\n" \
-	"       [--no-stream] [--presence-penalty n] [--schema file]\n" \
-	"       [--seed n] [--stop text] [--top-p n] [prompt ...]\n"
-
 struct tool {			/* a streamed tool call, put together */
 	struct buf id, name, args;
 };
 
 /* One reply being received (streamed or not). */
 struct reply {
-	struct sse sse;
-	struct json j;
+	struct oai_events ev;	/* ev.done: [DONE] seen */
 	struct buf text;	/* the whole content, for conversations */
 	struct buf refusal;
 	struct tool *tools;
@@ -57,8 +32,6 @@ struct reply {
 	size_t pendnl;		/* trailing newlines held back */
 	int printed;		/* content other than newlines went out */
 	int nlout;		/* and after it, the first trailing newline */
-	int done;		/* [DONE] seen */
-	int status;		/* an error event's exit status */
 	char *finish;		/* finish_reason */
 	char *model;		/* model the server names */
 	int has_usage;
@@ -73,55 +46,74 @@ static struct {
 	int has_max_tokens, has_seed;
 	const char *stop[4];
 	int nstop;
-	const char **files, **images;
-	int nfiles, nimages;
+	struct oai_list files, images;
 	int nostream, json, usage, jsonobj, dryrun, messages;
 } opt;
 
 static char *schema_json;	/* contents of --schema, checked */
 static char *schema_name;
 
-static void
-usage(void)
-{
-	fprintf(stderr, USAGE "%s\n", argv0, OAI_COMMON_USAGE);
-	exit(OAI_EX_USAGE);
-}
+static void addstop(struct oai *o, const char *arg);
+
+static const struct oai_opt opts[] = {
+	OAI_STR('c', "conversation", "file", &opt.conv,
+	    "keep the conversation in file (JSONL)"),
+	OAI_LIST('f', "file", "file", &opt.files,
+	    "add file's text to the prompt (- is stdin)"),
+	OAI_NAME('m', "model", "model", &opt.model, "model name",
+	    "model (default $OAI_CHAT_MODEL or gpt-4o)"),
+	OAI_STR('s', "system", "text", &opt.system, "system message"),
+	OAI_NUM('t', "temperature", "temp", &opt.temp, &opt.has_temp, 0, 2,
+	    "sampling temperature, 0 to 2"),
+	OAI_FLAG('u', "usage", &opt.usage,
+	    "print token usage and cost on stderr"),
+	OAI_FLAG(0, "dry-run", &opt.dryrun,
+	    "print the request body, send nothing"),
+	OAI_NUM(0, "frequency-penalty", "n", &opt.fpen, &opt.has_fpen, -2, 2,
+	    "-2 to 2"),
+	OAI_LIST(0, "image", "file | url", &opt.images,
+	    "add an image (repeatable)"),
+	OAI_FLAG(0, "json", &opt.json,
+	    "print the API's JSON (streams: one\nchunk per line)"),
+	OAI_FLAG(0, "json-object", &opt.jsonobj,
+	    "ask for a JSON object as the reply"),
+	OAI_INT(0, "max-tokens", "n", &opt.max_tokens, &opt.has_max_tokens,
+	    1, 2147483647LL, "limit the reply's length in tokens"),
+	OAI_FLAG(0, "messages", &opt.messages,
+	    "read a JSON array of messages (or one\nper line) from stdin"),
+	OAI_FLAG(0, "no-stream", &opt.nostream, "wait for the whole reply"),
+	OAI_NUM(0, "presence-penalty", "n", &opt.ppen, &opt.has_ppen, -2, 2,
+	    "-2 to 2"),
+	OAI_STR(0, "schema", "file", &opt.schema,
+	    "the reply follows this JSON schema"),
+	OAI_INT(0, "seed", "n", &opt.seed, &opt.has_seed,
+	    -9223372036854775807.0, 9223372036854775807.0,
+	    "ask for deterministic sampling"),
+	OAI_FN(0, "stop", "text", addstop, "stop sequence (up to 4)"),
+	OAI_NUM(0, "top-p", "n", &opt.top_p, &opt.has_top_p, 0, 1,
+	    "nucleus sampling, 0 to 1"),
+	OAI_COMMON,
+	OAI_END
+};
+
+static const struct oai_tool tool = {
+	"[prompt ...]",
+	"Send a prompt to the chat completions API and stream the reply.\n"
+	"The prompt is the arguments joined by spaces, standard input, or\n"
+	"both (standard input first).  With no prompt and standard input\n"
+	"a terminal, start an interactive chat.",
+	opts
+};
 
 static void
-help(void)
+addstop(struct oai *o, const char *arg)
 {
-	out_printf(USAGE "\n"
-	    "Send a prompt to the chat completions API and stream the reply.\n"
-	    "The prompt is the arguments joined by spaces, standard input, or\n"
-	    "both (standard input first).  With no prompt and standard input\n"
-	    "a terminal, start an interactive chat.\n\n"
-	    "  -c, --conversation FILE   keep the conversation in FILE (JSONL)\n"
-	    "  -f, --file FILE           add FILE's text to the prompt (- is "
-	    "stdin)\n"
-	    "  -m, --model MODEL         model (default $OAI_CHAT_MODEL or "
-	    "gpt-4o)\n"
-	    "  -s, --system TEXT         system message\n"
-	    "  -t, --temperature N       sampling temperature, 0 to 2\n"
-	    "  -u, --usage               print token usage and cost on stderr\n"
-	    "      --dry-run             print the request body, send nothing\n"
-	    "      --frequency-penalty N -2 to 2\n"
-	    "      --image FILE|URL      add an image (repeatable)\n"
-	    "      --json                print the API's JSON (streams: one\n"
-	    "                            chunk per line)\n"
-	    "      --json-object         ask for a JSON object as the reply\n"
-	    "      --max-tokens N        limit the reply's length in tokens\n"
-	    "      --messages            read a JSON array of messages (or one\n"
-	    "                            per line) from stdin\n"
-	    "      --no-stream           wait for the whole reply\n"
-	    "      --presence-penalty N  -2 to 2\n"
-	    "      --schema FILE         the reply follows this JSON schema\n"
-	    "      --seed N              ask for deterministic sampling\n"
-	    "      --stop TEXT           stop sequence (up to 4)\n"
-	    "      --top-p N             nucleus sampling, 0 to 1\n"
-	    "%s", argv0, OAI_COMMON_HELP);
-	out_close();
-	exit(0);
+	(void)o;
+	if (opt.nstop == 4)
+		die(OAI_EX_USAGE, "--stop: at most 4 stop sequences");
+	if (!*arg)
+		die(OAI_EX_USAGE, "--stop: empty sequence");
+	opt.stop[opt.nstop++] = arg;
 }
 
 /* ---- messages -------------------------------------------------------- */
@@ -154,30 +146,14 @@ parsemessages(struct msgs *m, const char *s, size_t n, const char *what,
 
 /* ---- input ----------------------------------------------------------- */
 
+/* The text of path ("-" is standard input), which must be text. */
 static void
-checkutf8(const struct buf *b, const char *what)
+readtext(struct buf *b, const char *path)
 {
-	size_t off;
+	size_t from = b->len;
 
-	if ((off = utf8_invalid(b->s ? b->s : "", b->len)) != (size_t)-1)
-		die(OAI_EX_USAGE, "%s is not valid UTF-8 at byte offset %zu",
-		    what, off);
-	if (memchr(b->s ? b->s : "", '\0', b->len))
-		die(OAI_EX_USAGE, "%s contains a NUL byte", what);
-}
-
-static void
-readinput(struct buf *b, const char *path)
-{
-	int rc;
-
-	rc = strcmp(path, "-") == 0 ? buf_readfd(b, 0) : buf_readfile(b, path);
-	if (rc < 0) {
-		if (oai_interrupted)
-			exit(oai_intr_status());
-		edie(OAI_EX_USAGE, "%s", strcmp(path, "-") == 0 ?
-		    "standard input" : path);
-	}
+	input_read(b, path);
+	input_check(input_name(path), b->s + from, b->len - from, 0);
 }
 
 /* Append part to the prompt, parts separated by a blank line. */
@@ -221,7 +197,7 @@ imageurl(struct buf *url, const char *arg)
 		buf_adds(url, arg);
 		return;
 	}
-	readinput(&data, arg);
+	input_read(&data, arg);
 	if (!(type = imagetype((unsigned char *)data.s, data.len)))
 		die(OAI_EX_USAGE, "%s: not a PNG, JPEG, GIF or WebP image",
 		    arg);
@@ -238,7 +214,7 @@ usermessage(struct buf *b, const char *text, size_t n)
 	struct jw w;
 	int i;
 
-	if (opt.nimages == 0) {
+	if (opt.images.n == 0) {
 		msg_text(b, "user", text, n);
 		return;
 	}
@@ -256,9 +232,9 @@ usermessage(struct buf *b, const char *text, size_t n)
 		jw_strn(&w, text, n);
 		jw_obj_end(&w);
 	}
-	for (i = 0; i < opt.nimages; i++) {
+	for (i = 0; i < opt.images.n; i++) {
 		buf_reset(&url);
-		imageurl(&url, opt.images[i]);
+		imageurl(&url, opt.images.v[i]);
 		jw_obj(&w);
 		jw_key(&w, "type");
 		jw_str(&w, "image_url");
@@ -283,8 +259,8 @@ readschema(const char *path)
 	char *p;
 	size_t n;
 
-	readinput(&b, path);
-	if (json_parse(&j, b.s ? b.s : "", b.len) < 0 ||
+	input_read(&b, path);
+	if (json_parse(&j, b.s, b.len) < 0 ||
 	    json_type(&j, 0) != JSON_OBJECT)
 		die(OAI_EX_USAGE, "%s: not a JSON schema object", path);
 	json_free(&j);
@@ -310,6 +286,70 @@ readschema(const char *path)
 
 /* ---- request --------------------------------------------------------- */
 
+/* The sampling options that were given. */
+static void
+body_sampling(struct jw *w)
+{
+	int k;
+
+	if (opt.has_temp) {
+		jw_key(w, "temperature");
+		jw_num(w, opt.temp);
+	}
+	if (opt.has_top_p) {
+		jw_key(w, "top_p");
+		jw_num(w, opt.top_p);
+	}
+	if (opt.has_max_tokens) {
+		jw_key(w, "max_completion_tokens");
+		jw_int(w, opt.max_tokens);
+	}
+	if (opt.nstop) {
+		jw_key(w, "stop");
+		jw_arr(w);
+		for (k = 0; k < opt.nstop; k++)
+			jw_str(w, opt.stop[k]);
+		jw_arr_end(w);
+	}
+	if (opt.has_seed) {
+		jw_key(w, "seed");
+		jw_int(w, opt.seed);
+	}
+	if (opt.has_fpen) {
+		jw_key(w, "frequency_penalty");
+		jw_num(w, opt.fpen);
+	}
+	if (opt.has_ppen) {
+		jw_key(w, "presence_penalty");
+		jw_num(w, opt.ppen);
+	}
+}
+
+/* --json-object or --schema. */
+static void
+body_format(struct jw *w)
+{
+	if (!opt.jsonobj && !schema_json)
+		return;
+	jw_key(w, "response_format");
+	jw_obj(w);
+	jw_key(w, "type");
+	if (schema_json) {
+		jw_str(w, "json_schema");
+		jw_key(w, "json_schema");
+		jw_obj(w);
+		jw_key(w, "name");
+		jw_str(w, schema_name);
+		jw_key(w, "schema");
+		jw_raw(w, schema_json, strlen(schema_json));
+		jw_key(w, "strict");
+		jw_bool(w, 1);
+		jw_obj_end(w);
+	} else
+		jw_str(w, "json_object");
+	jw_obj_end(w);
+}
+
 static void
 buildbody(struct buf *b, const char *model, const char *system,
     const struct msgs *m, int stream)
@@ -317,7 +357,6 @@ buildbody(struct buf *b, const char *model, const char *system,
 	struct buf sys = BUF_INIT;
 	struct jw w;
 	size_t i;
-	int k;
 
 	buf_reset(b);
 	jw_init(&w, b);
@@ -344,56 +383,8 @@ buildbody(struct buf *b, const char *model, const char *system,
 			jw_obj_end(&w);
 		}
 	}
-	if (opt.has_temp) {
-		jw_key(&w, "temperature");
-		jw_num(&w, opt.temp);
-	}
-	if (opt.has_top_p) {
-		jw_key(&w, "top_p");
-		jw_num(&w, opt.top_p);
-	}
-	if (opt.has_max_tokens) {
-		jw_key(&w, "max_completion_tokens");
-		jw_int(&w, opt.max_tokens);
-	}
-	if (opt.nstop) {
-		jw_key(&w, "stop");
-		jw_arr(&w);
-		for (k = 0; k < opt.nstop; k++)
-			jw_str(&w, opt.stop[k]);
-		jw_arr_end(&w);
-	}
-	if (opt.has_seed) {
-		jw_key(&w, "seed");
-		jw_int(&w, opt.seed);
-	}
-	if (opt.has_fpen) {
-		jw_key(&w, "frequency_penalty");
-		jw_num(&w, opt.fpen);
-	}
-	if (opt.has_ppen) {
-		jw_key(&w, "presence_penalty");
-		jw_num(&w, opt.ppen);
-	}
-	if (opt.jsonobj || schema_json) {
-		jw_key(&w, "response_format");
-		jw_obj(&w);
-		jw_key(&w, "type");
-		if (schema_json) {
-			jw_str(&w, "json_schema");
-			jw_key(&w, "json_schema");
-			jw_obj(&w);
-			jw_key(&w, "name");
-			jw_str(&w, schema_name);
-			jw_key(&w, "schema");
-			jw_raw(&w, schema_json, strlen(schema_json));
-			jw_key(&w, "strict");
-			jw_bool(&w, 1);
-			jw_obj_end(&w);
-		} else
-			jw_str(&w, "json_object");
-		jw_obj_end(&w);
-	}
+	body_sampling(&w);
+	body_format(&w);
 	jw_obj_end(&w);
 	buf_free(&sys);
 }
@@ -470,7 +461,9 @@ tooldelta(struct reply *r, const struct json *j, int tc)
 		while (r->ntools <= idx) {
 			r->tools = xreallocarray(r->tools, (size_t)r->ntools + 1,
 			    sizeof *r->tools);
-			memset(&r->tools[r->ntools++], 0, sizeof *r->tools);
+			buf_init(&r->tools[r->ntools].id);
+			buf_init(&r->tools[r->ntools].name);
+			buf_init(&r->tools[r->ntools++].args);
 		}
 		json_str(j, json_get(j, t, "id"), &r->tools[idx].id);
 		f = json_get(j, t, "function");
@@ -508,111 +501,64 @@ common(struct reply *r, const struct json *j, int choice)
 	}
 }
 
-/* The exit status for an error object met inside a 200 response. */
+/* The content of a delta or a message, and what else it holds; 0, or
+ * an exit status (already reported). */
 static int
-errorstatus(const struct json *j, int e)
+content(struct reply *r, const struct json *j, int d)
 {
-	static const struct {
-		const char *type;
-		int status;
-	} map[] = {
-		{ "invalid_request_error", OAI_EX_REJECTED },
-		{ "not_found_error", OAI_EX_REJECTED },
-		{ "rate_limit_exceeded", OAI_EX_REJECTED },
-		{ "rate_limit_error", OAI_EX_REJECTED },
-		{ "insufficient_quota", OAI_EX_REJECTED },
-		{ "authentication_error", OAI_EX_AUTH },
-		{ "invalid_api_key", OAI_EX_AUTH },
-		{ "permission_error", OAI_EX_AUTH },
-	};
-	size_t i;
+	struct buf s = BUF_INIT;
+	int t;
 
-	for (i = 0; i < sizeof map / sizeof *map; i++)
-		if (json_streq(j, json_get(j, e, "type"), map[i].type) ||
-		    json_streq(j, json_get(j, e, "code"), map[i].type))
-			return map[i].status;
-	return OAI_EX_FAILURE;
-}
-
-static int
-onevent(void *ctx, const struct sse_event *ev)
-{
-	struct reply *r = ctx;
-	struct json *j = &r->j;
-	struct buf line = BUF_INIT;
-	int ch, d, t;
-
-	if (oai_interrupted)
-		return oai_intr_status();
-	if (r->done)
-		return 0;
-	if (strcmp(ev->data, "[DONE]") == 0) {
-		r->done = 1;
-		return 0;
-	}
-	if (json_parse(j, ev->data, ev->datalen) < 0 ||
-	    json_type(j, 0) != JSON_OBJECT) {
-		if (ev->datalen == 0)
-			return 0;
-		warnx("unexpected data in the stream: not a JSON object");
-		return OAI_EX_FAILURE;
-	}
-	if ((t = json_get(j, 0, "error")) >= 0 ||
-	    strcmp(ev->event, "error") == 0) {
-		endtext(r, 0);
-		out_flush();
-		oai_error_line(&line, 0, ev->data, ev->datalen);
-		warnx("%s", line.len ? line.s : "error event in the stream");
-		buf_free(&line);
-		return r->status = errorstatus(j, t);
-	}
-	if (opt.json) {
-		/* one chunk per line, even from a data: field split over
-		 * several lines */
-		struct buf c = BUF_INIT;
-
-		json_compact(&c, ev->data, ev->datalen);
-		buf_addc(&c, '\n');
-		out_add(c.s, c.len);
-		buf_free(&c);
-	}
-	ch = json_path(j, 0, "choices.0");
-	common(r, j, ch);
-	d = json_get(j, ch, "delta");
 	if (json_type(j, t = json_get(j, d, "refusal")) == JSON_STRING)
 		json_str(j, t, &r->refusal);
 	if (json_type(j, t = json_get(j, d, "tool_calls")) == JSON_ARRAY &&
 	    tooldelta(r, j, t) < 0)
 		return OAI_EX_FAILURE;
 	if (json_type(j, t = json_get(j, d, "content")) == JSON_STRING) {
-		struct buf s = BUF_INIT;
-
 		json_str(j, t, &s);
 		if (opt.json)
 			buf_add(&r->text, s.s, s.len);
 		else if (s.len)
 			emit(r, s.s, s.len);
-		buf_free(&s);
 	}
-	out_flush();
+	buf_free(&s);
 	return 0;
 }
 
 static int
-sink(void *ctx, const char *p, size_t n)
+onevent(void *ctx, const struct json *j, const struct sse_event *ev)
+{
+	struct reply *r = ctx;
+	int ch;
+
+	if (opt.json)	/* one chunk a line, even if data: spans several */
+		out_json_line(ev->data, ev->datalen);
+	ch = json_path(j, 0, "choices.0");
+	common(r, j, ch);
+	if (content(r, j, json_get(j, ch, "delta")))
+		return OAI_EX_FAILURE;
+	out_flush();
+	return 0;
+}
+
+/* An error in the stream: the text so far ends first. */
+static void
+onerror(void *ctx)
 {
 	struct reply *r = ctx;
 
-	if (oai_interrupted)
-		return oai_intr_status();
-	return sse_feed(&r->sse, p, n);
+	endtext(r, 0);
+	out_flush();
 }
 
 static void
 reply_init(struct reply *r)
 {
 	memset(r, 0, sizeof *r);
-	sse_init(&r->sse, onevent, r);
+	buf_init(&r->text);
+	buf_init(&r->refusal);
+	oai_events_init(&r->ev, onevent, r);
+	r->ev.onerror = onerror;
 }
 
 static void
@@ -620,8 +566,7 @@ reply_free(struct reply *r)
 {
 	int i;
 
-	sse_free(&r->sse);
-	json_free(&r->j);
+	oai_events_free(&r->ev);
 	buf_free(&r->text);
 	buf_free(&r->refusal);
 	for (i = 0; i < r->ntools; i++) {
@@ -636,44 +581,26 @@ reply_free(struct reply *r)
 
 /* Non-streamed: the response body in one piece. */
 static int
-wholereply(struct reply *r, const struct buf *body)
+wholereply(struct oai *o, const struct oai_req *rq, struct reply *r,
+    const struct buf *body)
 {
-	struct json *j = &r->j;
-	struct buf s = BUF_INIT;
-	int ch, m, t;
+	struct json *j = &r->ev.j;
+	int ch;
 
-	if (opt.json) {
-		out_add(body->s, body->len);
-		if (body->len == 0 || body->s[body->len - 1] != '\n')
-			out_add("\n", 1);
-	}
-	if (json_parse(j, body->s ? body->s : "", body->len) < 0 ||
-	    json_type(j, 0) != JSON_OBJECT ||
-	    json_type(j, ch = json_path(j, 0, "choices.0")) != JSON_OBJECT) {
-		warnx("unexpected response: not a chat completion");
+	if (opt.json)
+		out_json(body->s, body->len);
+	if ((ch = oai_resp_json(o, rq, body, j, "choices.0", JSON_OBJECT,
+	    "not a chat completion")) < 0)
 		return OAI_EX_FAILURE;
-	}
 	common(r, j, ch);
-	m = json_get(j, ch, "message");
-	if (json_type(j, t = json_get(j, m, "refusal")) == JSON_STRING)
-		json_str(j, t, &r->refusal);
-	if (json_type(j, t = json_get(j, m, "tool_calls")) == JSON_ARRAY &&
-	    tooldelta(r, j, t) < 0)
+	if (content(r, j, json_get(j, ch, "message")))
 		return OAI_EX_FAILURE;
-	if (json_type(j, t = json_get(j, m, "content")) == JSON_STRING) {
-		json_str(j, t, &s);
-		if (opt.json)
-			buf_add(&r->text, s.s, s.len);
-		else if (s.len)
-			emit(r, s.s, s.len);
-	}
-	buf_free(&s);
-	r->done = 1;
+	r->ev.done = 1;
 	return 0;
 }
 
 static void
-printtools(struct reply *r)
+printtools(const struct reply *r)
 {
 	struct buf b = BUF_INIT;
 	struct jw w;
@@ -687,17 +614,17 @@ printtools(struct reply *r)
 		jw_init(&w, &b);
 		jw_obj(&w);
 		jw_key(&w, "id");
-		jw_strn(&w, r->tools[i].id.s ? r->tools[i].id.s : "",
+		jw_strn(&w, r->tools[i].id.s,
 		    r->tools[i].id.len);
 		jw_key(&w, "type");
 		jw_str(&w, "function");
 		jw_key(&w, "function");
 		jw_obj(&w);
 		jw_key(&w, "name");
-		jw_strn(&w, r->tools[i].name.s ? r->tools[i].name.s : "",
+		jw_strn(&w, r->tools[i].name.s,
 		    r->tools[i].name.len);
 		jw_key(&w, "arguments");
-		jw_strn(&w, r->tools[i].args.s ? r->tools[i].args.s : "",
+		jw_strn(&w, r->tools[i].args.s,
 		    r->tools[i].args.len);
 		jw_obj_end(&w);
 		jw_obj_end(&w);
@@ -749,7 +676,7 @@ loadprices(void)
 	setprice("gpt-3.5-turbo", 0.5, 1.5);
 	if (!path || !*path)
 		return;
-	if (buf_readfile(&b, path) < 0) {
+	if (input_try(&b, path) < 0) {
 		warnx("OAI_PRICES: %s: %s", path, strerror(errno));
 		return;
 	}
@@ -822,6 +749,38 @@ printusage(const struct reply *r, const char *model)
  * Send the messages and print the reply.  Returns an exit status; r
  * holds the reply, complete when the status is 0.
  */
+/* What is said after a complete reply: tool calls, refusal, warnings. */
+static int
+aftermath(const struct reply *r, const char *model)
+{
+	struct buf line = BUF_INIT;
+	int rc = 0;
+
+	printtools(r);
+	out_flush();
+	if (r->refusal.len) {
+		/* The model's words, one line, no escapes reach the
+		 * terminal. */
+		buf_addline(&line, r->refusal.s, r->refusal.len);
+		warnx("refusal: %s", line.s);
+		rc = OAI_EX_NEGATIVE;
+	}
+	if (r->finish && strcmp(r->finish, "length") == 0)
+		warnx("warning: the reply was cut at the token limit "
+		    "(finish_reason length)");
+	else if (r->finish && strcmp(r->finish, "content_filter") == 0)
+		warnx("warning: the reply was cut by the content filter "
+		    "(finish_reason content_filter)");
+	if (opt.usage)
+		printusage(r, model);
+	buf_free(&line);
+	return rc;
+}
+
+/*
+ * Send the messages and print the reply.  Returns an exit status; r
+ * holds the reply, complete when the status is 0.
+ */
 static int
 chat(struct oai *o, const char *model, const char *system,
     const struct msgs *m, struct reply *r)
@@ -837,13 +796,13 @@ chat(struct oai *o, const char *model, const char *system,
 	if (!opt.nostream) {
 		rq.stream = 1;
 		rq.accept = "text/event-stream";
-		rq.sink = sink;
-		rq.sink_ctx = r;
+		rq.sink = oai_events_sink;
+		rq.sink_ctx = &r->ev;
 	}
 	rc = oai_request(o, &rq, &rs);
 	if (rc == 0 && opt.nostream)
-		rc = wholereply(r, &rs.body);
-	if (rc == 0 && !r->done) {
+		rc = wholereply(o, &rq, r, &rs.body);
+	if (rc == 0 && !r->ev.done) {
 		endtext(r, 0);
 		out_flush();
 		warnx("the stream ended before [DONE]: the reply is "
@@ -852,28 +811,8 @@ chat(struct oai *o, const char *model, const char *system,
 	}
 	endtext(r, rc == 0);
 	out_flush();
-	if (rc == 0) {
-		printtools(r);
-		out_flush();
-		if (r->refusal.len) {
-			struct buf line = BUF_INIT;
-
-			/* The model's words, one line, no escapes reach
-			 * the terminal. */
-			buf_addline(&line, r->refusal.s, r->refusal.len);
-			warnx("refusal: %s", line.s ? line.s : "");
-			buf_free(&line);
-			rc = OAI_EX_NEGATIVE;
-		}
-		if (r->finish && strcmp(r->finish, "length") == 0)
-			warnx("warning: the reply was cut at the token limit "
-			    "(finish_reason length)");
-		else if (r->finish && strcmp(r->finish, "content_filter") == 0)
-			warnx("warning: the reply was cut by the content "
-			    "filter (finish_reason content_filter)");
-		if (opt.usage)
-			printusage(r, model);
-	}
+	if (rc == 0)
+		rc = aftermath(r, model);
 	oai_resp_free(&rs);
 	buf_free(&body);
 	return rc;
@@ -886,7 +825,7 @@ loadconv(struct msgs *m, const char *path)
 {
 	struct buf b = BUF_INIT;
 
-	if (buf_readfile(&b, path) < 0) {
+	if (input_try(&b, path) < 0) {
 		if (errno == ENOENT) {
 			/* A new file (or a dangling link's, as with -o): its
 			 * directory must be there, or the reply would be paid
@@ -908,8 +847,8 @@ loadconv(struct msgs *m, const char *path)
 		}
 		edie(OAI_EX_USAGE, "%s", path);
 	}
-	checkutf8(&b, path);
-	parsemessages(m, b.s ? b.s : "", b.len, path, 0);
+	input_check(path, b.s, b.len, 0);
+	parsemessages(m, b.s, b.len, path, 0);
 	buf_free(&b);
 }
 
@@ -941,7 +880,7 @@ saveconv(const char *path, const struct msgs *m, size_t from,
 		buf_adds(&b, m->v[from]);
 		buf_addc(&b, '\n');
 	}
-	msg_text(&last, "assistant", r->text.s ? r->text.s : "", r->text.len);
+	msg_text(&last, "assistant", r->text.s, r->text.len);
 	buf_add(&b, last.s, last.len);
 	buf_addc(&b, '\n');
 	do
@@ -972,231 +911,209 @@ ihelp(void)
 	    "Ctrl-C stops a reply, Ctrl-D leaves.\n", stderr);
 }
 
+/* The model and system message an interactive session has now. */
+struct session {
+	char *model, *system;
+	struct msgs *hist;
+};
+
+/* A /command line. */
+static void
+command(struct session *ss, const char *line)
+{
+	const char *arg = line + strcspn(line, " \t");
+
+	arg += strspn(arg, " \t");
+	if (strncmp(line, "/system", 7) == 0 && strchr(" \t", line[7])) {
+		free(ss->system);
+		ss->system = *arg ? xstrdup(arg) : NULL;
+	} else if (strncmp(line, "/model", 6) == 0 && strchr(" \t", line[6])) {
+		if (*arg) {
+			free(ss->model);
+			ss->model = xstrdup(arg);
+		}
+		fprintf(stderr, "model %s\n", ss->model);
+	} else if (strcmp(line, "/reset") == 0)
+		msgs_clear(ss->hist);
+	else if (strcmp(line, "/help") == 0)
+		ihelp();
+	else
+		fprintf(stderr, "unknown command %s; /help lists them\n", line);
+}
+
+/* Ask line; 0 to go on, or the exit status that ends the session. */
+static int
+ask(struct oai *o, struct session *ss, const char *line, size_t n)
+{
+	struct msgs *hist = ss->hist;
+	struct buf um = BUF_INIT;
+	struct reply r;
+	int rc, status = 0;
+
+	msg_text(&um, "user", line, n);
+	msgs_add(hist, um.s, um.len);
+	reply_init(&r);
+	if ((rc = chat(o, ss->model, ss->system, hist, &r)) == 0) {
+		if (opt.conv)
+			saveconv(opt.conv, hist, hist->n - 1, &r);
+		buf_reset(&um);
+		msg_text(&um, "assistant", r.text.s, r.text.len);
+		msgs_add(hist, um.s, um.len);
+	} else {
+		/* Not answered: the question is not history. */
+		free(hist->v[--hist->n]);
+		if (rc == OAI_EX_INTR || rc == OAI_EX_TERM) {
+			if (oai_interrupted == SIGTERM)
+				status = oai_intr_status();
+			else
+				fprintf(stderr, "[interrupted]\n");
+		}
+	}
+	reply_free(&r);
+	buf_free(&um);
+	return status;
+}
+
 static int
 interactive(struct oai *o, struct msgs *hist)
 {
-	char *line, *model = xstrdup(opt.model), *system = NULL;
-	struct buf um = BUF_INIT;
-	struct reply r;
+	struct session ss = { xstrdup(opt.model), NULL, hist };
+	char *line;
 	size_t n;
-	int rc, status = 0;
+	int status = 0;
 
 	if (opt.system)
-		system = xstrdup(opt.system);
+		ss.system = xstrdup(opt.system);
 	rl_readline_name = "oai-chat";
 	fprintf(stderr, "%s: model %s; /help for commands, Ctrl-D to leave\n",
-	    argv0, model);
-	for (;;) {
+	    argv0, ss.model);
+	while (!status) {
 		oai_interrupted = 0;
 		line = readline("> ");
 		if (oai_interrupted) {
 			/* Ctrl-C at the prompt drops the line, like a shell. */
-			if (oai_interrupted != SIGINT) {
+			if (oai_interrupted != SIGINT)
 				status = oai_intr_status();
-				break;
-			}
-			fputc('\n', stderr);
+			else
+				fputc('\n', stderr);
 			free(line);
 			continue;
 		}
 		if (!line)
 			break;
 		n = strlen(line);
-		if (n == 0 || strspn(line, " \t") == n) {
-			free(line);
-			continue;
-		}
-		add_history(line);
-		if (line[0] == '/') {
-			char *arg = line + strcspn(line, " \t");
-
-			arg += strspn(arg, " \t");
-			if (strncmp(line, "/system", 7) == 0 &&
-			    strchr(" \t", line[7])) {
-				free(system);
-				system = *arg ? xstrdup(arg) : NULL;
-			} else if (strncmp(line, "/model", 6) == 0 &&
-			    strchr(" \t", line[6])) {
-				if (*arg) {
-					free(model);
-					model = xstrdup(arg);
-				}
-				fprintf(stderr, "model %s\n", model);
-			} else if (strcmp(line, "/reset") == 0)
-				msgs_clear(hist);
-			else if (strcmp(line, "/help") == 0)
-				ihelp();
+		if (n > 0 && strspn(line, " \t") < n) {
+			add_history(line);
+			if (line[0] == '/')
+				command(&ss, line);
+			else if (utf8_invalid(line, n) != (size_t)-1)
+				warnx("the line is not valid UTF-8");
 			else
-				fprintf(stderr, "unknown command %s; /help "
-				    "lists them\n", line);
-			free(line);
-			continue;
+				status = ask(o, &ss, line, n);
 		}
-		if (utf8_invalid(line, n) != (size_t)-1) {
-			warnx("the line is not valid UTF-8");
-			free(line);
-			continue;
-		}
-		buf_reset(&um);
-		msg_text(&um, "user", line, n);
 		free(line);
-		msgs_add(hist, um.s, um.len);
-		reply_init(&r);
-		rc = chat(o, model, system, hist, &r);
-		if (rc == 0) {
-			if (opt.conv)
-				saveconv(opt.conv, hist, hist->n - 1, &r);
-			buf_reset(&um);
-			msg_text(&um, "assistant", r.text.s ? r.text.s : "",
-			    r.text.len);
-			msgs_add(hist, um.s, um.len);
-		} else {
-			/* Not answered: the question is not history. */
-			free(hist->v[--hist->n]);
-			if (rc == OAI_EX_INTR || rc == 143) {
-				if (oai_interrupted == SIGTERM) {
-					status = oai_intr_status();
-					reply_free(&r);
-					break;
-				}
-				fprintf(stderr, "[interrupted]\n");
-			}
-		}
-		reply_free(&r);
 	}
 	fputc('\n', stderr);
-	buf_free(&um);
-	free(model);
-	free(system);
+	free(ss.model);
+	free(ss.system);
 	return status;
 }
 
 /* ---- main ------------------------------------------------------------ */
 
+/* --messages: the messages on standard input. */
 static void
-options(struct oai *o, int argc, char *argv[])
+stdinmessages(struct msgs *m, int argc)
 {
-	static const struct option longopts[] = {
-		{ "conversation", required_argument, NULL, 'c' },
-		{ "file", required_argument, NULL, 'f' },
-		{ "model", required_argument, NULL, 'm' },
-		{ "system", required_argument, NULL, 's' },
-		{ "temperature", required_argument, NULL, 't' },
-		{ "usage", no_argument, NULL, 'u' },
-		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-		{ "frequency-penalty", required_argument, NULL, OPT_FREQ },
-		{ "image", required_argument, NULL, OPT_IMAGE },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "json-object", no_argument, NULL, OPT_JSON_OBJECT },
-		{ "max-tokens", required_argument, NULL, OPT_MAX_TOKENS },
-		{ "messages", no_argument, NULL, OPT_MESSAGES },
-		{ "no-stream", no_argument, NULL, OPT_NO_STREAM },
-		{ "presence-penalty", required_argument, NULL, OPT_PRES },
-		{ "schema", required_argument, NULL, OPT_SCHEMA },
-		{ "seed", required_argument, NULL, OPT_SEED },
-		{ "stop", required_argument, NULL, OPT_STOP },
-		{ "top-p", required_argument, NULL, OPT_TOP_P },
-		OAI_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 }
-	};
-	int c;
+	struct buf in = BUF_INIT;
+	size_t before = m->n;
 
-	while ((c = getopt_long(argc, argv, "c:f:hm:s:t:uv", longopts,
-	    NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			opt.conv = optarg;
-			break;
-		case 'f':
-			opt.files = xreallocarray(opt.files,
-			    (size_t)opt.nfiles + 1, sizeof *opt.files);
-			opt.files[opt.nfiles++] = optarg;
-			break;
-		case 'h':
-		case OPT_HELP:
-			help();
-			break;
-		case 'm':
-			if (!*optarg)
-				die(OAI_EX_USAGE, "--model: empty model name");
-			opt.model = optarg;
-			break;
-		case 's':
-			opt.system = optarg;
-			break;
-		case 't':
-			opt.temp = xstrtod("--temperature", optarg, 0, 2);
-			opt.has_temp = 1;
-			break;
-		case 'u':
-			opt.usage = 1;
-			break;
-		case 'v':
-			o->verbose++;
-			break;
-		case OPT_DRY_RUN:
-			opt.dryrun = 1;
-			break;
-		case OPT_FREQ:
-			opt.fpen = xstrtod("--frequency-penalty", optarg, -2, 2);
-			opt.has_fpen = 1;
-			break;
-		case OPT_IMAGE:
-			opt.images = xreallocarray(opt.images,
-			    (size_t)opt.nimages + 1, sizeof *opt.images);
-			opt.images[opt.nimages++] = optarg;
-			break;
-		case OPT_JSON:
-			opt.json = 1;
-			break;
-		case OPT_JSON_OBJECT:
-			opt.jsonobj = 1;
-			break;
-		case OPT_MAX_TOKENS:
-			opt.max_tokens = xstrtonum("--max-tokens", optarg, 1,
-			    2147483647LL);
-			opt.has_max_tokens = 1;
-			break;
-		case OPT_MESSAGES:
-			opt.messages = 1;
-			break;
-		case OPT_NO_STREAM:
-			opt.nostream = 1;
-			break;
-		case OPT_PRES:
-			opt.ppen = xstrtod("--presence-penalty", optarg, -2, 2);
-			opt.has_ppen = 1;
-			break;
-		case OPT_SCHEMA:
-			opt.schema = optarg;
-			break;
-		case OPT_SEED:
-			opt.seed = xstrtonum("--seed", optarg,
-			    -9223372036854775807LL - 1, 9223372036854775807LL);
-			opt.has_seed = 1;
-			break;
-		case OPT_STOP:
-			if (opt.nstop == 4)
-				die(OAI_EX_USAGE, "--stop: at most 4 stop "
-				    "sequences");
-			if (!*optarg)
-				die(OAI_EX_USAGE, "--stop: empty sequence");
-			opt.stop[opt.nstop++] = optarg;
-			break;
-		case OPT_TOP_P:
-			opt.top_p = xstrtod("--top-p", optarg, 0, 1);
-			opt.has_top_p = 1;
-			break;
-		default:
-			if (!oai_option(o, c, optarg))
-				usage();
-		}
+	if (argc)
+		die(OAI_EX_USAGE, "--messages takes no prompt arguments");
+	readtext(&in, "-");
+	parsemessages(m, in.s, in.len, "standard input", 1);
+	if (m->n == before)
+		die(OAI_EX_USAGE, "--messages: no messages on standard input");
+	buf_free(&in);
+}
+
+/* The user message: standard input, then -f files, then the arguments. */
+static void
+prompt(struct msgs *m, int argc, char *argv[], int tty)
+{
+	struct buf text = BUF_INIT, in = BUF_INIT, args = BUF_INIT;
+	int i, stdinused = 0;
+
+	for (i = 0; i < argc; i++) {
+		if (i)
+			buf_addc(&args, ' ');
+		buf_adds(&args, argv[i]);
 	}
+	input_check("the prompt", args.s, args.len, 0);
+	for (i = 0; i < opt.files.n; i++)
+		if (strcmp(opt.files.v[i], "-") == 0)
+			stdinused = 1;
+	if (!tty && !stdinused) {
+		readtext(&in, "-");
+		addpart(&text, in.s, in.len);
+	}
+	for (i = 0; i < opt.files.n; i++) {
+		buf_reset(&in);
+		readtext(&in, opt.files.v[i]);
+		addpart(&text, in.s, in.len);
+	}
+	addpart(&text, args.s, args.len);
+	if (text.len == 0 && !opt.images.n)
+		die(OAI_EX_USAGE, "no prompt: give it as arguments or on "
+		    "standard input");
+	buf_reset(&in);
+	usermessage(&in, text.s, text.len);
+	msgs_add(m, in.s, in.len);
+	buf_free(&text);
+	buf_free(&in);
+	buf_free(&args);
+}
+
+/* Checks of the options, before anything is read. */
+static void
+checks(void)
+{
+	const char *s;
+
 	if (opt.jsonobj && opt.schema)
 		die(OAI_EX_USAGE, "--json-object and --schema exclude each "
 		    "other");
-	if (opt.messages && (opt.nfiles || opt.nimages))
+	if (opt.messages && (opt.files.n || opt.images.n))
 		die(OAI_EX_USAGE, "--messages excludes --file and --image");
+	if (!opt.model)
+		opt.model = (s = getenv("OAI_CHAT_MODEL")) && *s ? s : "gpt-4o";
+	if (opt.system)
+		input_check("--system", opt.system, strlen(opt.system), 0);
+	if (opt.schema)
+		readschema(opt.schema);
+}
+
+/* One exchange, or the body it would send. */
+static int
+once(struct oai *o, struct msgs *m, size_t hist)
+{
+	struct buf body = BUF_INIT;
+	struct reply r;
+	int rc;
+
+	if (opt.dryrun) {
+		buildbody(&body, opt.model, opt.system, m, !opt.nostream);
+		out_json(body.s, body.len);
+		buf_free(&body);
+		return 0;
+	}
+	oai_setup(o);
+	reply_init(&r);
+	rc = chat(o, opt.model, opt.system, m, &r);
+	if (opt.conv && rc == 0)
+		saveconv(opt.conv, m, hist, &r);
+	reply_free(&r);
+	return rc;
 }
 
 int
@@ -1204,103 +1121,31 @@ main(int argc, char *argv[])
 {
 	struct oai o;
 	struct msgs m = MSGS_INIT;
-	struct buf prompt = BUF_INIT, in = BUF_INIT, um = BUF_INIT;
-	struct reply r;
-	const char *s;
 	size_t hist;
-	int i, rc, tty, stdinused = 0;
+	int i, rc, tty;
 
-	oai_init(&o, argc, argv);
-	options(&o, argc, argv);
-	argc -= optind;
-	argv += optind;
-	if (!opt.model)
-		opt.model = (s = getenv("OAI_CHAT_MODEL")) && *s ? s : "gpt-4o";
-	for (i = 0; i < argc; i++)
-		if (utf8_invalid(argv[i], strlen(argv[i])) != (size_t)-1)
-			die(OAI_EX_USAGE, "the prompt is not valid UTF-8");
-	if (opt.system && utf8_invalid(opt.system, strlen(opt.system)) !=
-	    (size_t)-1)
-		die(OAI_EX_USAGE, "--system: not valid UTF-8");
-	if (opt.schema)
-		readschema(opt.schema);
+	i = oai_start(&o, &tool, argc, argv);
+	argc -= i;
+	argv += i;
+	checks();
 	tty = isatty(0);
 	if (opt.conv)
 		loadconv(&m, opt.conv);
 	hist = m.n;
-
-	if (!opt.messages && argc == 0 && !opt.nfiles && !opt.nimages &&
+	if (!opt.messages && argc == 0 && !opt.files.n && !opt.images.n &&
 	    tty) {
 		if (opt.dryrun)
 			die(OAI_EX_USAGE, "no prompt: give it as arguments or "
 			    "on standard input");
 		oai_setup(&o);
 		rc = interactive(&o, &m);
-		msgs_free(&m);
-		out_close();
-		oai_cleanup(&o);
-		return rc;
-	}
-
-	if (opt.messages) {
-		if (argc)
-			die(OAI_EX_USAGE, "--messages takes no prompt "
-			    "arguments");
-		readinput(&in, "-");
-		checkutf8(&in, "standard input");
-		parsemessages(&m, in.s ? in.s : "", in.len, "standard input",
-		    1);
-		if (m.n == hist)
-			die(OAI_EX_USAGE, "--messages: no messages on standard "
-			    "input");
 	} else {
-		for (i = 0; i < opt.nfiles; i++)
-			if (strcmp(opt.files[i], "-") == 0)
-				stdinused = 1;
-		if (!tty && !stdinused) {
-			readinput(&in, "-");
-			checkutf8(&in, "standard input");
-			addpart(&prompt, in.s ? in.s : "", in.len);
-		}
-		for (i = 0; i < opt.nfiles; i++) {
-			buf_reset(&in);
-			readinput(&in, opt.files[i]);
-			checkutf8(&in, strcmp(opt.files[i], "-") == 0 ?
-			    "standard input" : opt.files[i]);
-			addpart(&prompt, in.s ? in.s : "", in.len);
-		}
-		buf_reset(&in);
-		for (i = 0; i < argc; i++) {
-			if (i)
-				buf_addc(&in, ' ');
-			buf_adds(&in, argv[i]);
-		}
-		addpart(&prompt, in.s ? in.s : "", in.len);
-		if (prompt.len == 0 && !opt.nimages)
-			die(OAI_EX_USAGE, "no prompt: give it as arguments or "
-			    "on standard input");
-		usermessage(&um, prompt.s ? prompt.s : "", prompt.len);
-		msgs_add(&m, um.s, um.len);
+		if (opt.messages)
+			stdinmessages(&m, argc);
+		else
+			prompt(&m, argc, argv, tty);
+		rc = once(&o, &m, hist);
 	}
-
-	if (opt.dryrun) {
-		buildbody(&um, opt.model, opt.system, &m, !opt.nostream);
-		out_add(um.s, um.len);
-		out_add("\n", 1);
-		rc = 0;
-	} else {
-		oai_setup(&o);
-		reply_init(&r);
-		rc = chat(&o, opt.model, opt.system, &m, &r);
-		if (opt.conv && rc == 0)
-			saveconv(opt.conv, &m, hist, &r);
-		reply_free(&r);
-	}
-	buf_free(&prompt);
-	buf_free(&in);
-	buf_free(&um);
 	msgs_free(&m);
-	out_close();
-	oai_cleanup(&o);
-	return rc;
+	return oai_finish(&o, rc);
 }

@@ -1,5 +1,4 @@
 /* See LICENSE file for copyright and license details. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,27 +14,20 @@ struct model {
 
 static int lflag, jsonflag;
 
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: %s [-l] [--json] [ID ...]\n%s\n", argv0,
-	    OAI_COMMON_USAGE);
-	exit(OAI_EX_USAGE);
-}
+static const struct oai_opt opts[] = {
+	OAI_FLAG('l', "long", &lflag,
+	    "also print the creation date (UTC) and owner"),
+	OAI_FLAG(0, "json", &jsonflag, "print the API's JSON response"),
+	OAI_COMMON,
+	OAI_END
+};
 
-static void
-help(void)
-{
-	out_printf("usage: %s [-l] [--json] [ID ...]\n\n"
-	    "List the models the API offers, sorted by id, or show the\n"
-	    "models named.\n\n"
-	    "  -l, --long                also print the creation date (UTC) "
-	    "and owner\n"
-	    "      --json                print the API's JSON response\n"
-	    "%s", argv0, OAI_COMMON_HELP);
-	out_close();
-	exit(0);
-}
+static const struct oai_tool tool = {
+	"[id ...]",
+	"List the models the API offers, sorted by id, or show the\n"
+	"models named.",
+	opts
+};
 
 static int
 byid(const void *a, const void *b)
@@ -53,7 +45,7 @@ escstr(const struct json *j, int t)
 
 	if (json_str(j, t, &raw) < 0)
 		return NULL;
-	buf_addesc(&b, raw.s ? raw.s : "", raw.len);
+	buf_addesc(&b, raw.s, raw.len);
 	buf_free(&raw);
 	return buf_steal(&b, NULL);
 }
@@ -68,40 +60,6 @@ readmodel(const struct json *j, int t, struct model *m)
 	m->created = json_int(j, json_get(j, t, "created"), &v) == 0 ? v : -1;
 	if (!m->id)
 		die(OAI_EX_FAILURE, "unexpected response: a model without id");
-}
-
-/*
- * An id given as an argument becomes one path segment: no "/", no "."
- * or ".." (libcurl would resolve them: /v1/models/.. is /v1/), no
- * control characters; the rest is percent-encoded.  -1 if refused.
- */
-static int
-idpath(struct buf *path, const char *id)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *u = (const unsigned char *)id;
-	size_t i, n = strlen(id);
-
-	if (n == 0 || strcmp(id, ".") == 0 || strcmp(id, "..") == 0 ||
-	    strchr(id, '/') || utf8_invalid(id, n) != (size_t)-1)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (u[i] < 0x20 || u[i] == 0x7f ||
-		    (u[i] == 0xc2 && u[i + 1] < 0xa0))
-			return -1;
-	buf_reset(path);
-	buf_adds(path, "/models/");
-	for (i = 0; i < n; i++) {
-		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		    "0123456789-._~:@", u[i]) && u[i])
-			buf_addc(path, u[i]);
-		else {
-			buf_addc(path, '%');
-			buf_addc(path, hex[u[i] >> 4]);
-			buf_addc(path, hex[u[i] & 15]);
-		}
-	}
-	return 0;
 }
 
 static void
@@ -141,14 +99,6 @@ freemodels(struct model *m, size_t n)
 	free(m);
 }
 
-static void
-printjson(const struct buf *body)
-{
-	out_add(body->s, body->len);
-	if (body->len == 0 || body->s[body->len - 1] != '\n')
-		out_add("\n", 1);
-}
-
 static int
 list(struct oai *o)
 {
@@ -161,13 +111,11 @@ list(struct oai *o)
 	if ((rc = oai_request(o, &rq, &rs)))
 		goto out;
 	if (jsonflag) {
-		printjson(&rs.body);
+		out_json(rs.body.s, rs.body.len);
 		goto out;
 	}
-	if (json_parse(&j, rs.body.s ? rs.body.s : "", rs.body.len) < 0 ||
-	    json_type(&j, data = json_get(&j, 0, "data")) != JSON_ARRAY) {
-		warnx("unexpected response from %s/models: not a model list",
-		    o->base_url);
+	if ((data = oai_resp_json(o, &rq, &rs.body, &j, "data", JSON_ARRAY,
+	    "not a model list")) < 0) {
 		rc = OAI_EX_FAILURE;
 		goto out;
 	}
@@ -184,96 +132,104 @@ out:
 	return rc;
 }
 
+/*
+ * An id given as an argument becomes one path segment: no "/", no "."
+ * or ".." (libcurl would resolve them: /v1/models/.. is /v1/), no
+ * control characters; the rest is percent-encoded.  -1 if refused.
+ */
+static int
+idpath(struct buf *path, const char *id)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *u = (const unsigned char *)id;
+	size_t i, n = strlen(id);
+
+	if (n == 0 || strcmp(id, ".") == 0 || strcmp(id, "..") == 0 ||
+	    strchr(id, '/') || utf8_invalid(id, n) != (size_t)-1)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (u[i] < 0x20 || u[i] == 0x7f ||
+		    (u[i] == 0xc2 && u[i + 1] < 0xa0))
+			return -1;
+	buf_reset(path);
+	buf_adds(path, "/models/");
+	for (i = 0; i < n; i++) {
+		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789-._~:@", u[i]) && u[i])
+			buf_addc(path, u[i]);
+		else {
+			buf_addc(path, '%');
+			buf_addc(path, hex[u[i] >> 4]);
+			buf_addc(path, hex[u[i] & 15]);
+		}
+	}
+	return 0;
+}
+
+/* One model into m; 0 or an exit status (already reported). */
+static int
+showone(struct oai *o, const char *id, struct json *j, struct model *m)
+{
+	struct oai_resp rs = OAI_RESP_INIT;
+	struct buf path = BUF_INIT;
+	struct oai_req rq = { .method = "GET" };
+	int rc;
+
+	if (idpath(&path, id) < 0) {
+		buf_reset(&path);
+		buf_addesc(&path, id, strlen(id));
+		warnx("invalid model id: '%s'", path.s);
+		buf_free(&path);
+		return OAI_EX_USAGE;
+	}
+	rq.path = path.s;
+	if ((rc = oai_request(o, &rq, &rs)) == 0) {
+		if (jsonflag)
+			out_json(rs.body.s, rs.body.len);
+		else if (oai_resp_json(o, &rq, &rs.body, j, "", JSON_OBJECT,
+		    "not a model") < 0)
+			rc = OAI_EX_FAILURE;
+		else
+			readmodel(j, 0, m);
+	}
+	buf_free(&path);
+	oai_resp_free(&rs);
+	return rc;
+}
+
+/* Like ls: report each failure, go on with the others, exit with the
+ * worst; printed together at the end so -l columns line up. */
 static int
 show(struct oai *o, char **ids, int n)
 {
-	struct oai_resp rs = OAI_RESP_INIT;
 	struct json j = JSON_INIT;
-	struct buf path = BUF_INIT;
 	struct model *m = xcalloc((size_t)n, sizeof *m);
 	size_t nm = 0;
 	int i, rc, worst = 0;
 
 	for (i = 0; i < n; i++) {
-		struct oai_req rq = { .method = "GET" };
-
-		if (idpath(&path, ids[i]) < 0) {
-			buf_reset(&path);
-			buf_addesc(&path, ids[i], strlen(ids[i]));
-			warnx("invalid model id: '%s'", path.s);
-			worst = worst ? worst : OAI_EX_USAGE;
+		if ((rc = showone(o, ids[i], &j, &m[nm])) == 0) {
+			nm += m[nm].id != NULL;
 			continue;
 		}
-		rq.path = path.s;
-		if ((rc = oai_request(o, &rq, &rs))) {
-			/* Like ls: report, go on with the others. */
-			if (!worst || rc == OAI_EX_INTR || rc > worst)
-				worst = rc;
-			if (rc == OAI_EX_INTR || rc == 143)
-				break;
-			continue;
-		}
-		if (jsonflag) {
-			printjson(&rs.body);
-			continue;
-		}
-		if (json_parse(&j, rs.body.s ? rs.body.s : "", rs.body.len) < 0 ||
-		    json_type(&j, 0) != JSON_OBJECT) {
-			buf_reset(&path);
-			buf_addesc(&path, ids[i], strlen(ids[i]));
-			warnx("unexpected response for model %s", path.s);
-			worst = OAI_EX_FAILURE;
-			continue;
-		}
-		/* Printed together at the end so -l columns line up. */
-		readmodel(&j, 0, &m[nm++]);
+		if (!worst || rc == OAI_EX_INTR || rc > worst)
+			worst = rc;
+		if (rc == OAI_EX_INTR || rc == OAI_EX_TERM)
+			break;
 	}
 	printmodels(m, nm);
 	freemodels(m, nm);
 	json_free(&j);
-	buf_free(&path);
-	oai_resp_free(&rs);
 	return worst;
 }
 
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "long", no_argument, NULL, 'l' },
-		{ "json", no_argument, NULL, OPT_TOOL },
-		OAI_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 }
-	};
 	struct oai o;
-	int c, rc;
+	int i = oai_start(&o, &tool, argc, argv);
 
-	oai_init(&o, argc, argv);
-	while ((c = getopt_long(argc, argv, "hlv", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-		case OPT_HELP:
-			help();
-			break;
-		case 'l':
-			lflag = 1;
-			break;
-		case 'v':
-			o.verbose++;
-			break;
-		case OPT_TOOL:
-			jsonflag = 1;
-			break;
-		default:
-			if (!oai_option(&o, c, optarg))
-				usage();
-		}
-	}
-	argc -= optind;
-	argv += optind;
 	oai_setup(&o);
-	rc = argc ? show(&o, argv, argc) : list(&o);
-	out_close();
-	oai_cleanup(&o);
-	return rc;
+	return oai_finish(&o, argc > i ? show(&o, argv + i, argc - i) :
+	    list(&o));
 }

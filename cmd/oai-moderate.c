@@ -1,6 +1,5 @@
 /* See LICENSE file for copyright and license details. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,61 +52,30 @@ static const char *model = "omni-moderation-latest";
 static int lflag, vflag, qflag, jsonflag, nchunks;
 static int nfiles;
 
-#define USAGE \
-	"usage: %s [-lqv] [--json] [-m MODEL] [--threshold CATEGORY=SCORE]\n" \
-	"       [FILE ...]\n"
+static void addthreshold(struct oai *o, const char *arg);
 
-/* The common text, less its "-v": here -v is --invert-match. */
-static const char *
-nov(struct buf *b, const char *s, const char *from, const char *to)
-{
-	const char *p = strstr(s, from);
+static const struct oai_opt opts[] = {
+	OAI_FLAG('l', "lines", &lflag,
+	    "check each line on its own and print\nthe flagged lines"),
+	OAI_FLAG('v', "invert-match", &vflag,
+	    "with -l: print the clean lines instead"),
+	OAI_FLAG('q', "quiet", &qflag, "print nothing; the exit status tells"),
+	OAI_FLAG(0, "json", &jsonflag, "print the verdict as JSON"),
+	OAI_NAME('m', "model", "model", &model, "model name",
+	    "moderation model (default\nomni-moderation-latest)"),
+	OAI_FN(0, "threshold", "category=score", addthreshold,
+	    "flag category when its score is at least\nscore (0 to 1), "
+	    "whatever the API says"),
+	OAI_COMMON,
+	OAI_END
+};
 
-	buf_reset(b);
-	if (!p)
-		buf_adds(b, s);
-	else {
-		buf_add(b, s, (size_t)(p - s));
-		buf_adds(b, to);
-		buf_adds(b, p + strlen(from));
-	}
-	return b->s;
-}
-
-static void
-usage(void)
-{
-	struct buf b = BUF_INIT;
-
-	fprintf(stderr, USAGE "%s\n", argv0, nov(&b, OAI_COMMON_USAGE,
-	    "[-v | --verbose]", "[--verbose]"));
-	buf_free(&b);
-	exit(OAI_EX_USAGE);
-}
-
-static void
-help(void)
-{
-	struct buf b = BUF_INIT;
-
-	out_printf(USAGE "\n"
-	    "Check text with the moderation API.  Exit 0 when it is clean,\n"
-	    "1 when it is flagged, above 1 on trouble.\n\n"
-	    "  -l, --lines               check each line on its own and print\n"
-	    "                            the flagged lines\n"
-	    "  -v, --invert-match        with -l: print the clean lines instead\n"
-	    "  -q, --quiet               print nothing; the exit status tells\n"
-	    "      --json                print the verdict as JSON\n"
-	    "  -m, --model MODEL         moderation model (default\n"
-	    "                            omni-moderation-latest)\n"
-	    "      --threshold CAT=SCORE flag CAT when its score is at least\n"
-	    "                            SCORE (0 to 1), whatever the API says\n"
-	    "%s", argv0, nov(&b, OAI_COMMON_HELP, "  -v, --verbose ",
-	    "      --verbose "));
-	buf_free(&b);
-	out_close();
-	exit(0);
-}
+static const struct oai_tool tool = {
+	"[file ...]",
+	"Check text with the moderation API.  Exit 0 when it is clean,\n"
+	"1 when it is flagged, above 1 on trouble.",
+	opts
+};
 
 static int
 catindex(const char *name, size_t n)
@@ -124,10 +92,11 @@ catindex(const char *name, size_t n)
 }
 
 static void
-addthreshold(const char *arg)
+addthreshold(struct oai *o, const char *arg)
 {
 	const char *eq = strrchr(arg, '=');
 
+	(void)o;
 	if (!eq || eq == arg)
 		die(OAI_EX_USAGE, "--threshold: '%s' is not CATEGORY=SCORE", arg);
 	if (nthr == MAXCAT)
@@ -182,11 +151,11 @@ check(struct oai *o, struct chunk *c, int n)
 	rq.bodylen = body.len;
 	if ((rc = oai_request(o, &rq, &rs)))
 		goto out;
-	if (json_parse(&j, rs.body.s ? rs.body.s : "", rs.body.len) < 0 ||
-	    json_type(&j, res = json_get(&j, 0, "results")) != JSON_ARRAY ||
-	    json_size(&j, res) != n) {
-		warnx("unexpected response from %s/moderations: no results "
-		    "for the %d inputs sent", o->base_url, n);
+	if ((res = oai_resp_json(o, &rq, &rs.body, &j, "results", JSON_ARRAY,
+	    "no results")) < 0 || json_size(&j, res) != n) {
+		if (res >= 0)
+			oai_unexpected(o, &rq, "%d results for the %d inputs "
+			    "sent", json_size(&j, res), n);
 		rc = OAI_EX_FAILURE;
 		goto out;
 	}
@@ -383,22 +352,22 @@ printline(const struct owner *ow)
 static int
 whole(struct oai *o, char **files, int n)
 {
+	static char *stdinonly[] = { "-", NULL };
 	struct buf in = BUF_INIT;
 	struct owner *ow = xcalloc(1, sizeof *ow);
 	struct chunk *c = NULL;
 	int i, nc = 0, cap = 0, rc;
-	size_t bad;
+	size_t from;
 
-	for (i = 0; i < n; i++)
-		if (buf_readfile(&in, files[i]) < 0) {
-			if (oai_interrupted)	/* Ctrl-C: quietly */
-				exit(oai_intr_status());
-			edie(OAI_EX_USAGE, "%s", strcmp(files[i], "-") == 0 ?
-			    "stdin" : files[i]);
-		}
-	if ((bad = utf8_invalid(in.s ? in.s : "", in.len)) != (size_t)-1)
-		die(OAI_EX_USAGE, "input is not valid UTF-8 at byte offset %zu",
-		    bad);
+	if (n == 0) {
+		files = stdinonly;
+		n = 1;
+	}
+	for (i = 0; i < n; i++) {
+		from = in.len;
+		input_read(&in, files[i]);
+		input_check(input_name(files[i]), in.s + from, in.len - from, 1);
+	}
 	if (in.len == 0)
 		die(OAI_EX_USAGE, "empty input: nothing to check");
 	ow->text = in.s;
@@ -414,159 +383,123 @@ whole(struct oai *o, char **files, int n)
 	return rc;
 }
 
-/* -l: lines in windows of about one request, printed as they come. */
+/* -l: the lines read and not yet checked, about one request's worth. */
+struct window {
+	struct owner **ow;
+	int no, ocap;
+	struct chunk *c;
+	int nc, ccap;
+	size_t bytes;
+};
+
+static void
+addline(struct window *w, const struct lines *r)
+{
+	struct owner *ow;
+
+	if (w->no == w->ocap) {
+		w->ocap = w->ocap ? 2 * w->ocap : 64;
+		w->ow = xreallocarray(w->ow, (size_t)w->ocap, sizeof *w->ow);
+	}
+	/* one allocation each: chunks point to them */
+	ow = w->ow[w->no++] = xcalloc(1, sizeof *ow);
+	ow->fname = r->name;
+	ow->line = r->line;
+	ow->text = xstrndup(r->s, r->len);
+	ow->len = r->len;
+	chunkify(ow, &w->c, &w->nc, &w->ccap);
+	w->bytes += r->len;
+}
+
+static void
+dropwindow(struct window *w)
+{
+	int i;
+
+	for (i = 0; i < w->no; i++) {
+		free(w->ow[i]->text);
+		free(w->ow[i]);
+	}
+	w->no = w->nc = 0;
+	w->bytes = 0;
+}
+
+/* Check the window's lines and print them as grep would. */
+static int
+sendwindow(struct oai *o, struct window *w, int *any)
+{
+	int i, rc;
+
+	if (w->nc && (rc = checkall(o, w->c, w->nc)))
+		return rc;
+	for (i = 0; i < w->no; i++) {
+		printline(w->ow[i]);
+		*any |= flagged(w->ow[i]);
+	}
+	out_flush();
+	dropwindow(w);
+	return 0;
+}
+
 static int
 lines(struct oai *o, char **files, int n)
 {
-	struct owner **ow = NULL;
-	struct chunk *c = NULL;
-	int no = 0, ocap = 0, nc = 0, ccap = 0, fi, i, rc = 0, any = 0;
-	size_t bytes = 0, bad;
-	char *s = NULL;
-	size_t cap = 0;
-	ssize_t k;
-	FILE *f;
+	struct window w = { NULL, 0, 0, NULL, 0, 0, 0 };
+	struct buf why = BUF_INIT, where = BUF_INIT;
+	struct lines r;
+	int k = 0, rc = 0, any = 0;
 
-	for (fi = 0; fi < n && !rc; fi++) {
-		const char *fname = strcmp(files[fi], "-") == 0 ? "stdin" :
-		    files[fi];
-		long long line = 0;
-		int eof = 0;
-
-		if (strcmp(files[fi], "-") == 0)
-			f = stdin;
-		else if (!(f = fopen(files[fi], "r"))) {
-			warnx("%s: %s", files[fi], strerror(errno));
+	lines_init(&r, files, n, 0);
+	while (!rc && (k = lines_next(&r)) > 0) {
+		buf_reset(&where);
+		buf_printf(&where, "%s:%lld", r.name, r.line);
+		if (input_checkmsg(&why, where.s, r.s, r.len, 1) < 0) {
+			warnx("%s", why.s);
 			rc = OAI_EX_USAGE;
 			break;
 		}
-		while (!rc && !eof) {
-			errno = 0;
-			if ((k = getline(&s, &cap, f)) >= 0) {
-				line++;
-				if (k && s[k - 1] == '\n')
-					s[--k] = '\0';
-				if ((bad = utf8_invalid(s, (size_t)k)) !=
-				    (size_t)-1) {
-					warnx("%s:%lld: not valid UTF-8 at byte "
-					    "%zu", fname, line, bad + 1);
-					rc = OAI_EX_USAGE;
-					break;
-				}
-				if (no == ocap) {
-					ocap = ocap ? 2 * ocap : 64;
-					ow = xreallocarray(ow, (size_t)ocap,
-					    sizeof *ow);
-				}
-				/* one allocation each: chunks point to them */
-				ow[no] = xcalloc(1, sizeof **ow);
-				ow[no]->fname = fname;
-				ow[no]->line = line;
-				ow[no]->text = xstrndup(s, (size_t)k);
-				ow[no]->len = (size_t)k;
-				chunkify(ow[no], &c, &nc, &ccap);
-				bytes += (size_t)k;
-				no++;
-			} else if (ferror(f) && oai_interrupted) {
-				rc = oai_intr_status();	/* Ctrl-C: quietly */
-			} else if (ferror(f)) {
-				warnx("%s: %s", fname, strerror(errno));
-				rc = OAI_EX_USAGE;
-			} else
-				eof = 1;
-			/* Send when a request is full, or at the end. */
-			if (rc || !(nc >= MAXIN || bytes >= REQMAX ||
-			    (eof && fi == n - 1)))
-				continue;
-			if (nc && (rc = checkall(o, c, nc)))
-				break;
-			for (i = 0; i < no; i++) {
-				printline(ow[i]);
-				any |= flagged(ow[i]);
-				free(ow[i]->text);
-				free(ow[i]);
-			}
-			out_flush();
-			no = nc = 0;
-			bytes = 0;
-		}
-		if (f != stdin)
-			fclose(f);
+		addline(&w, &r);
+		if (w.nc >= MAXIN || w.bytes >= REQMAX)
+			rc = sendwindow(o, &w, &any);
 	}
-	for (i = 0; i < no; i++) {
-		free(ow[i]->text);
-		free(ow[i]);
-	}
-	free(ow);
-	free(c);
-	free(s);
+	if (!rc && k < 0 && r.err.len)
+		warnx("%s", r.err.s);
+	if (!rc)
+		rc = k < 0 ? r.status : sendwindow(o, &w, &any);
+	dropwindow(&w);
+	free(w.ow);
+	free(w.c);
+	lines_free(&r);
+	buf_free(&why);
+	buf_free(&where);
 	return rc ? rc : any ? OAI_EX_NEGATIVE : 0;
+}
+
+static void
+cleanup(void)
+{
+	int i;
+
+	for (i = 0; i < ncat; i++)
+		free(cat[i]);
+	for (i = 0; i < nthr; i++)
+		free(thr[i].name);
 }
 
 int
 main(int argc, char *argv[])
 {
-	enum { OPT_JSON = OPT_TOOL, OPT_THRESHOLD };
-	static const struct option longopts[] = {
-		{ "invert-match", no_argument, NULL, 'v' },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "lines", no_argument, NULL, 'l' },
-		{ "model", required_argument, NULL, 'm' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "threshold", required_argument, NULL, OPT_THRESHOLD },
-		OAI_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 }
-	};
-	static char *stdinonly[] = { "-", NULL };
 	struct oai o;
-	int c, i, rc;
+	int i = oai_start(&o, &tool, argc, argv), rc;
 
-	oai_init(&o, argc, argv);
-	while ((c = getopt_long(argc, argv, "hlm:qv", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-		case OPT_HELP:
-			help();
-			break;
-		case 'l':
-			lflag = 1;
-			break;
-		case 'm':
-			if (!*optarg)
-				die(OAI_EX_USAGE, "--model: empty model name");
-			model = optarg;
-			break;
-		case 'q':
-			qflag = 1;
-			break;
-		case 'v':	/* grep's -v; --verbose stays --verbose */
-			vflag = 1;
-			break;
-		case OPT_JSON:
-			jsonflag = 1;
-			break;
-		case OPT_THRESHOLD:
-			addthreshold(optarg);
-			break;
-		default:
-			if (!oai_option(&o, c, optarg))
-				usage();
-		}
-	}
-	argc -= optind;
-	argv += optind;
+	argc -= i;
+	argv += i;
 	if (vflag && !lflag)
 		die(OAI_EX_USAGE, "-v needs -l (for --verbose, spell it out)");
 	checkthresholds();
 	oai_setup(&o);
 	nfiles = argc ? argc : 1;
-	rc = lflag ? lines(&o, argc ? argv : stdinonly, nfiles) :
-	    whole(&o, argc ? argv : stdinonly, nfiles);
-	out_close();
-	for (i = 0; i < ncat; i++)
-		free(cat[i]);
-	for (i = 0; i < nthr; i++)
-		free(thr[i].name);
-	oai_cleanup(&o);
-	return rc;
+	rc = lflag ? lines(&o, argv, argc) : whole(&o, argv, argc);
+	cleanup();
+	return oai_finish(&o, rc);
 }

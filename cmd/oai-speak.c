@@ -1,7 +1,6 @@
 /* See LICENSE file for copyright and license details. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -21,60 +20,48 @@
 #define MAXCHARS 4096		/* the API's limit, in characters */
 #define UNKNOWN32 0xffffffffUL	/* WAV size meaning "until the end" */
 
-enum {
-	OPT_INSTRUCTIONS = OPT_TOOL,
-	OPT_SPEED
-};
-
 static const char *const formats[] = { "mp3", "opus", "aac", "flac", "wav",
 	"pcm", NULL };
 
-#define USAGE \
-	"usage: %s [-f format] [-m model] [-o file] [-v voice]\n" \
-	"       [--instructions text] [--speed speed] [text ...]\n"
+static struct {
+	int format;		/* in formats[] */
+	const char *model, *voice, *output, *instr;
+	double speed;		/* 0: not given */
+} opt = { 0, "tts-1", "alloy", NULL, NULL, 0 };
+
+static void output(struct oai *o, const char *arg);
+
+static const struct oai_opt opts[] = {
+	OAI_CHOICE('f', "format", "format", &opt.format, formats,
+	    "mp3 (default), opus, aac, flac, wav, pcm"),
+	OAI_NAME('m', "model", "model", &opt.model, "model name",
+	    "tts-1 (default), tts-1-hd, gpt-4o-mini-tts"),
+	OAI_FN('o', "output", "file", output,
+	    "write to file (atomically if a regular file)"),
+	OAI_NAME('v', "voice", "voice", &opt.voice, "voice name",
+	    "voice (default alloy)"),
+	OAI_STR(0, "instructions", "text", &opt.instr,
+	    "how to speak (not with tts-1, tts-1-hd)"),
+	OAI_NUM(0, "speed", "speed", &opt.speed, NULL, 0.25, 4,
+	    "0.25 to 4 (default 1)"),
+	OAI_COMMON,
+	OAI_END
+};
+
+static const struct oai_tool tool = {
+	"[text ...]",
+	"Speak the text (the arguments, or standard input) and write the\n"
+	"audio to standard output as it arrives, or to a file.",
+	opts
+};
 
 static void
-usage(void)
+output(struct oai *o, const char *arg)
 {
-	fprintf(stderr, USAGE "%s\n", argv0,
-	    "       [--base-url URL] [--api-key-file FILE] [--timeout SECONDS]\n"
-	    "       [--retries N] [--verbose] [-h | --help] [--version]");
-	exit(OAI_EX_USAGE);
-}
-
-static void
-help(void)
-{
-	out_printf(USAGE "\n"
-	    "Speak the text (the arguments, or standard input) and write the\n"
-	    "audio to standard output as it arrives, or to a file.\n\n"
-	    "  -f, --format FORMAT       mp3 (default), opus, aac, flac, wav, "
-	    "pcm\n"
-	    "  -m, --model MODEL         tts-1 (default), tts-1-hd, "
-	    "gpt-4o-mini-tts\n"
-	    "  -o, --output FILE         write to FILE (atomically if a regular "
-	    "file)\n"
-	    "  -v, --voice VOICE         voice (default alloy)\n"
-	    "      --instructions TEXT   how to speak (not with tts-1, "
-	    "tts-1-hd)\n"
-	    "      --speed SPEED         0.25 to 4 (default 1)\n\n"
-	    "%s", argv0,
-	    "Common options (-v is --voice here: use --verbose):\n"
-	    "      --base-url URL        API base URL (default $OPENAI_BASE_URL "
-	    "or\n"
-	    "                            " OAI_DEFAULT_BASE_URL ")\n"
-	    "      --api-key-file FILE   read the API key from FILE (mode 0600)\n"
-	    "      --timeout SECONDS     the longest silence allowed while "
-	    "audio\n"
-	    "                            arrives (default 600)\n"
-	    "      --retries N           retries on connection errors, 408, "
-	    "409,\n"
-	    "                            429 and 5xx (default 2)\n"
-	    "      --verbose             print request details on stderr\n"
-	    "  -h, --help                print this help and exit\n"
-	    "      --version             print the version and exit\n");
-	out_close();
-	exit(0);
+	(void)o;
+	if (!*arg)
+		die(OAI_EX_USAGE, "--output: empty file name");
+	opt.output = strcmp(arg, "-") ? arg : NULL;
 }
 
 /* ---- splitting ---------------------------------------------------------- */
@@ -208,23 +195,9 @@ struct join {
 	size_t hdrlen;		/* length of the header written */
 	int patchable;		/* output can be seeked to fix sizes */
 	off_t start;		/* output offset of the header */
+	struct oai *o;		/* for the unexpected-response line */
+	const struct oai_req *rq;
 };
-
-static void
-put32(unsigned char *p, unsigned long v)
-{
-	p[0] = v & 0xff;
-	p[1] = (v >> 8) & 0xff;
-	p[2] = (v >> 16) & 0xff;
-	p[3] = (v >> 24) & 0xff;
-}
-
-static unsigned long
-get32(const unsigned char *p)
-{
-	return p[0] | (unsigned long)p[1] << 8 | (unsigned long)p[2] << 16 |
-	    (unsigned long)p[3] << 24;
-}
 
 static void
 wavdata(struct join *j, const char *p, size_t n)
@@ -256,7 +229,7 @@ wavfeed(struct join *j, const char *p, size_t n)
 	if (memcmp(h, "RIFF", 4) || memcmp(h + 8, "WAVE", 4))
 		return -1;
 	for (off = 12; off + 8 <= j->hdr.len; off += 8 + sz + (sz & 1)) {
-		sz = get32(h + off + 4);
+		sz = le32_get(h + off + 4);
 		if (memcmp(h + off, "data", 4) != 0)
 			continue;
 		off += 8;
@@ -266,8 +239,8 @@ wavfeed(struct join *j, const char *p, size_t n)
 		if (j->part == 0) {
 			if (j->nparts > 1 && !j->patchable) {
 				/* total unknown until the end: say so */
-				put32(h + 4, UNKNOWN32);
-				put32(h + off - 4, UNKNOWN32);
+				le32_put(h + 4, UNKNOWN32);
+				le32_put(h + off - 4, UNKNOWN32);
 			}
 			emit(h, off);
 			j->hdrlen = off;
@@ -324,15 +297,13 @@ sink(void *ctx, const char *p, size_t n)
 		j->checked = 1;
 		if (strncasecmp(ct, "application/json", 16) == 0 ||
 		    strncasecmp(ct, "text/", 5) == 0) {
-			warnx("unexpected response: %s instead of audio", ct);
-			return OAI_EX_FAILURE;
+			return oai_unexpected(j->o, j->rq, "%s instead of "
+			    "audio", ct);
 		}
 	}
 	if (strcmp(j->format, "wav") == 0) {
-		if (wavfeed(j, p, n) < 0) {
-			warnx("unexpected response: not WAV audio");
-			return OAI_EX_FAILURE;
-		}
+		if (wavfeed(j, p, n) < 0)
+			return oai_unexpected(j->o, j->rq, "not WAV audio");
 	} else if (strcmp(j->format, "mp3") == 0)
 		mp3feed(j, p, n);
 	else
@@ -354,11 +325,11 @@ wavpatch(struct join *j)
 		return;
 	if (!of.name)
 		out_flush();
-	put32(b, riff > UNKNOWN32 ? UNKNOWN32 : (unsigned long)riff);
+	le32_put(b, riff > UNKNOWN32 ? UNKNOWN32 : (uint32_t)riff);
 	if (pwrite(fd, b, 4, j->start + 4) != 4)
 		edie(OAI_EX_FAILURE, "cannot fix the WAV header");
-	put32(b, j->datatotal > UNKNOWN32 ? UNKNOWN32 :
-	    (unsigned long)j->datatotal);
+	le32_put(b, j->datatotal > UNKNOWN32 ? UNKNOWN32 :
+	    (uint32_t)j->datatotal);
 	if (pwrite(fd, b, 4, j->start + (off_t)j->hdrlen - 4) != 4)
 		edie(OAI_EX_FAILURE, "cannot fix the WAV header");
 }
@@ -377,114 +348,51 @@ seekable(int fd, off_t *start)
 	return (*start = lseek(fd, 0, SEEK_CUR)) >= 0;
 }
 
-/* ---- main ---------------------------------------------------------------- */
+/* ---- the run ------------------------------------------------------------ */
 
+static void
+checks(void)
+{
+	const char *model = opt.model;
+
+	if (opt.instr && (strcmp(model, "tts-1") == 0 ||
+	    strcmp(model, "tts-1-hd") == 0))
+		die(OAI_EX_USAGE, "--instructions does not work with %s; use "
+		    "-m gpt-4o-mini-tts", model);
+	if (opt.instr)
+		input_check("--instructions", opt.instr, strlen(opt.instr), 1);
+	if (opt.instr && nchars(opt.instr, strlen(opt.instr)) > MAXCHARS)
+		die(OAI_EX_USAGE, "--instructions: over the API's %d "
+		    "characters", MAXCHARS);
+	if (!opt.output)
+		out_refuse_tty("audio", "use -o FILE");
+}
+
+/* The text: the arguments joined by spaces, or standard input. */
 static char *
 readtext(int argc, char *argv[], size_t *n)
 {
 	struct buf b = BUF_INIT;
-	size_t bad;
 	int i;
 
-	if (argc > 0) {
-		for (i = 0; i < argc; i++) {
-			if (i)
-				buf_addc(&b, ' ');
-			buf_adds(&b, argv[i]);
-		}
-	} else if (buf_readfd(&b, 0) < 0 && !oai_interrupted)
-		edie(OAI_EX_USAGE, "standard input");
-	if (oai_interrupted)
-		exit(oai_intr_status());
-	if ((bad = utf8_invalid(b.s ? b.s : "", b.len)) != (size_t)-1)
-		die(OAI_EX_USAGE, "input is not valid UTF-8 at byte offset %zu",
-		    bad);
-	if (memchr(b.s ? b.s : "", '\0', b.len))
-		die(OAI_EX_USAGE, "input contains a NUL byte at byte offset %zu",
-		    (size_t)((char *)memchr(b.s, '\0', b.len) - b.s));
+	for (i = 0; i < argc; i++) {
+		if (i)
+			buf_addc(&b, ' ');
+		buf_adds(&b, argv[i]);
+	}
+	if (argc == 0)
+		input_read(&b, "-");
+	input_check(argc ? "the text" : "standard input", b.s, b.len, 0);
 	return buf_steal(&b, n);
 }
 
-int
-main(int argc, char *argv[])
+/* Cut the text into requests; refuse what cannot be joined. */
+static size_t
+plan(const char *s, size_t n, size_t **off, size_t **len)
 {
-	static const struct option longopts[] = {
-		{ "format",       required_argument, NULL, 'f' },
-		{ "model",        required_argument, NULL, 'm' },
-		{ "output",       required_argument, NULL, 'o' },
-		{ "voice",        required_argument, NULL, 'v' },
-		{ "instructions", required_argument, NULL, OPT_INSTRUCTIONS },
-		{ "speed",        required_argument, NULL, OPT_SPEED },
-		OAI_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 }
-	};
-	struct oai o;
-	struct oai_req rq = { .method = "POST", .path = "/audio/speech" };
-	struct oai_resp rs = OAI_RESP_INIT;
-	struct buf body = BUF_INIT;
-	struct jw w;
-	struct join j;
-	const char *format = "mp3", *model = "tts-1", *voice = "alloy";
-	const char *output = NULL, *instr = NULL;
-	double speed = 0;
-	size_t n, np, i, *off, *len;
-	int c, rc = 0;
+	const char *format = formats[opt.format];
+	size_t np = split(s, n, off, len);
 
-	oai_init(&o, argc, argv);
-	while ((c = getopt_long(argc, argv, "f:hm:o:v:", longopts,
-	    NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			format = formats[xchoice("-f", optarg, formats)];
-			break;
-		case 'h':
-		case OPT_HELP:
-			help();
-			break;
-		case 'm':
-			if (!*optarg)
-				die(OAI_EX_USAGE, "-m: empty model name");
-			model = optarg;
-			break;
-		case 'o':
-			if (!*optarg)
-				die(OAI_EX_USAGE, "-o: empty file name");
-			output = strcmp(optarg, "-") ? optarg : NULL;
-			break;
-		case 'v':
-			if (!*optarg)
-				die(OAI_EX_USAGE, "-v: empty voice name");
-			voice = optarg;
-			break;
-		case OPT_INSTRUCTIONS:
-			instr = optarg;
-			break;
-		case OPT_SPEED:
-			speed = xstrtod("--speed", optarg, 0.25, 4);
-			break;
-		default:
-			if (!oai_option(&o, c, optarg))
-				usage();
-		}
-	}
-	argc -= optind;
-	argv += optind;
-
-	if (instr && (strcmp(model, "tts-1") == 0 ||
-	    strcmp(model, "tts-1-hd") == 0))
-		die(OAI_EX_USAGE, "--instructions does not work with %s; use "
-		    "-m gpt-4o-mini-tts", model);
-	if (instr && utf8_invalid(instr, strlen(instr)) != (size_t)-1)
-		die(OAI_EX_USAGE, "--instructions: not valid UTF-8 at byte "
-		    "offset %zu", utf8_invalid(instr, strlen(instr)));
-	if (instr && nchars(instr, strlen(instr)) > MAXCHARS)
-		die(OAI_EX_USAGE, "--instructions: over the API's %d "
-		    "characters", MAXCHARS);
-	if (!output)
-		out_refuse_tty("audio", "use -o FILE");
-
-	text = readtext(argc, argv, &n);
-	np = split(text, n, &off, &len);
 	if (np == 0)
 		die(OAI_EX_USAGE, "no text to speak");
 	if (np > 1 && strcmp(format, "mp3") && strcmp(format, "wav") &&
@@ -492,78 +400,119 @@ main(int argc, char *argv[])
 		die(OAI_EX_USAGE, "the text is %zu characters, over the API's "
 		    "%d, and %s audio cannot be joined: use -f mp3, wav or pcm "
 		    "(and convert), or split the text yourself",
-		    nchars(text, n), MAXCHARS, format);
-	oai_setup(&o);
+		    nchars(s, n), MAXCHARS, format);
+	return np;
+}
+
+static void
+buildbody(struct buf *body, const char *s, size_t n)
+{
+	struct jw w;
+
+	buf_reset(body);
+	jw_init(&w, body);
+	jw_obj(&w);
+	jw_key(&w, "model");
+	jw_str(&w, opt.model);
+	jw_key(&w, "input");
+	jw_strn(&w, s, n);
+	jw_key(&w, "voice");
+	jw_str(&w, opt.voice);
+	if (opt.instr) {
+		jw_key(&w, "instructions");
+		jw_str(&w, opt.instr);
+	}
+	jw_key(&w, "response_format");
+	jw_str(&w, formats[opt.format]);
+	if (opt.speed > 0) {
+		jw_key(&w, "speed");
+		jw_num(&w, opt.speed);
+	}
+	jw_obj_end(&w);
+}
+
+/* Request part i of np (text s[0..n)) and join its audio. */
+static int
+speakpart(struct oai *o, struct oai_req *rq, struct join *j, size_t i,
+    size_t np, const char *s, size_t n)
+{
+	struct buf body = BUF_INIT;
+	int rc;
+
+	buildbody(&body, s, n);
+	rq->body = body.s;
+	rq->bodylen = body.len;
+	j->part = (int)i;
+	j->checked = 0;
+	j->id3n = 0;
+	j->skip = 0;
+	j->inhdr = 1;
+	buf_reset(&j->hdr);
+	if (o->verbose && np > 1)
+		warnx("part %zu of %zu: %zu characters", i + 1, np,
+		    nchars(s, n));
+	rc = oai_request(o, rq, j->rs);
+	if (rc == 0 && !j->checked)	/* a 2xx with no body at all */
+		rc = oai_unexpected(o, rq, "no audio");
+	else if (rc == 0 && !strcmp(j->format, "wav") && j->inhdr)
+		rc = oai_unexpected(o, rq, "not WAV audio");
+	if (rc == 0 && oai_interrupted)
+		rc = oai_intr_status();
+	buf_free(&body);
+	return rc;
+}
+
+static int
+speak(struct oai *o, size_t np, const size_t *off, const size_t *len)
+{
+	struct oai_req rq = { .method = "POST", .path = "/audio/speech" };
+	struct oai_resp rs = OAI_RESP_INIT;
+	struct join j;
+	size_t i;
+	int rc = 0;
 
 	memset(&j, 0, sizeof j);
-	j.format = format;
+	buf_init(&j.hdr);
+	j.format = formats[opt.format];
 	j.nparts = (int)np;
 	j.rs = &rs;
-	if (output)
-		outfile_open(&of, output);
+	j.o = o;
+	j.rq = &rq;
+	if (opt.output)
+		outfile_open(&of, opt.output);
 	j.patchable = seekable(of.name ? of.fd : 1, &j.start);
-
 	rq.stream = 1;		/* a long download is fine; silence is not */
 	rq.accept = "application/octet-stream";
 	rq.sink = sink;
 	rq.sink_ctx = &j;
-	for (i = 0; i < np && rc == 0; i++) {
-		buf_reset(&body);
-		jw_init(&w, &body);
-		jw_obj(&w);
-		jw_key(&w, "model");
-		jw_str(&w, model);
-		jw_key(&w, "input");
-		jw_strn(&w, text + off[i], len[i]);
-		jw_key(&w, "voice");
-		jw_str(&w, voice);
-		if (instr) {
-			jw_key(&w, "instructions");
-			jw_str(&w, instr);
-		}
-		jw_key(&w, "response_format");
-		jw_str(&w, format);
-		if (speed > 0) {
-			jw_key(&w, "speed");
-			jw_num(&w, speed);
-		}
-		jw_obj_end(&w);
-		rq.body = body.s;
-		rq.bodylen = body.len;
-		j.part = (int)i;
-		j.checked = 0;
-		j.id3n = 0;
-		j.skip = 0;
-		j.inhdr = 1;
-		buf_reset(&j.hdr);
-		if (o.verbose && np > 1)
-			warnx("part %zu of %zu: %zu characters", i + 1, np,
-			    nchars(text + off[i], len[i]));
-		rc = oai_request(&o, &rq, &rs);
-		if (rc == 0 && !j.checked) {
-			/* The sink never ran: a 2xx with no body at all. */
-			warnx("unexpected response: no audio");
-			rc = OAI_EX_FAILURE;
-		} else if (rc == 0 && !strcmp(format, "wav") && j.inhdr) {
-			warnx("unexpected response: not WAV audio");
-			rc = OAI_EX_FAILURE;
-		}
-		if (rc == 0 && oai_interrupted)
-			rc = oai_intr_status();
-	}
-	if (rc == 0 && strcmp(format, "wav") == 0)
+	for (i = 0; i < np && rc == 0; i++)
+		rc = speakpart(o, &rq, &j, i, np, text + off[i], len[i]);
+	if (rc == 0 && strcmp(j.format, "wav") == 0)
 		wavpatch(&j);
-	if (rc == 0 && output)
+	if (rc == 0 && opt.output)
 		outfile_commit(&of);
 	else
 		outfile_abort(&of);
 	buf_free(&j.hdr);
-	buf_free(&body);
+	oai_resp_free(&rs);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct oai o;
+	size_t n, np, *off, *len;
+	int i, rc;
+
+	i = oai_start(&o, &tool, argc, argv);
+	checks();
+	text = readtext(argc - i, argv + i, &n);
+	np = plan(text, n, &off, &len);
+	oai_setup(&o);
+	rc = speak(&o, np, off, len);
 	free(off);
 	free(len);
 	free(text);
-	oai_resp_free(&rs);
-	out_close();
-	oai_cleanup(&o);
-	return rc;
+	return oai_finish(&o, rc);
 }

@@ -1,7 +1,6 @@
 /* See LICENSE file for copyright and license details. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -16,14 +15,6 @@
  */
 
 #define MAXBYTES (25LL * 1024 * 1024)	/* the API's upload limit */
-
-enum {
-	OPT_PROMPT = OPT_TOOL,
-	OPT_TIMESTAMPS,
-	OPT_TRANSLATE,
-	OPT_STREAM,
-	OPT_FILENAME
-};
 
 /* Extensions the API recognises, with the content type sent for each. */
 static const struct {
@@ -41,44 +32,48 @@ static const char *const formats[] = { "text", "json", "verbose_json", "srt",
 	"vtt", NULL };
 static const char *const granularities[] = { "word", "segment", NULL };
 
-#define USAGE \
-	"usage: %s [-f format] [-l language] [-m model] [-t temperature]\n" \
-	"       [--filename name] [--prompt text] [--stream]\n" \
-	"       [--timestamps word|segment] [--translate] file | -\n"
+static struct {
+	int format;		/* in formats[], -1 when not given */
+	const char *language, *model, *prompt, *fname;
+	double temp;
+	int has_temp, word, segment, translate, stream;
+} opt = { -1, NULL, "whisper-1", NULL, NULL, 0, 0, 0, 0, 0, 0 };
 
-static void
-usage(void)
-{
-	fprintf(stderr, USAGE "%s\n", argv0, OAI_COMMON_USAGE);
-	exit(OAI_EX_USAGE);
-}
+static void language(struct oai *o, const char *arg);
+static void filename(struct oai *o, const char *arg);
+static void timestamps(struct oai *o, const char *arg);
 
-static void
-help(void)
-{
-	out_printf(USAGE "\n"
-	    "Transcribe speech in an audio file (flac, m4a, mp3, mp4, mpeg,\n"
-	    "mpga, ogg, wav, webm; at most 25 MB), or - for standard input.\n\n"
-	    "  -f, --format FORMAT       text (default), json, verbose_json, "
-	    "srt, vtt\n"
-	    "  -l, --language LANG       language of the audio (ISO-639-1, "
-	    "e.g. en)\n"
-	    "  -m, --model MODEL         model (default whisper-1)\n"
-	    "  -t, --temperature T       sampling temperature, 0 to 1\n"
-	    "      --filename NAME       file name sent for the upload "
-	    "(needed with -)\n"
-	    "      --prompt TEXT         text to guide the style or vocabulary\n"
-	    "      --stream              print the text as it is transcribed\n"
-	    "                            (gpt-4o-transcribe, "
-	    "gpt-4o-mini-transcribe)\n"
-	    "      --timestamps WHICH    word or segment timestamps "
-	    "(repeatable;\n"
-	    "                            needs -f verbose_json)\n"
-	    "      --translate           translate the speech into English\n"
-	    "%s", argv0, OAI_COMMON_HELP);
-	out_close();
-	exit(0);
-}
+static const struct oai_opt opts[] = {
+	OAI_CHOICE('f', "format", "format", &opt.format, formats,
+	    "text (default), json, verbose_json, srt, vtt"),
+	OAI_FN('l', "language", "language", language,
+	    "language of the audio (ISO-639-1, e.g. en)"),
+	OAI_NAME('m', "model", "model", &opt.model, "model name",
+	    "model (default whisper-1)"),
+	OAI_NUM('t', "temperature", "temperature", &opt.temp, &opt.has_temp,
+	    0, 1, "sampling temperature, 0 to 1"),
+	OAI_FN(0, "filename", "name", filename,
+	    "file name sent for the upload (needed with -)"),
+	OAI_STR(0, "prompt", "text", &opt.prompt,
+	    "text to guide the style or vocabulary"),
+	OAI_FLAG(0, "stream", &opt.stream,
+	    "print the text as it is transcribed\n"
+	    "(gpt-4o-transcribe, gpt-4o-mini-transcribe)"),
+	OAI_FN(0, "timestamps", "word | segment", timestamps,
+	    "word or segment timestamps (repeatable;\n"
+	    "needs -f verbose_json)"),
+	OAI_FLAG(0, "translate", &opt.translate,
+	    "translate the speech into English"),
+	OAI_COMMON,
+	OAI_END
+};
+
+static const struct oai_tool tool = {
+	"file | -",
+	"Transcribe speech in an audio file (flac, m4a, mp3, mp4, mpeg,\n"
+	"mpga, ogg, wav, webm; at most 25 MB), or - for standard input.",
+	opts
+};
 
 static const char *
 extof(const char *name)
@@ -99,6 +94,40 @@ exttype(const char *ext)
 		if (strcasecmp(ext, exts[i].ext) == 0)
 			return exts[i].type;
 	return NULL;
+}
+
+static void
+language(struct oai *o, const char *arg)
+{
+	(void)o;
+	if (!*arg || strlen(arg) > 16 || strspn(arg, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ-") != strlen(arg))
+		die(OAI_EX_USAGE, "--language: invalid language '%s' (an "
+		    "ISO-639-1 code such as en)", arg);
+	opt.language = arg;
+}
+
+static void
+filename(struct oai *o, const char *arg)
+{
+	(void)o;
+	if (!*arg || strchr(arg, '/'))
+		die(OAI_EX_USAGE, "--filename: '%s' is not a file name", arg);
+	if (!exttype(extof(arg)))
+		die(OAI_EX_USAGE, "--filename: '%s' needs an extension the API "
+		    "knows (flac, m4a, mp3, mp4, mpeg, mpga, oga, ogg, wav, "
+		    "webm)", arg);
+	opt.fname = arg;
+}
+
+static void
+timestamps(struct oai *o, const char *arg)
+{
+	(void)o;
+	if (xchoice("--timestamps", arg, granularities))
+		opt.segment = 1;
+	else
+		opt.word = 1;
 }
 
 /* Guess an extension from the first bytes of a file, or NULL. */
@@ -221,32 +250,22 @@ progress_end(void)
 /* ---- streamed transcription ------------------------------------------ */
 
 struct stream {
-	struct sse sse;
-	struct json j;
+	struct oai_events ev;
 	struct buf tmp;
 	struct buf plain;	/* a body that is not an event stream */
 	struct oai_resp *rs;
 	int issse;		/* -1 until the content type is known */
-	int done;
+	int done;		/* transcript.text.done seen */
 	int nl;			/* last byte written was a newline */
-	int rc;
 };
 
 static int
-onevent(void *ctx, const struct sse_event *ev)
+onevent(void *ctx, const struct json *j, const struct sse_event *ev)
 {
 	struct stream *s = ctx;
-	struct json *j = &s->j;
-	int t;
+	int t = json_get(j, 0, "type");
 
-	if (ev->datalen == 6 && memcmp(ev->data, "[DONE]", 6) == 0)
-		return 0;
-	if (json_parse(j, ev->data, ev->datalen) < 0 ||
-	    json_type(j, 0) != JSON_OBJECT) {
-		warnx("unexpected event in the stream: not a JSON object");
-		return s->rc = OAI_EX_FAILURE;
-	}
-	t = json_get(j, 0, "type");
+	(void)ev;
 	if (json_streq(j, t, "transcript.text.delta")) {
 		buf_reset(&s->tmp);
 		if (json_str(j, json_get(j, 0, "delta"), &s->tmp) == 0 &&
@@ -255,14 +274,8 @@ onevent(void *ctx, const struct sse_event *ev)
 			out_flush();
 			s->nl = s->tmp.s[s->tmp.len - 1] == '\n';
 		}
-	} else if (json_streq(j, t, "transcript.text.done")) {
+	} else if (json_streq(j, t, "transcript.text.done"))
 		s->done = 1;
-	} else if (json_streq(j, t, "error") || json_get(j, 0, "error") >= 0) {
-		buf_reset(&s->tmp);
-		oai_error_line(&s->tmp, 0, ev->data, ev->datalen);
-		warnx("error in the stream: %s", s->tmp.s ? s->tmp.s : "");
-		return s->rc = OAI_EX_FAILURE;
-	}
 	/* other events (segments, logprobs) are not text: ignored */
 	return 0;
 }
@@ -275,257 +288,202 @@ streamsink(void *ctx, const char *p, size_t n)
 	if (s->issse < 0)
 		s->issse = strncasecmp(s->rs->content_type, "text/event-stream",
 		    17) == 0;
-	if (!s->issse) {
-		/* The server did not stream (whisper-1 ignores it): the
-		 * whole JSON answer, printed at the end. */
-		if (s->plain.len + n > (1 << 24))
+	if (s->issse)
+		return oai_events_sink(&s->ev, p, n);
+	/* The server did not stream (whisper-1 ignores it): the whole JSON
+	 * answer, printed at the end. */
+	if (s->plain.len + n > (1 << 24))
+		return OAI_EX_FAILURE;
+	buf_add(&s->plain, p, n);
+	return 0;
+}
+
+static void
+stream_init(struct stream *s, struct oai_req *rq, struct oai_resp *rs)
+{
+	memset(s, 0, sizeof *s);
+	buf_init(&s->tmp);
+	buf_init(&s->plain);
+	oai_events_init(&s->ev, onevent, s);
+	s->rs = rs;
+	s->issse = -1;
+	s->nl = 1;
+	rq->stream = 1;
+	rq->accept = "text/event-stream";
+	rq->sink = streamsink;
+	rq->sink_ctx = s;
+}
+
+static void
+stream_free(struct stream *s)
+{
+	oai_events_free(&s->ev);
+	buf_free(&s->tmp);
+	buf_free(&s->plain);
+}
+
+/* What is left to print once a streamed request has ended with rc. */
+static int
+stream_end(struct oai *o, const struct oai_req *rq, struct stream *s, int rc)
+{
+	int t;
+
+	if (rc == 0 && s->issse == 0) {
+		if ((t = oai_resp_json(o, rq, &s->plain, &s->ev.j, "text",
+		    JSON_STRING, "neither an event stream nor a transcription"))
+		    < 0)
 			return OAI_EX_FAILURE;
-		buf_add(&s->plain, p, n);
+		buf_reset(&s->tmp);
+		json_str(&s->ev.j, t, &s->tmp);
+		out_add(s->tmp.s, s->tmp.len);
+		out_add("\n", 1);
 		return 0;
 	}
-	if (sse_feed(&s->sse, p, n))
-		return s->rc ? s->rc : OAI_EX_FAILURE;
-	return 0;
+	/* end the partial line so the shell prompt is not glued */
+	if (!s->nl && (rc == 0 || oai_output_started()))
+		out_add("\n", 1);
+	if (rc == 0 && !s->done) {
+		out_flush();
+		warnx("the stream ended before the transcript was complete");
+		return OAI_EX_FAILURE;
+	}
+	return rc;
+}
+
+/* ---- the run ----------------------------------------------------------- */
+
+/* Combinations the API would reject, refused before uploading. */
+static void
+checks(void)
+{
+	const char *format = opt.format < 0 ? NULL : formats[opt.format];
+
+	if ((opt.word || opt.segment) &&
+	    (!format || strcmp(format, "verbose_json")))
+		die(OAI_EX_USAGE, "--timestamps needs -f verbose_json");
+	if (opt.translate && (opt.language || opt.word || opt.segment ||
+	    opt.stream))
+		die(OAI_EX_USAGE, "--translate takes no %s", opt.language ?
+		    "-l" : opt.stream ? "--stream" : "--timestamps");
+	if (opt.stream && strcmp(opt.model, "whisper-1") == 0)
+		die(OAI_EX_USAGE, "--stream needs a model that streams, such "
+		    "as gpt-4o-transcribe or gpt-4o-mini-transcribe; whisper-1 "
+		    "does not");
+	if (opt.stream && format && strcmp(format, "text"))
+		die(OAI_EX_USAGE, "--stream prints text: -f %s cannot be "
+		    "streamed", format);
+	if (opt.prompt)
+		input_check("--prompt", opt.prompt, strlen(opt.prompt), 1);
+}
+
+/* The name the upload goes by; standard input is checked here. */
+static char *
+uploadname(struct oai *o, const char *path)
+{
+	struct stat sb;
+	off_t left;
+	int regular;
+	char *name;
+
+	if (strcmp(path, "-") != 0) {
+		if (!(name = checkfile(path, opt.fname, &regular), regular))
+			o->retries = 0;	/* a pipe (<(cmd)) cannot be read twice */
+		return name;
+	}
+	if (!opt.fname)
+		die(OAI_EX_USAGE, "reading standard input needs --filename "
+		    "NAME.EXT, so that the API knows the audio format");
+	if (isatty(0))
+		die(OAI_EX_USAGE, "standard input is a terminal, not audio");
+	/* a redirected file can be measured; a pipe cannot, and the API
+	 * itself refuses what is over its limit */
+	if (fstat(0, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    (left = sb.st_size - lseek(0, 0, SEEK_CUR)) > MAXBYTES)
+		die(OAI_EX_USAGE, "%s", toobig("standard input",
+		    (long long)left));
+	return xstrdup(opt.fname);
+}
+
+/* The form: the fields, then the file. */
+static int
+buildparts(struct oai_part *parts, const char *path, const char *name,
+    struct buf *tbuf, char *big)
+{
+	struct jw w;
+	int np = 0;
+
+#define FIELD(n, v) (parts[np++] = (struct oai_part){ .name = (n), .value = (v) })
+	FIELD("model", opt.model);
+	if (!opt.stream)	/* streams are text: the default format */
+		FIELD("response_format", opt.format < 0 ? "text" :
+		    formats[opt.format]);
+	if (opt.language)
+		FIELD("language", opt.language);
+	if (opt.prompt)
+		FIELD("prompt", opt.prompt);
+	if (opt.has_temp) {
+		/* sent as checked: strtod also reads "0x1p-1" */
+		jw_init(&w, tbuf);
+		jw_num(&w, opt.temp);
+		FIELD("temperature", tbuf->s);
+	}
+	if (opt.segment)
+		FIELD("timestamp_granularities[]", "segment");
+	if (opt.word)
+		FIELD("timestamp_granularities[]", "word");
+	if (opt.stream)
+		FIELD("stream", "true");
+#undef FIELD
+	/* a pipe or a device is counted as it is sent (big: its line) */
+	parts[np++] = (struct oai_part){ .name = "file", .path = path,
+	    .filename = name, .type = exttype(extof(name)), .max = MAXBYTES,
+	    .toobig = big };
+	return np;
 }
 
 static int
-printplain(struct stream *s)
+transcribe(struct oai *o, const char *path)
 {
-	struct json *j = &s->j;
-	int t;
+	struct oai_part parts[12];
+	struct oai_req rq = { .method = "POST" };
+	struct oai_resp rs = OAI_RESP_INIT;
+	struct buf tbuf = BUF_INIT;
+	struct stream st;
+	char *name = uploadname(o, path);
+	char *big = toobig(strcmp(path, "-") ? path : "standard input", -1);
+	int rc;
 
-	if (json_parse(j, s->plain.s ? s->plain.s : "", s->plain.len) < 0 ||
-	    json_type(j, t = json_get(j, 0, "text")) != JSON_STRING) {
-		warnx("unexpected response: neither an event stream nor a "
-		    "transcription");
-		return OAI_EX_FAILURE;
-	}
-	buf_reset(&s->tmp);
-	json_str(j, t, &s->tmp);
-	out_add(s->tmp.s, s->tmp.len);
-	out_add("\n", 1);
-	return 0;
+	rq.path = opt.translate ? "/audio/translations" :
+	    "/audio/transcriptions";
+	rq.parts = parts;
+	rq.nparts = buildparts(parts, path, name, &tbuf, big);
+	if (isatty(2))
+		rq.progress = progress;
+	if (opt.stream)
+		stream_init(&st, &rq, &rs);
+	oai_setup(o);
+	rc = oai_request(o, &rq, &rs);
+	progress_end();
+	if (opt.stream) {
+		rc = stream_end(o, &rq, &st, rc);
+		stream_free(&st);
+	} else if (rc == 0)
+		out_json(rs.body.s, rs.body.len);
+	free(name);
+	free(big);
+	buf_free(&tbuf);
+	oai_resp_free(&rs);
+	return rc;
 }
-
-/* ---- main ------------------------------------------------------------- */
 
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "format",      required_argument, NULL, 'f' },
-		{ "language",    required_argument, NULL, 'l' },
-		{ "model",       required_argument, NULL, 'm' },
-		{ "temperature", required_argument, NULL, 't' },
-		{ "filename",    required_argument, NULL, OPT_FILENAME },
-		{ "prompt",      required_argument, NULL, OPT_PROMPT },
-		{ "stream",      no_argument,       NULL, OPT_STREAM },
-		{ "timestamps",  required_argument, NULL, OPT_TIMESTAMPS },
-		{ "translate",   no_argument,       NULL, OPT_TRANSLATE },
-		OAI_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 }
-	};
 	struct oai o;
-	struct oai_part parts[12];
-	struct oai_req rq = { .method = "POST" };
-	struct oai_resp rs = OAI_RESP_INIT;
-	struct stream st;
-	struct stat sb;
-	struct buf tbuf = BUF_INIT;
-	struct jw w;
-	const char *format = NULL, *language = NULL, *model = "whisper-1";
-	const char *temp = NULL, *prompt = NULL, *fname = NULL, *path, *e;
-	char *sendname, *big;
-	int word = 0, segment = 0, translate = 0, stream = 0, np = 0;
-	int c, rc, regular;
+	int i = oai_start(&o, &tool, argc, argv);
 
-	oai_init(&o, argc, argv);
-	while ((c = getopt_long(argc, argv, "f:hl:m:t:v", longopts,
-	    NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			format = formats[xchoice("-f", optarg, formats)];
-			break;
-		case 'h':
-		case OPT_HELP:
-			help();
-			break;
-		case 'l':
-			if (!*optarg || strlen(optarg) > 16 ||
-			    strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
-			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ-") != strlen(optarg))
-				die(OAI_EX_USAGE, "-l: invalid language '%s' "
-				    "(an ISO-639-1 code such as en)", optarg);
-			language = optarg;
-			break;
-		case 'm':
-			if (!*optarg)
-				die(OAI_EX_USAGE, "-m: empty model name");
-			model = optarg;
-			break;
-		case 't':
-			/* sent as checked: strtod also reads "0x1p-1" */
-			buf_reset(&tbuf);
-			jw_init(&w, &tbuf);
-			jw_num(&w, xstrtod("--temperature", optarg, 0, 1));
-			temp = tbuf.s;
-			break;
-		case 'v':
-			o.verbose++;
-			break;
-		case OPT_FILENAME:
-			if (!*optarg || strchr(optarg, '/'))
-				die(OAI_EX_USAGE, "--filename: '%s' is not a "
-				    "file name", optarg);
-			if (!exttype(extof(optarg)))
-				die(OAI_EX_USAGE, "--filename: '%s' needs an "
-				    "extension the API knows (flac, m4a, mp3, "
-				    "mp4, mpeg, mpga, oga, ogg, wav, webm)",
-				    optarg);
-			fname = optarg;
-			break;
-		case OPT_PROMPT:
-			prompt = optarg;
-			break;
-		case OPT_STREAM:
-			stream = 1;
-			break;
-		case OPT_TIMESTAMPS:
-			if (xchoice("--timestamps", optarg, granularities))
-				segment = 1;
-			else
-				word = 1;
-			break;
-		case OPT_TRANSLATE:
-			translate = 1;
-			break;
-		default:
-			if (!oai_option(&o, c, optarg))
-				usage();
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc != 1)
-		usage();
-	path = argv[0];
-
-	/* Combinations the API would reject, refused before uploading. */
-	if ((word || segment) && (!format || strcmp(format, "verbose_json")))
-		die(OAI_EX_USAGE, "--timestamps needs -f verbose_json");
-	if (translate && (language || word || segment || stream))
-		die(OAI_EX_USAGE, "--translate takes no %s",
-		    language ? "-l" : stream ? "--stream" : "--timestamps");
-	if (stream && strcmp(model, "whisper-1") == 0)
-		die(OAI_EX_USAGE, "--stream needs a model that streams, such "
-		    "as gpt-4o-transcribe or gpt-4o-mini-transcribe; whisper-1 "
-		    "does not");
-	if (stream && format && strcmp(format, "text"))
-		die(OAI_EX_USAGE, "--stream prints text: -f %s cannot be "
-		    "streamed", format);
-	if (prompt && utf8_invalid(prompt, strlen(prompt)) != (size_t)-1)
-		die(OAI_EX_USAGE, "--prompt: not valid UTF-8 at byte offset "
-		    "%zu", utf8_invalid(prompt, strlen(prompt)));
-	if (strcmp(path, "-") == 0) {
-		if (!fname)
-			die(OAI_EX_USAGE, "reading standard input needs "
-			    "--filename NAME.EXT, so that the API knows the "
-			    "audio format");
-		if (isatty(0))
-			die(OAI_EX_USAGE, "standard input is a terminal, not "
-			    "audio");
-		/* a redirected file can be measured; a pipe cannot, and the
-		 * API itself refuses what is over its limit */
-		if (fstat(0, &sb) == 0 && S_ISREG(sb.st_mode) &&
-		    sb.st_size - lseek(0, 0, SEEK_CUR) > MAXBYTES)
-			die(OAI_EX_USAGE, "%s", toobig("standard input",
-			    (long long)(sb.st_size - lseek(0, 0, SEEK_CUR))));
-		sendname = xstrdup(fname);
-	} else if (sendname = checkfile(path, fname, &regular), !regular)
-		o.retries = 0;	/* a pipe (<(cmd)) cannot be read twice */
-
-	parts[np++] = (struct oai_part){ .name = "model", .value = model };
-	if (!stream)	/* streams are text: the default format */
-		parts[np++] = (struct oai_part){ .name = "response_format",
-		    .value = format ? format : "text" };
-	if (language)
-		parts[np++] = (struct oai_part){ .name = "language",
-		    .value = language };
-	if (prompt)
-		parts[np++] = (struct oai_part){ .name = "prompt",
-		    .value = prompt };
-	if (temp)
-		parts[np++] = (struct oai_part){ .name = "temperature",
-		    .value = temp };
-	if (segment)
-		parts[np++] = (struct oai_part){
-		    .name = "timestamp_granularities[]", .value = "segment" };
-	if (word)
-		parts[np++] = (struct oai_part){
-		    .name = "timestamp_granularities[]", .value = "word" };
-	if (stream)
-		parts[np++] = (struct oai_part){ .name = "stream",
-		    .value = "true" };
-	e = extof(sendname);
-	/* a pipe or a device is counted as it is sent */
-	big = toobig(strcmp(path, "-") ? path : "standard input", -1);
-	parts[np++] = (struct oai_part){ .name = "file", .path = path,
-	    .filename = sendname, .type = exttype(e), .max = MAXBYTES,
-	    .toobig = big };
-
-	rq.path = translate ? "/audio/translations" : "/audio/transcriptions";
-	rq.parts = parts;
-	rq.nparts = np;
-	rq.accept = stream ? "text/event-stream" : NULL;
-	if (isatty(2)) {
-		rq.progress = progress;
-		rq.progress_ctx = NULL;
-	}
-	memset(&st, 0, sizeof st);
-	if (stream) {
-		rq.stream = 1;
-		rq.sink = streamsink;
-		rq.sink_ctx = &st;
-		st.rs = &rs;
-		st.issse = -1;
-		st.nl = 1;
-		sse_init(&st.sse, onevent, &st);
-	}
-
-	oai_setup(&o);
-	rc = oai_request(&o, &rq, &rs);
-	progress_end();
-	if (rc == 0 && stream) {
-		if (st.issse == 0)
-			rc = printplain(&st);
-		else if (!st.done) {
-			if (!st.nl)
-				out_add("\n", 1);
-			out_flush();
-			warnx("the stream ended before the transcript was "
-			    "complete");
-			rc = OAI_EX_FAILURE;
-		} else if (!st.nl)
-			out_add("\n", 1);
-	} else if (rc == 0) {
-		out_add(rs.body.s, rs.body.len);
-		if (rs.body.len && rs.body.s[rs.body.len - 1] != '\n')
-			out_add("\n", 1);
-	} else if (stream && !st.nl && oai_output_started()) {
-		/* end the partial line so the shell prompt is not glued */
-		out_add("\n", 1);
-	}
-	if (stream) {
-		sse_free(&st.sse);
-		json_free(&st.j);
-		buf_free(&st.tmp);
-		buf_free(&st.plain);
-	}
-	free(sendname);
-	free(big);
-	buf_free(&tbuf);
-	oai_resp_free(&rs);
-	out_close();
-	oai_cleanup(&o);
-	return rc;
+	if (argc - i != 1)
+		oai_usage();
+	checks();
+	return oai_finish(&o, transcribe(&o, argv[i]));
 }

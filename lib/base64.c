@@ -1,4 +1,6 @@
 /* See LICENSE file for copyright and license details. */
+#include <string.h>
+
 #include "oai.h"
 
 static const char b64[] =
@@ -32,4 +34,49 @@ base64_encode(struct buf *b, const void *src, size_t n)
 	}
 	b->len = (size_t)(o - b->s);
 	b->s[b->len] = '\0';
+}
+
+int
+base64_decode(struct buf *b, const char *s, size_t n)
+{
+	static signed char val[256];
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned char *o;
+	unsigned v;
+	int bits = 0, d, i;
+	size_t k;
+
+	if (!val[0]) {
+		memset(val, -1, sizeof val);
+		for (i = 0; i < 64; i++)
+			val[(unsigned char)b64[i]] = (signed char)i;
+	}
+	while (n && s[n - 1] == '=')
+		n--;
+	buf_grow(b, n / 4 * 3 + 3);
+	o = (unsigned char *)b->s + b->len;
+	for (k = 0; k + 4 <= n; k += 4) {	/* 4 characters, 3 bytes */
+		int a0 = val[p[k]], a1 = val[p[k + 1]], a2 = val[p[k + 2]],
+		    a3 = val[p[k + 3]];
+
+		if ((a0 | a1 | a2 | a3) < 0)
+			return -1;
+		v = (unsigned)a0 << 18 | (unsigned)a1 << 12 |
+		    (unsigned)a2 << 6 | (unsigned)a3;
+		*o++ = (unsigned char)(v >> 16);
+		*o++ = (unsigned char)(v >> 8);
+		*o++ = (unsigned char)v;
+	}
+	for (v = 0; k < n; k++) {
+		if ((d = val[p[k]]) < 0)
+			return -1;
+		v = (v << 6) | (unsigned)d;
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			*o++ = (unsigned char)((v >> bits) & 0xff);
+		}
+	}
+	b->len = (size_t)((char *)o - b->s);
+	b->s[b->len] = '\0';
+	return 0;
 }

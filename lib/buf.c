@@ -1,16 +1,25 @@
 /* See LICENSE file for copyright and license details. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "oai.h"
 
+/*
+ * git's strbuf_slopbuf: every buffer points at this empty string until it
+ * owns memory (cap == 0), so b->s is a valid string from birth and no
+ * caller guards against NULL.  It is never written to.
+ */
+char oai_slopbuf[1];
+
 void
 buf_grow(struct buf *b, size_t extra)
 {
 	size_t need;
+	int owned = b->cap > 0;
 
 	if (extra > SIZE_MAX - b->len - 1)
 		die(OAI_EX_FAILURE, "out of memory");
@@ -22,7 +31,7 @@ buf_grow(struct buf *b, size_t extra)
 		b->cap = 64;
 	while (b->cap < need)
 		b->cap = b->cap > SIZE_MAX / 2 ? need : b->cap * 2;
-	b->s = xrealloc(b->s, b->cap);
+	b->s = xrealloc(owned ? b->s : NULL, b->cap);
 	/* A fresh buffer is an empty string, not garbage: json_strdup() of
 	 * "" and buf_steal() of a grown but empty buffer return it
 	 * (found by fuzz/json.c). */
@@ -131,15 +140,16 @@ void
 buf_reset(struct buf *b)
 {
 	b->len = 0;
-	if (b->s)
+	if (b->cap)
 		b->s[0] = '\0';
 }
 
 void
 buf_free(struct buf *b)
 {
-	free(b->s);
-	b->s = NULL;
+	if (b->cap)
+		free(b->s);
+	b->s = oai_slopbuf;
 	b->len = b->cap = 0;
 }
 
@@ -152,7 +162,7 @@ buf_steal(struct buf *b, size_t *len)
 	s = b->s;
 	if (len)
 		*len = b->len;
-	b->s = NULL;
+	b->s = oai_slopbuf;
 	b->len = b->cap = 0;
 	return s;
 }
@@ -160,21 +170,42 @@ buf_steal(struct buf *b, size_t *len)
 int
 buf_readfd(struct buf *b, int fd)
 {
+	return buf_readfd_max(b, fd, SIZE_MAX);
+}
+
+int
+buf_readfd_max(struct buf *b, int fd, size_t max)
+{
+	size_t start = b->len, room;
 	ssize_t n;
 
 	for (;;) {
+		/* A flood on stdin never blocks read(): look at the flag
+		 * after every piece, or Ctrl-C would wait for the end. */
+		if (oai_interrupted) {
+			errno = EINTR;
+			return -1;
+		}
 		buf_grow(b, 65536);
-		n = read(fd, b->s + b->len, b->cap - b->len - 1);
+		room = b->cap - b->len - 1;
+		/* one byte past max tells "too large" from "exactly max" */
+		if (max - (b->len - start) < room - 1)
+			room = max - (b->len - start) + 1;
+		n = read(fd, b->s + b->len, room);
 		if (n == 0)
 			break;
 		if (n < 0) {
-			if (errno == EINTR && !oai_interrupted)
+			if (errno == EINTR)
 				continue;
 			return -1;
 		}
 		b->len += (size_t)n;
+		b->s[b->len] = '\0';
+		if (b->len - start > max) {
+			errno = EFBIG;
+			return -1;
+		}
 	}
-	b->s[b->len] = '\0';
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -30,7 +31,7 @@ onsignal(int sig)
 int
 oai_intr_status(void)
 {
-	return 128 + (oai_interrupted ? oai_interrupted : SIGINT);
+	return oai_interrupted == SIGTERM ? OAI_EX_TERM : OAI_EX_INTR;
 }
 
 static void
@@ -106,6 +107,9 @@ oai_init(struct oai *o, int argc, char *argv[])
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
+	/* Backoff jitter: seeded once, so the retries of one request and
+	 * of parallel ones do not all wait alike. */
+	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	memset(o, 0, sizeof *o);
 	o->timeout = 600;
 	o->connect_timeout = 10;

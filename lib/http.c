@@ -515,7 +515,7 @@ oai_att_end(struct oai_att *x, CURL *c, CURLcode rc, const char *url,
 	if (rc != CURLE_OK)
 		status = fail(x, rc, &line, url);
 	else {
-		oai_error_line(&line, rs->status, rs->body.s ? rs->body.s : "",
+		oai_error_line(&line, rs->status, rs->body.s,
 		    rs->body.len);
 		if (rs->body.len == 0 && *x->reason)
 			buf_printf(&line, " %s", x->reason);

@@ -49,12 +49,12 @@ oai_multi_new(struct oai *o, int parallel)
 
 	oai_curl_init();
 	m->o = o;
+	buf_init(&m->url);
 	m->max = parallel > 0 ? parallel : 1;
 	m->tail = &m->head;
 	if (!(m->cm = curl_multi_init()))
 		die(OAI_EX_FAILURE, "cannot initialise libcurl");
 	curl_multi_setopt(m->cm, CURLMOPT_MAX_HOST_CONNECTIONS, (long)m->max);
-	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	return m;
 }
 

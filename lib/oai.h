@@ -25,7 +25,8 @@ enum {
 	OAI_EX_AUTH = 3,	/* authentication or configuration */
 	OAI_EX_REJECTED = 4,	/* request rejected: other 4xx */
 	OAI_EX_FAILURE = 5,	/* server, network or output failure */
-	OAI_EX_INTR = 130	/* interrupted (SIGINT); SIGTERM gives 143 */
+	OAI_EX_INTR = 130,	/* interrupted (SIGINT) */
+	OAI_EX_TERM = 143	/* terminated (SIGTERM) */
 };
 
 /* ---- util.c: messages, allocation ---------------------------------- */
@@ -65,9 +66,13 @@ int xchoice(const char *opt, const char *arg, const char *const choices[]);
 /* ---- buf.c: growable byte buffer ----------------------------------- */
 
 /*
- * s is always NUL-terminated (after len bytes) once anything was added,
- * so it can be passed to string functions; it may contain NUL bytes.
- * The buffer owns s; buf_free() releases it.  s may move on every add.
+ * s is always a NUL-terminated string (after len bytes), from BUF_INIT
+ * on: an empty buffer points at the shared empty oai_slopbuf (git's
+ * strbuf), so it can be passed to string functions without a guard; it
+ * may contain NUL bytes.  The buffer owns s once cap > 0; buf_free()
+ * releases it and leaves an empty buffer.  s may move on every add.
+ * Zeroed memory (calloc, memset) is not a valid buffer: use BUF_INIT or
+ * buf_init().
  */
 struct buf {
 	char *s;
@@ -75,7 +80,9 @@ struct buf {
 	size_t cap;
 };
 
-#define BUF_INIT { NULL, 0, 0 }
+extern char oai_slopbuf[];
+#define BUF_INIT { oai_slopbuf, 0, 0 }
+#define buf_init(b) (*(b) = (struct buf)BUF_INIT)
 
 void buf_grow(struct buf *b, size_t extra);	/* ensure room for extra+1 */
 void buf_add(struct buf *b, const void *p, size_t n);
@@ -96,10 +103,69 @@ void buf_free(struct buf *b);
 /* Take ownership of the bytes (NUL-terminated, never NULL); b is reset. */
 char *buf_steal(struct buf *b, size_t *len);
 
-/* Read the whole of fd / a file ("-" is stdin) into b.  Return 0 or -1
- * with errno set. */
+/* Append the whole of fd / a file ("-" is stdin) to b.  Return 0, or -1
+ * with errno set: EINTR once interrupted (looked at between reads, so a
+ * flood cannot hold it off).  _max: at most max bytes, EFBIG past it. */
 int buf_readfd(struct buf *b, int fd);
+int buf_readfd_max(struct buf *b, int fd, size_t max);
 int buf_readfile(struct buf *b, const char *path);
+
+/* ---- input.c: what the user gives ----------------------------------- */
+
+/* The most a tool reads as one input (a prompt, a file, a line): far
+ * beyond what any model takes, so only a runaway pipe meets it. */
+#define OAI_INPUT_MAX (64 << 20)
+
+/* How messages name a path: "standard input" for "-". */
+const char *input_name(const char *path);
+/*
+ * Append the whole of path ("-" is standard input) to b.  input_try
+ * returns 0, or -1 with errno set (EFBIG past OAI_INPUT_MAX);
+ * input_read dies with OAI_EX_USAGE and one line naming the input.  An
+ * interruption exits quietly with 130 or 143 in both.
+ */
+int input_try(struct buf *b, const char *path);
+void input_read(struct buf *b, const char *path);
+/*
+ * Is s[0..n) text?  Valid UTF-8, and without NUL bytes unless nulok.
+ * input_check dies with OAI_EX_USAGE: "WHERE: not valid UTF-8 at byte
+ * offset N", "WHERE: a NUL byte at byte offset N"; input_checkmsg
+ * appends that line to why and returns -1 instead.
+ */
+void input_check(const char *where, const char *s, size_t n, int nulok);
+int input_checkmsg(struct buf *why, const char *where, const char *s,
+    size_t n, int nulok);
+
+/*
+ * Lines of the FILE operands in turn ("-" is standard input; no operand
+ * means standard input), each NUL-terminated without its newline (it may
+ * hold NUL bytes), with where it comes from for messages: "NAME:LINE".
+ * LINES_WHOLE: each file is one input (line 1, one final newline
+ * dropped); LINES_CRLF: a CR before the newline goes too.
+ */
+enum { LINES_WHOLE = 1, LINES_CRLF = 2 };
+
+struct lines {
+	char **files;
+	int nfiles, cur;
+	int flags;
+	int fd;			/* of files[cur], -1 when none is open */
+	int eof;
+	struct buf in;		/* what was read of it */
+	size_t off;		/* start of the next line in in */
+	const char *name;	/* input_name() of files[cur] */
+	long long line;		/* number of the current line */
+	char *s;		/* the current line: valid until the next call */
+	size_t len;
+	int status;		/* after -1: OAI_EX_USAGE, 130 or 143 */
+	struct buf err;		/* after -1: the one line, empty when interrupted */
+};
+
+void lines_init(struct lines *r, char **files, int nfiles, int flags);
+/* 1 with the next line in r->s, 0 at the end, -1 on error (then status
+ * and err say what; every later call returns -1 again). */
+int lines_next(struct lines *r);
+void lines_free(struct lines *r);
 
 /* ---- out.c: standard output ---------------------------------------- */
 
@@ -176,6 +242,26 @@ size_t utf8_complete(const char *s, size_t n);
 
 /* Append the standard (RFC 4648, padded) base64 form of src[0..n) to b. */
 void base64_encode(struct buf *b, const void *src, size_t n);
+/* Append the bytes of standard base64 s[0..n) (padding optional) to b;
+ * -1 (b unchanged in length) if s is not base64. */
+int base64_decode(struct buf *b, const char *s, size_t n);
+
+/* Little-endian 32-bit words (WAV headers, float32 vectors). */
+static inline void
+le32_put(unsigned char *p, uint32_t v)
+{
+	p[0] = v & 0xff;
+	p[1] = (v >> 8) & 0xff;
+	p[2] = (v >> 16) & 0xff;
+	p[3] = (v >> 24) & 0xff;
+}
+
+static inline uint32_t
+le32_get(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
 
 /* ---- f32.c ---------------------------------------------------------- */
 
@@ -357,63 +443,119 @@ struct oai {
 	int retries;		/* default 2 */
 	int verbose;
 	void *curl;		/* CURL *, reused across requests */
-	void *share;		/* reserved */
 };
 
-/*
- * Common options, the same in every tool.  Tools put OAI_COMMON_LONGOPTS
- * at the end of their struct option array (before the zero entry) and
- * pass unknown option characters to oai_option().  Short -h is help;
- * -v is --verbose unless a tool documents it otherwise.
- */
+/* The common options' ids, for oai_option() (lib/opt.c's table). */
 enum {
 	OPT_BASE_URL = 0x1000,
 	OPT_API_KEY_FILE,
 	OPT_TIMEOUT,
 	OPT_RETRIES,
 	OPT_VERBOSE,
-	OPT_VERSION,
-	OPT_HELP,
-	OPT_TOOL = 0x2000	/* tools number their long-only options from here */
+	OPT_VERSION
 };
 
-#define OAI_COMMON_LONGOPTS \
-	{ "base-url",     required_argument, NULL, OPT_BASE_URL }, \
-	{ "api-key-file", required_argument, NULL, OPT_API_KEY_FILE }, \
-	{ "timeout",      required_argument, NULL, OPT_TIMEOUT }, \
-	{ "retries",      required_argument, NULL, OPT_RETRIES }, \
-	{ "verbose",      no_argument,       NULL, OPT_VERBOSE }, \
-	{ "version",      no_argument,       NULL, OPT_VERSION }, \
-	{ "help",         no_argument,       NULL, OPT_HELP }
+/* ---- opt.c: a tool's interface, written once ----------------------- */
 
-/* Usage text for the common options, for the tools' usage(). */
-#define OAI_COMMON_USAGE \
-	"       [--base-url URL] [--api-key-file FILE] [--timeout SECONDS]\n" \
-	"       [--retries N] [-v | --verbose] [-h | --help] [--version]"
+/*
+ * Each tool describes its options once, as a table of struct oai_opt
+ * ending with OAI_END and holding OAI_COMMON where the common options
+ * (--base-url, --api-key-file, --timeout, --retries, -v/--verbose,
+ * -h/--help, --version; oai(7)) go.  oai_options() parses argv by it
+ * and returns optind; usage (oai_usage(), on stderr, exit 2) and --help
+ * are made from it, so they agree with each other and, by a test, with
+ * the man page and the completions.  A tool that takes a common letter
+ * for itself (-v) leaves the common option its long name only.
+ * Messages name an option by its long name: "--model: empty model name".
+ */
+enum oai_opt_type {
+	OAI_OPT_END = 0,
+	OAI_OPT_FLAG,		/* int *target counts: 1 after one -x */
+	OAI_OPT_STR,		/* const char **target = the argument */
+	OAI_OPT_INT,		/* long long *target, in [min, max] */
+	OAI_OPT_NUM,		/* double *target, in [min, max] */
+	OAI_OPT_CHOICE,		/* int *target = index in choices */
+	OAI_OPT_LIST,		/* struct oai_list *target: each one added */
+	OAI_OPT_FN,		/* fn(o, argument) */
+	OAI_OPT_COMMON		/* the common options come here */
+};
 
-#define OAI_COMMON_HELP \
-	"Common options:\n" \
-	"      --base-url URL        API base URL (default $OPENAI_BASE_URL or\n" \
-	"                            " OAI_DEFAULT_BASE_URL ")\n" \
-	"      --api-key-file FILE   read the API key from FILE (mode 0600)\n" \
-	"      --timeout SECONDS     request timeout; for streams, the longest\n" \
-	"                            silence allowed (default 600)\n" \
-	"      --retries N           retries on connection errors, 408, 409,\n" \
-	"                            429 and 5xx (default 2)\n" \
-	"  -v, --verbose             print request details on stderr\n" \
-	"  -h, --help                print this help and exit\n" \
-	"      --version             print the version and exit\n"
+struct oai;
+
+struct oai_list {		/* a repeatable option's arguments */
+	const char **v;
+	int n;
+};
+
+struct oai_opt {
+	enum oai_opt_type type;
+	int shortname;		/* 'm', or 0 */
+	const char *longname;	/* "model", or NULL */
+	const char *arg;	/* placeholder ("model"); NULL: no argument */
+	const char *help;	/* --help text; '\n' between its lines */
+	void *target;
+	int *seen;		/* set to 1 when given, or NULL */
+	double min, max;	/* INT, NUM */
+	const char *const *choices;	/* CHOICE: NULL-terminated */
+	const char *empty;	/* STR: refuse "" as "empty <this>" */
+	void (*fn)(struct oai *o, const char *arg);
+};
+
+/* Type-checked target pointers: a wrong type is a compile error. */
+#define OAI_PTR_(T, p)	((void *)(1 ? (p) : (T *)0))
+#define OAI_FLAG(s, l, var, h) { .type = OAI_OPT_FLAG, .shortname = (s), \
+	.longname = (l), .help = (h), .target = OAI_PTR_(int, var) }
+#define OAI_STR(s, l, a, var, h) { .type = OAI_OPT_STR, .shortname = (s), \
+	.longname = (l), .arg = (a), .help = (h), \
+	.target = OAI_PTR_(const char *, var) }
+#define OAI_NAME(s, l, a, var, what, h) { .type = OAI_OPT_STR, \
+	.shortname = (s), .longname = (l), .arg = (a), .help = (h), \
+	.target = OAI_PTR_(const char *, var), .empty = (what) }
+#define OAI_INT(s, l, a, var, given, lo, hi, h) { .type = OAI_OPT_INT, \
+	.shortname = (s), .longname = (l), .arg = (a), .help = (h), \
+	.target = OAI_PTR_(long long, var), .seen = (given), .min = (lo), \
+	.max = (hi) }
+#define OAI_NUM(s, l, a, var, given, lo, hi, h) { .type = OAI_OPT_NUM, \
+	.shortname = (s), .longname = (l), .arg = (a), .help = (h), \
+	.target = OAI_PTR_(double, var), .seen = (given), .min = (lo), \
+	.max = (hi) }
+#define OAI_CHOICE(s, l, a, var, list, h) { .type = OAI_OPT_CHOICE, \
+	.shortname = (s), .longname = (l), .arg = (a), .help = (h), \
+	.target = OAI_PTR_(int, var), .choices = (list) }
+#define OAI_LIST(s, l, a, var, h) { .type = OAI_OPT_LIST, .shortname = (s), \
+	.longname = (l), .arg = (a), .help = (h), \
+	.target = OAI_PTR_(struct oai_list, var) }
+#define OAI_FN(s, l, a, f, h) { .type = OAI_OPT_FN, .shortname = (s), \
+	.longname = (l), .arg = (a), .help = (h), .fn = (f) }
+#define OAI_COMMON	{ .type = OAI_OPT_COMMON }
+#define OAI_END		{ .type = OAI_OPT_END }
+
+struct oai_tool {
+	const char *operands;	/* in the usage: "[file ...]" */
+	const char *about;	/* --help: what the tool does */
+	const struct oai_opt *opts;
+};
+
+int oai_options(struct oai *o, const struct oai_tool *t, int argc,
+    char *argv[]);
+/* oai_init() and oai_options(): a tool's first line.  Returns optind. */
+int oai_start(struct oai *o, const struct oai_tool *t, int argc,
+    char *argv[]);
+/* A tool's last line: out_close(), oai_cleanup(), return status. */
+int oai_finish(struct oai *o, int status);
+/* The usage of the tool oai_options() parsed for, on stderr; exit 2. */
+void oai_usage(void) __attribute__((noreturn));
 
 /*
  * Process setup: set argv0, make sure fds 0-2 are open, ignore SIGPIPE,
- * install SIGINT/SIGTERM handlers, curl_global_init, read the
- * environment into o.  Never calls setlocale().
+ * install SIGINT/SIGTERM handlers, seed the retry jitter, read the
+ * environment into o.  Never calls setlocale(); libcurl's global set-up
+ * waits for the first request.
  */
 void oai_init(struct oai *o, int argc, char *argv[]);
 /*
- * Handle a common option.  Return 1 if c was one (OPT_HELP and
- * OPT_VERSION return 1 after setting *help / printing the version and
- * exiting), 0 if not.
+ * Handle a common option (from lib/opt.c's table).  Return 1 if c was
+ * one (OPT_VERSION prints the version and exits), 0 if not.
  */
 int oai_option(struct oai *o, int c, const char *arg);
 /*
@@ -508,6 +650,57 @@ int oai_status_exit(long status);
  * milliseconds from now; -1 if unparseable.
  */
 long long oai_parse_retry_after(const char *v, size_t n);
+
+/* ---- resp.c: what comes back --------------------------------------- */
+
+/*
+ * The one line for a 2xx answer that is not what was asked for:
+ * "unexpected response from BASE/PATH: WHY".  Returns OAI_EX_FAILURE.
+ */
+int oai_unexpected(const struct oai *o, const struct oai_req *rq,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/*
+ * Parse a 2xx JSON body into j and check that the value at path (see
+ * json_path(); "" is the root) has the given type.  Return its token, or
+ * -1 after oai_unexpected(o, rq, what).
+ */
+int oai_resp_json(const struct oai *o, const struct oai_req *rq,
+    const struct buf *body, struct json *j, const char *path,
+    enum json_type type, const char *what);
+/* --json: the API's JSON as it came, ending with one newline. */
+void out_json(const char *s, size_t n);
+/* JSON text s compacted onto one line (an SSE data: may span several). */
+void out_json_line(const char *s, size_t n);
+/* The exit status for an API error object e met inside a 2xx answer
+ * (an error event): by its type or code, as the HTTP status would be. */
+int oai_error_status(const struct json *j, int e);
+
+/*
+ * Event streams whose data are JSON objects (chat, transcriptions, and
+ * the tools to come): oai_events_sink is the request's sink.  "[DONE]"
+ * sets done and ends the events; empty data is skipped; data that is not
+ * a JSON object, and error events ("error" member, event or type), are
+ * the one-line error ("error in the stream: MESSAGE") and stop the
+ * transfer with 5 or the error's status; onerror, if set, runs first
+ * (to end a line of output).  Every other event goes to cb, parsed in j;
+ * cb returns 0 or an exit status.
+ */
+struct oai_events;
+typedef int (*oai_event_cb)(void *ctx, const struct json *j,
+    const struct sse_event *ev);
+
+struct oai_events {
+	struct sse sse;
+	struct json j;
+	oai_event_cb cb;
+	void *ctx;
+	void (*onerror)(void *ctx);
+	int done;		/* [DONE] seen */
+};
+
+void oai_events_init(struct oai_events *s, oai_event_cb cb, void *ctx);
+int oai_events_sink(void *ctx, const char *p, size_t n);
+void oai_events_free(struct oai_events *s);
 
 /* ---- multi.c: several requests at once ----------------------------- */
 

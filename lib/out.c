@@ -10,7 +10,7 @@
  * left (no retry after that), flush per streamed event, and tell EPIPE
  * (reader went away: quiet exit) from real errors (/dev/full: loud).
  */
-static struct buf ob;
+static struct buf ob = BUF_INIT;
 static int started;
 static int closed;
 

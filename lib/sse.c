@@ -18,6 +18,11 @@ void
 sse_init(struct sse *p, sse_cb cb, void *ctx)
 {
 	memset(p, 0, sizeof *p);
+	buf_init(&p->line);
+	buf_init(&p->data);
+	buf_init(&p->event);
+	buf_init(&p->id);
+	buf_init(&p->pendid);
 	p->cb = cb;
 	p->ctx = ctx;
 	p->retry_ms = -1;

@@ -12,32 +12,27 @@ const char *argv0 = "oai";
 static void
 vwarn(const char *fmt, va_list ap, int errnum)
 {
-	/* One write per message so lines from parallel tools don't mix. */
-	struct buf b = BUF_INIT;
+	/* No struct buf here (buf.c dies through us).  One fprintf to the
+	 * unbuffered stderr is one write, so lines from parallel tools do
+	 * not mix. */
+	char small[1024], *big = NULL;
+	const char *m = small;
 	va_list aq;
 	int n;
-	char small[512];
 
 	va_copy(aq, ap);
 	n = vsnprintf(small, sizeof small, fmt, aq);
 	va_end(aq);
-	buf_printf(&b, "%s: ", argv0);
-	if (n >= 0 && (size_t)n < sizeof small)
-		buf_adds(&b, small);
-	else {
-		char *big = malloc((size_t)n + 1);
-		if (big) {
-			vsnprintf(big, (size_t)n + 1, fmt, ap);
-			buf_adds(&b, big);
-			free(big);
-		}
+	if (n < 0)
+		small[0] = '\0';
+	else if ((size_t)n >= sizeof small && (big = malloc((size_t)n + 1))) {
+		vsnprintf(big, (size_t)n + 1, fmt, ap);
+		m = big;
 	}
-	if (errnum)
-		buf_printf(&b, ": %s", strerror(errnum));
-	buf_addc(&b, '\n');
-	fwrite(b.s, 1, b.len, stderr);
+	fprintf(stderr, "%s: %s%s%s\n", argv0, m, errnum ? ": " : "",
+	    errnum ? strerror(errnum) : "");
 	fflush(stderr);
-	buf_free(&b);
+	free(big);
 }
 
 void
@@ -201,18 +196,4 @@ xstrtod(const char *opt, const char *s, double min, double max)
 		die(OAI_EX_USAGE, "%s: %s is out of range (%g to %g)",
 		    opt, s, min, max);
 	return v;
-}
-
-int
-xchoice(const char *opt, const char *arg, const char *const choices[])
-{
-	struct buf b = BUF_INIT;
-	int i;
-
-	for (i = 0; choices[i]; i++)
-		if (strcmp(arg, choices[i]) == 0)
-			return i;
-	for (i = 0; choices[i]; i++)
-		buf_printf(&b, "%s%s", i ? ", " : "", choices[i]);
-	die(OAI_EX_USAGE, "%s: '%s' is not one of %s", opt, arg, b.s);
 }

@@ -118,7 +118,7 @@ body() {
 	run --separate-stderr oai-chat hi </dev/null
 	assert_status 5
 	assert_output 'Hel'
-	assert_stderr 'oai-chat: server_error: The server had an error while processing your request. Sorry about that!'
+	assert_stderr 'oai-chat: error in the stream: server_error: The server had an error while processing your request. Sorry about that!'
 }
 
 @test "an error event of a rejected kind exits 4" {
@@ -127,7 +127,7 @@ body() {
 	run --separate-stderr oai-chat hi </dev/null
 	assert_status 4
 	assert_output 'a'
-	assert_stderr 'oai-chat: invalid_request_error: Too many tokens'
+	assert_stderr 'oai-chat: error in the stream: invalid_request_error: Too many tokens'
 }
 
 @test "a stream cut before [DONE] keeps what was printed and exits 5" {
@@ -257,7 +257,7 @@ body() {
 	srv_queue '{"json": {"object": "list"}}'
 	run --separate-stderr oai-chat --no-stream hi </dev/null
 	assert_status 5
-	assert_stderr 'oai-chat: unexpected response: not a chat completion'
+	assert_stderr "oai-chat: unexpected response from $OPENAI_BASE_URL/chat/completions: not a chat completion"
 }
 
 @test "--json streams each chunk as one JSON line" {
@@ -457,7 +457,7 @@ write a commit message' "$(body 1 '.messages[0].content')"
 @test "stdin that is not UTF-8 is a usage error" {
 	run --separate-stderr bash -c 'printf "ab\377" | oai-chat hi'
 	assert_status 2
-	assert_stderr 'oai-chat: standard input is not valid UTF-8 at byte offset 2'
+	assert_stderr 'oai-chat: standard input: not valid UTF-8 at byte offset 2'
 }
 
 @test "-f and --file add files after stdin and before the arguments; - is stdin" {

@@ -167,7 +167,7 @@ PY
 	run --separate-stderr oai-embed <<<x
 	assert_status 4
 	assert_output ''
-	assert_stderr "oai-embed: 400 invalid_request_error: bad dims (stdin:1 and what follows were not embedded)"
+	assert_stderr "oai-embed: 400 invalid_request_error: bad dims (standard input:1 and what follows were not embedded)"
 	srv_queue '{"cassette": "error_401_invalid_api_key_chat"}'
 	run --separate-stderr oai-embed <<<x
 	assert_status 3
@@ -178,14 +178,14 @@ PY
 	srv_queue '{"json": {"data": [{"index": 0, "embedding": "!!"}]}}'
 	run --separate-stderr oai-embed <<<x
 	assert_status 5
-	assert_stderr "oai-embed: unexpected response for stdin:1 and the 1 inputs from there: bad base64 embedding"
+	assert_stderr "oai-embed: unexpected response from $OPENAI_BASE_URL/embeddings: bad base64 embedding (standard input:1 and what follows were not embedded)"
 }
 
 @test "oai-embed: empty lines are an error naming the line, or skipped" {
 	run --separate-stderr oai-embed -b 1 <<<$'a\n\nb'
 	assert_status 2
 	assert_output "{\"index\":0,\"embedding\":[$(vec a)]}"
-	assert_stderr "oai-embed: stdin:2: empty input (the API rejects it; --skip-empty skips it)"
+	assert_stderr "oai-embed: standard input:2: empty input (the API rejects it; --skip-empty skips it)"
 	run --separate-stderr oai-embed --skip-empty <<<$'a\n\nb'
 	assert_status 0
 	assert_equal "0 1" "$(printf '%s\n' "$output" | jq .index | xargs)"
@@ -197,7 +197,7 @@ PY
 	run --separate-stderr oai-embed --dry-run "$BATS_TEST_TMPDIR/bad"
 	assert_status 2
 	assert_output '{"input":["ok"],"model":"text-embedding-3-small","encoding_format":"base64"}'
-	assert_stderr "oai-embed: $BATS_TEST_TMPDIR/bad:2: not valid UTF-8 at byte 1"
+	assert_stderr "oai-embed: $BATS_TEST_TMPDIR/bad:2: not valid UTF-8 at byte offset 0"
 }
 
 @test "oai-embed: several files are one stream; a missing file is exit 2" {
@@ -218,7 +218,7 @@ PY
 	assert_output '{"input":["line 1\nline 2"],"model":"text-embedding-3-small","encoding_format":"base64"}'
 	run --separate-stderr oai-embed --whole --dry-run </dev/null
 	assert_status 2
-	assert_stderr "oai-embed: stdin:1: empty input (the API rejects it; --skip-empty skips it)"
+	assert_stderr "oai-embed: standard input:1: empty input (the API rejects it; --skip-empty skips it)"
 }
 
 @test "oai-embed: bad options are usage errors" {

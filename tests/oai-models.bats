@@ -110,7 +110,7 @@ gpt-3.5-turbo  2023-02-28T18:56:42Z  openai"
 	run --separate-stderr oai-models -h
 	assert_status 0
 	assert_stderr ''
-	assert_output_contains "usage: oai-models [-l] [--json] [ID ...]"
+	assert_output_contains "usage: oai-models [-l] [--json] [id ...]"
 	for opt in --long --json --base-url --api-key-file --timeout --retries --verbose --help --version; do
 		assert_output_contains -- "$opt"
 	done

@@ -149,7 +149,7 @@ setup() { load helper; srv_reset; export OPENAI_API_KEY=sk-test-mod; }
 	assert_stderr "oai-moderate: empty input: nothing to check"
 	run --separate-stderr oai-moderate < <(printf 'a\xffb')
 	assert_status 2
-	assert_stderr "oai-moderate: input is not valid UTF-8 at byte offset 1"
+	assert_stderr "oai-moderate: standard input: not valid UTF-8 at byte offset 1"
 	run --separate-stderr oai-moderate "$BATS_TEST_TMPDIR/nope"
 	assert_status 2
 	assert_stderr "oai-moderate: $BATS_TEST_TMPDIR/nope: No such file or directory"
@@ -201,5 +201,5 @@ setup() { load helper; srv_reset; export OPENAI_API_KEY=sk-test-mod; }
 	run --separate-stderr oai-moderate --no-such-option
 	assert_status 2
 	[[ $stderr != *'-v | --verbose'* ]] || fail "$stderr"
-	[[ $stderr == *'[--retries N] [--verbose] [-h | --help] [--version]' ]] || fail "$stderr"
+	[[ $stderr == *'[--retries n] [--verbose] [-h | --help] [--version]' ]] || fail "$stderr"
 }

@@ -78,7 +78,7 @@ longtext() { for i in $(seq 150); do printf 'This is sentence number %03d of the
 @test "oai-speak: bad -f, --speed, empty -m/-v are usage errors before any request" {
 	run --separate-stderr oai-speak -f ogg hi
 	assert_status 2
-	assert_stderr "oai-speak: -f: 'ogg' is not one of mp3, opus, aac, flac, wav, pcm"
+	assert_stderr "oai-speak: --format: 'ogg' is not one of mp3, opus, aac, flac, wav, pcm"
 	run --separate-stderr oai-speak --speed 4.5 hi
 	assert_status 2
 	assert_stderr 'oai-speak: --speed: 4.5 is out of range (0.25 to 4)'
@@ -90,10 +90,10 @@ longtext() { for i in $(seq 150); do printf 'This is sentence number %03d of the
 	assert_stderr "oai-speak: --speed: 'fast' is not a number"
 	run --separate-stderr oai-speak -m '' hi
 	assert_status 2
-	assert_stderr 'oai-speak: -m: empty model name'
+	assert_stderr 'oai-speak: --model: empty model name'
 	run --separate-stderr oai-speak -v '' hi
 	assert_status 2
-	assert_stderr 'oai-speak: -v: empty voice name'
+	assert_stderr 'oai-speak: --voice: empty voice name'
 	assert_equal 0 "$(srv_nreq)"
 }
 
@@ -111,10 +111,10 @@ longtext() { for i in $(seq 150); do printf 'This is sentence number %03d of the
 @test "oai-speak: invalid UTF-8 names the byte offset; empty text is refused" {
 	run --separate-stderr oai-speak $'ab\xc3(' 
 	assert_status 2
-	assert_stderr 'oai-speak: input is not valid UTF-8 at byte offset 2'
+	assert_stderr 'oai-speak: the text: not valid UTF-8 at byte offset 2'
 	run --separate-stderr oai-speak < <(printf 'h\xe9llo')
 	assert_status 2
-	assert_stderr 'oai-speak: input is not valid UTF-8 at byte offset 1'
+	assert_stderr 'oai-speak: standard input: not valid UTF-8 at byte offset 1'
 	run --separate-stderr oai-speak < /dev/null
 	assert_status 2
 	assert_stderr 'oai-speak: no text to speak'
@@ -359,7 +359,7 @@ import wave; w = wave.open('out.wav'); print(w.getnchannels(), w.getnframes())")
 	run --separate-stderr oai-speak hi
 	assert_status 5
 	assert_output ''
-	assert_stderr 'oai-speak: unexpected response: application/json instead of audio'
+	assert_stderr "oai-speak: unexpected response from $OPENAI_BASE_URL/audio/speech: application/json instead of audio"
 }
 
 @test "oai-speak: a cut stream to stdout exits 5" {
@@ -411,7 +411,7 @@ import wave; w = wave.open('out.wav'); print(w.getnchannels(), w.getnframes())")
 	srv_queue '{"body": "", "headers": {"content-type": "audio/mpeg"}}'
 	run --separate-stderr oai-speak -o "$BATS_TEST_TMPDIR/e.mp3" hello
 	assert_status 5
-	assert_stderr 'oai-speak: unexpected response: no audio'
+	assert_stderr "oai-speak: unexpected response from $OPENAI_BASE_URL/audio/speech: no audio"
 	[ ! -e "$BATS_TEST_TMPDIR/e.mp3" ]
 	assert_equal '' "$(ls -A "$BATS_TEST_TMPDIR" | grep 'e\.mp3' || true)"
 }

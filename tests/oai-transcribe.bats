@@ -81,7 +81,7 @@ file_req() { srv_req_field -1 ".files.file.$1"; }
 	assert_equal srt "$(srv_req_field 1 .form.response_format)"
 	run --separate-stderr oai-transcribe -f mp3 hello.mp3
 	assert_status 2
-	assert_stderr "oai-transcribe: -f: 'mp3' is not one of text, json, verbose_json, srt, vtt"
+	assert_stderr "oai-transcribe: --format: 'mp3' is not one of text, json, verbose_json, srt, vtt"
 	assert_output ''
 	assert_equal 1 "$(srv_nreq)"
 }
@@ -121,10 +121,10 @@ file_req() { srv_req_field -1 ".files.file.$1"; }
 	assert_stderr "oai-transcribe: --temperature: 'x' is not a number"
 	run --separate-stderr oai-transcribe -l 'e n' hello.mp3
 	assert_status 2
-	assert_stderr "oai-transcribe: -l: invalid language 'e n' (an ISO-639-1 code such as en)"
+	assert_stderr "oai-transcribe: --language: invalid language 'e n' (an ISO-639-1 code such as en)"
 	run --separate-stderr oai-transcribe -m '' hello.mp3
 	assert_status 2
-	assert_stderr 'oai-transcribe: -m: empty model name'
+	assert_stderr 'oai-transcribe: --model: empty model name'
 	run --separate-stderr oai-transcribe --prompt $'a\xff' hello.mp3
 	assert_status 2
 	assert_stderr 'oai-transcribe: --prompt: not valid UTF-8 at byte offset 1'
