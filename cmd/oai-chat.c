@@ -923,6 +923,7 @@ chat(struct oai *o, const char *model, const char *system,
 		rq.accept = "text/event-stream";
 		rq.sink = sink;
 		rq.sink_ctx = r;
+		rq.complete = &r->done;
 	}
 	rc = oai_request(o, &rq, &rs);
 	if (rc == 0 && opt.nostream)

@@ -39,7 +39,8 @@ usage(void)
 {
 	fprintf(stderr, USAGE "%s\n", argv0,
 	    "       [--base-url URL] [--api-key-file FILE] [--timeout SECONDS]\n"
-	    "       [--retries N] [--verbose] [-h | --help] [--version]");
+	    "       [--max-time SECONDS] [--retries N] [--verbose]\n"
+	    "       [-h | --help] [--version]");
 	exit(OAI_EX_USAGE);
 }
 
@@ -67,6 +68,9 @@ help(void)
 	    "      --timeout SECONDS     the longest silence allowed while "
 	    "audio\n"
 	    "                            arrives (default 600)\n"
+	    "      --max-time SECONDS    the longest any request may take "
+	    "(default\n"
+	    "                            3600)\n"
 	    "      --retries N           retries on connection errors, 408, "
 	    "409,\n"
 	    "                            429 and 5xx (default 2)\n"

@@ -8,12 +8,13 @@
 #include "oai.h"
 
 const char *argv0 = "oai";
+static const char *secret;	/* oai_redact_key() */
 
 static void
 vwarn(const char *fmt, va_list ap, int errnum)
 {
 	/* One write per message so lines from parallel tools don't mix. */
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT, r = BUF_INIT;
 	va_list aq;
 	int n;
 	char small[512];
@@ -29,15 +30,86 @@ vwarn(const char *fmt, va_list ap, int errnum)
 		if (big) {
 			vsnprintf(big, (size_t)n + 1, fmt, ap);
 			buf_adds(&b, big);
+			wipe(big, (size_t)n);
 			free(big);
 		}
 	}
 	if (errnum)
 		buf_printf(&b, ": %s", strerror(errnum));
 	buf_addc(&b, '\n');
-	fwrite(b.s, 1, b.len, stderr);
+	buf_addredacted(&r, b.s, b.len, secret);
+	fwrite(r.s, 1, r.len, stderr);
 	fflush(stderr);
+	/* What went unredacted into them may be the key. */
+	wipe(small, sizeof small);
+	wipe(b.s, b.len);
 	buf_free(&b);
+	buf_free(&r);
+}
+
+void
+oai_redact_key(const char *key)
+{
+	secret = key && strlen(key) >= 8 ? key : NULL;
+}
+
+static int
+keychar(int c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+void
+buf_addredacted(struct buf *b, const char *s, size_t n, const char *key)
+{
+	size_t i = 0, j, k = key ? strlen(key) : 0;
+
+	while (i < n) {
+		if (k && n - i >= k && memcmp(s + i, key, k) == 0) {
+			buf_adds(b, "[redacted]");
+			i += k;
+			continue;
+		}
+		/* sk- then at least 8 key characters, not inside a word
+		 * ("task-..." is no key). */
+		if (n - i >= 11 && memcmp(s + i, "sk-", 3) == 0 &&
+		    (i == 0 || !keychar((unsigned char)s[i - 1]))) {
+			for (j = i + 3; j < n && keychar((unsigned char)s[j]);
+			    j++)
+				;
+			if (j - i >= 11) {
+				buf_adds(b, "sk-[redacted]");
+				i = j;
+				continue;
+			}
+		}
+		buf_addc(b, s[i++]);
+	}
+}
+
+size_t
+oai_limit(size_t n)
+{
+	static long div = -1;
+	const char *s;
+
+	if (div < 0)
+		div = (s = getenv("OAI_TEST_LIMIT_DIV")) && atol(s) > 0 ?
+		    atol(s) : 1;
+	return n / (size_t)div ? n / (size_t)div : 1;
+}
+
+const char *
+oai_size(char *s, size_t sz, size_t n)
+{
+	if (n >= 1 << 20 && n % (1 << 20) == 0)
+		snprintf(s, sz, "%zu MiB", n >> 20);
+	else if (n >= 1 << 10 && n % (1 << 10) == 0)
+		snprintf(s, sz, "%zu KiB", n >> 10);
+	else
+		snprintf(s, sz, "%zu bytes", n);
+	return s;
 }
 
 void
