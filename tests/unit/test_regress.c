@@ -34,6 +34,12 @@
 #define LLVMFuzzerTestOneInput fuzz_retryafter
 #include "../../fuzz/retryafter.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_baseurl
+#include "../../fuzz/baseurl.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_redact
+#include "../../fuzz/redact.c"
+#undef LLVMFuzzerTestOneInput
 
 static const struct {
 	const char *name;
@@ -44,6 +50,8 @@ static const struct {
 	{ "jsonw", fuzz_jsonw },
 	{ "errbody", fuzz_errbody },
 	{ "retryafter", fuzz_retryafter },
+	{ "baseurl", fuzz_baseurl },
+	{ "redact", fuzz_redact },
 };
 
 static int ntest, nfail;
