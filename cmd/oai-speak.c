@@ -38,9 +38,9 @@ static void
 usage(void)
 {
 	fprintf(stderr, USAGE "%s\n", argv0,
-	    "       [--base-url URL] [--api-key-file FILE] [--timeout SECONDS]\n"
-	    "       [--max-time SECONDS] [--retries N] [--verbose]\n"
-	    "       [-h | --help] [--version]");
+	    "       [--base-url URL] [--api-key-file FILE]\n"
+	    "       [--timeout SECONDS] [--max-time SECONDS]\n"
+	    "       [--retries N] [--verbose] [-h | --help] [--version]");
 	exit(OAI_EX_USAGE);
 }
 

@@ -364,9 +364,9 @@ enum {
 
 /* Usage text for the common options, for the tools' usage(). */
 #define OAI_COMMON_USAGE \
-	"       [--base-url URL] [--api-key-file FILE] [--timeout SECONDS]\n" \
-	"       [--max-time SECONDS] [--retries N] [-v | --verbose]\n" \
-	"       [-h | --help] [--version]"
+	"       [--base-url URL] [--api-key-file FILE]\n" \
+	"       [--timeout SECONDS] [--max-time SECONDS]\n" \
+	"       [--retries N] [-v | --verbose] [-h | --help] [--version]"
 
 #define OAI_COMMON_HELP \
 	"Common options:\n" \
