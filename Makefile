@@ -110,7 +110,7 @@ bench: all
 # replayed by `make check` (tests/unit/test_regress.c).
 FUZZ_CC      = clang
 FUZZTIME     = 60
-FUZZ_TARGETS = json sse jsonw errbody retryafter conv upload
+FUZZ_TARGETS = json sse jsonw errbody retryafter conv upload baseurl redact
 FUZZ_CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
 	-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -Ilib $(CURL_CFLAGS)

@@ -135,6 +135,19 @@ for s in [b"\x05\x02\x03\x00hello world", b"\x00\x81\x07abcdef",
           b"\x10\x00", b"\x10\x80", b"\x05\x00hello",
           b"\xff\x83\x01\x40\xff" + b"ID3" + bytes(1200)]:
     seed("upload", s)
+for allow in (0, 1):
+    for u in ["https://api.openai.com/v1", "http://localhost:11434/v1",
+              "http://127.0.0.1:8080/v1/", "http://[::1]:8000/v1",
+              "http://[::ffff:127.0.0.1]/v1", "http://127.0.0.1.nip.io/v1",
+              "https://u:p@h/v1", "https://h/v1?k=sk-x", "https://h/v1#f",
+              "http:/\\u@h/v1", "HTTPS://H:443/V1", "ftp://h/v1",
+              "https://h/v1/@x", "not a url", ""]:
+        seed("baseurl", bytes([allow]) + u.encode())
+for key, text in [(b"", b"401: Incorrect API key provided: sk-proj-****1234"),
+                  (b"sk-abcdefghijkl", b"Bearer sk-abcdefghijkl!"),
+                  (b"local-key-1234", b"x local-key-1234 sk-abcdefgh task-sk-abcdefgh"),
+                  (b"", b"sk-12345678 sk-1234567 -sk-12345678")]:
+    seed("redact", bytes([len(key)]) + key + text)
 
 print("seeds:", ", ".join("%s %d" % kv for kv in sorted(count.items())))
 PY

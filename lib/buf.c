@@ -224,3 +224,12 @@ buf_readfile(struct buf *b, const char *path)
 	errno = e;
 	return r;
 }
+
+void
+buf_addredacted(struct buf *b, const char *s, size_t n, const char *key)
+{
+	/* oai_redact() grows a text by at most a quarter. */
+	buf_grow(b, n + n / 4 + 16);
+	b->len += oai_redact(b->s + b->len, s, n, key);
+	b->s[b->len] = '\0';
+}

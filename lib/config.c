@@ -6,9 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -74,6 +78,37 @@ openfds(void)
 		}
 }
 
+/*
+ * Once a key is in memory no core dump may hold it (a Ctrl-\\ with core
+ * dumps enabled would write it to a file): the process is made
+ * non-dumpable, which on Linux also keeps other processes of the user
+ * from reading its memory and environment through /proc or ptrace.
+ */
+static void
+nodump(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+#ifdef __linux__
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+	setrlimit(RLIMIT_CORE, &rl);
+}
+
+/* o->key changes only here: the messages redact it, no dump holds it. */
+static void
+setkey(struct oai *o, char *key)
+{
+	if (o->key) {
+		wipe(o->key, strlen(o->key));
+		free(o->key);
+	}
+	o->key = key;
+	oai_redact_key(key);
+	if (key)
+		nodump();
+}
+
 static char *
 trimurl(const char *s)
 {
@@ -112,12 +147,13 @@ oai_init(struct oai *o, int argc, char *argv[])
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	memset(o, 0, sizeof *o);
 	o->timeout = 600;
+	o->max_time = 3600;
 	o->connect_timeout = 10;
 	o->retries = 2;
 	s = getenv("OPENAI_BASE_URL");
 	o->base_url = trimurl(s && *s ? s : OAI_DEFAULT_BASE_URL);
 	if ((s = getenv("OPENAI_API_KEY")) && *s)
-		o->key = xstrdup(s);
+		setkey(o, xstrdup(s));
 	if ((s = getenv("OPENAI_ORG_ID")) && *s)
 		o->org = xstrdup(s);
 	if ((s = getenv("OPENAI_PROJECT_ID")) && *s)
@@ -141,6 +177,9 @@ oai_option(struct oai *o, int c, const char *arg)
 		o->timeout = (long)xstrtonum("--timeout", arg, 1, 86400 * 7);
 		if (o->connect_timeout > o->timeout)
 			o->connect_timeout = o->timeout;
+		return 1;
+	case OPT_MAX_TIME:
+		o->max_time = (long)xstrtonum("--max-time", arg, 1, 86400 * 7);
 		return 1;
 	case OPT_RETRIES:
 		o->retries = (int)xstrtonum("--retries", arg, 0, 100);
@@ -230,22 +269,110 @@ headersafe(const char *what, const char *v)
 			    what);
 }
 
+/*
+ * Where the authority of a URL ends and a secret could hide: is there an
+ * '@' in it (user:password@host)?  A byte scan of our own, before libcurl
+ * parses anything, so that no message below echoes a URL holding one.
+ */
+static int
+hasuserinfo(const char *url)
+{
+	const char *p = url, *q;
+
+	for (q = p; isalnum((unsigned char)*q) || *q == '+' || *q == '-' ||
+	    *q == '.'; q++)
+		;
+	if (q > p && *q == ':')
+		p = q + 1;
+	while (*p == '/' || *p == '\\')
+		p++;
+	for (; *p && *p != '/' && *p != '\\'; p++)
+		if (*p == '@')
+			return 1;
+	return 0;
+}
+
+int
+oai_check_base_url(const char *url, int allow_http, struct buf *why,
+    int *flags)
+{
+	static const char creds[] = "base URL must not contain a user name "
+	    "or password (user:password@host); use --api-key-file for the key";
+	CURLU *u;
+	char *scheme = NULL, *host = NULL, *part;
+	int status = OAI_EX_USAGE, i;
+	static const CURLUPart secret[] = { CURLUPART_USER,
+	    CURLUPART_PASSWORD, CURLUPART_OPTIONS };
+
+	*flags = 0;
+	/* Neither is sent as part of a request path; and either may hold
+	 * a token: refused without echoing the URL. */
+	if (strchr(url, '?')) {
+		buf_adds(why, "base URL must not contain a query (?...)");
+		return status;
+	}
+	if (strchr(url, '#')) {
+		buf_adds(why, "base URL must not contain a fragment (#...)");
+		return status;
+	}
+	if (hasuserinfo(url)) {
+		buf_adds(why, creds);
+		return status;
+	}
+	if (!(u = curl_url()))
+		die(OAI_EX_FAILURE, "out of memory");
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+		buf_adds(why, "invalid base URL: ");
+		buf_addline(why, url, strlen(url));
+		goto out;
+	}
+	/* libcurl may read a URL otherwise than the scan above did. */
+	for (i = 0; i < 3; i++)
+		if (curl_url_get(u, secret[i], &part, 0) == CURLUE_OK) {
+			curl_free(part);
+			buf_adds(why, creds);
+			goto out;
+		}
+	if (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0) {
+		buf_adds(why, "base URL must be http or https: ");
+		buf_addline(why, url, strlen(url));
+	} else if (strcmp(scheme, "http") == 0 && !isloopback(host) &&
+	    !allow_http) {
+		buf_adds(why, "refusing plain http to ");
+		buf_addline(why, host, strlen(host));
+		buf_adds(why, " (the key and data would travel unencrypted); "
+		    "use https or set OAI_ALLOW_HTTP=1");
+	} else {
+		status = 0;
+		/* A proxy would get the key in clear text over http, and
+		 * would connect to its own loopback, not ours. */
+		if (strcmp(scheme, "http") == 0 || isloopback(host))
+			*flags |= OAI_URL_DIRECT;
+		if (strcasecmp(host, "api.openai.com") == 0)
+			*flags |= OAI_URL_OPENAI;
+	}
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return status;
+}
+
 void
 oai_setup(struct oai *o)
 {
-	CURLU *u;
 	struct buf msg = BUF_INIT;
-	char *scheme = NULL, *host = NULL;
 	const char *p, *allow;
-	int status = 0;
+	int status, flags;
 
 	oai_curl_init();
+	/* The environment's key is dropped first: when the key file is
+	 * refused, the atexit wipe finds nothing to free twice. */
 	if (o->key_file) {
-		if (o->key) {
-			wipe(o->key, strlen(o->key));
-			free(o->key);
-		}
-		o->key = readkeyfile(o->key_file);
+		setkey(o, NULL);
+		setkey(o, readkeyfile(o->key_file));
 	}
 	headersafe("OPENAI_ORG_ID", o->org);
 	headersafe("OPENAI_PROJECT_ID", o->project);
@@ -255,35 +382,15 @@ oai_setup(struct oai *o)
 				die(OAI_EX_AUTH, "the API key contains a "
 				    "space or control character");
 
-	/* The checks say why into msg; what curl allocated is freed
-	 * before dying, so leak checkers see a clean exit. */
-	if (!(u = curl_url()))
-		die(OAI_EX_FAILURE, "out of memory");
 	allow = getenv("OAI_ALLOW_HTTP");
-	if (curl_url_set(u, CURLUPART_URL, o->base_url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-		status = OAI_EX_USAGE;
-		buf_printf(&msg, "invalid base URL: %s", o->base_url);
-	} else if (strcmp(scheme, "https") != 0 &&
-	    strcmp(scheme, "http") != 0) {
-		status = OAI_EX_USAGE;
-		buf_printf(&msg, "base URL must be http or https: %s",
-		    o->base_url);
-	} else if (strcmp(scheme, "http") == 0 && !isloopback(host) &&
-	    !(allow && strcmp(allow, "1") == 0)) {
-		status = OAI_EX_USAGE;
-		buf_printf(&msg, "refusing plain http to %s (the key and "
-		    "data would travel unencrypted); use https or set "
-		    "OAI_ALLOW_HTTP=1", host);
-	} else if (!o->key && strcasecmp(host, "api.openai.com") == 0) {
+	status = oai_check_base_url(o->base_url, allow &&
+	    strcmp(allow, "1") == 0, &msg, &flags);
+	if (!status && !o->key && (flags & OAI_URL_OPENAI)) {
 		status = OAI_EX_AUTH;
 		buf_adds(&msg, "no API key: set OPENAI_API_KEY or use "
 		    "--api-key-file FILE");
 	}
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
+	o->direct = (flags & OAI_URL_DIRECT) != 0;
 	if (status) {
 		warnx("%s", msg.s);
 		buf_free(&msg);
@@ -298,11 +405,7 @@ oai_cleanup(struct oai *o)
 		curl_easy_cleanup(o->curl);
 		o->curl = NULL;
 	}
-	if (o->key) {
-		wipe(o->key, strlen(o->key));
-		free(o->key);
-		o->key = NULL;
-	}
+	setkey(o, NULL);
 	free(o->base_url);
 	free(o->org);
 	free(o->project);

@@ -14,9 +14,19 @@
 /*
  * One request, possibly several attempts.  The response body goes to the
  * request's sink while the status is 2xx, and is otherwise kept (up to a
- * limit) so the API's error message can be shown.
+ * limit) so the API's error message can be shown.  Bytes arrive here
+ * decompressed, so the limits hold against a compression bomb too.
  */
-#define ERRBODY_MAX (1 << 20)
+
+/* An error body is read for its message, for at most this long: a 500
+ * whose body never ends must not hold a tool. */
+#define ERRBODY_MS 10000
+
+static int
+ok2xx(long status)
+{
+	return status >= 200 && status < 300;
+}
 
 static size_t
 ondata(char *p, size_t size, size_t nmemb, void *ctx)
@@ -25,7 +35,9 @@ ondata(char *p, size_t size, size_t nmemb, void *ctx)
 	size_t n = size * nmemb;
 	int rc;
 
-	if (x->status >= 200 && x->status < 300 && x->rq->sink) {
+	if (oai_interrupted)
+		return 0;	/* CURLE_WRITE_ERROR, judged as interrupted */
+	if (ok2xx(x->status) && x->rq->sink) {
 		x->delivered = 1;
 		if ((rc = x->rq->sink(x->rq->sink_ctx, p, n)) != 0) {
 			x->sinkrc = rc;
@@ -33,10 +45,23 @@ ondata(char *p, size_t size, size_t nmemb, void *ctx)
 		}
 		return n;
 	}
-	/* Error bodies are only read for their message: keep them small. */
-	if ((x->status >= 200 && x->status < 300) ||
-	    x->rs->body.len + n <= ERRBODY_MAX)
+	if (ok2xx(x->status)) {
+		if (n > oai_limit(OAI_BODY_MAX) - x->rs->body.len) {
+			x->toolarge = 1;
+			return 0;
+		}
 		buf_add(&x->rs->body, p, n);
+		return n;
+	}
+	/* Error bodies are only read for their message: the start of one
+	 * is enough. */
+	if (n > oai_limit(OAI_ERRBODY_MAX) - x->rs->body.len) {
+		buf_add(&x->rs->body, p,
+		    oai_limit(OAI_ERRBODY_MAX) - x->rs->body.len);
+		x->errcut = 1;
+		return 0;
+	}
+	buf_add(&x->rs->body, p, n);
 	return n;
 }
 
@@ -136,6 +161,26 @@ onprogress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
 	(void)dltotal;
 	if (oai_interrupted)
 		return 1;
+	/* An error status: what its body says, if it comes soon. */
+	if (x->status >= 300) {
+		now = oai_now_ms();
+		if (!x->errstart)
+			x->errstart = now;
+		else if (now - x->errstart > (x->o->timeout * 1000 <
+		    ERRBODY_MS ? x->o->timeout * 1000 : ERRBODY_MS)) {
+			x->errcut = 1;
+			return 1;
+		}
+	}
+	/* After the end (SSE [DONE]), only the end of the response may
+	 * come: a second of silence is enough. */
+	if (x->rq->complete && *x->rq->complete) {
+		now = oai_now_ms();
+		if (dlnow != x->lastdl)
+			x->lastact = now;
+		else if (now - x->lastact > 1000)
+			return 1;
+	}
 	/*
 	 * A stream may take as long as it likes, but not be silent for
 	 * longer than the timeout: before the headers, or between two
@@ -357,7 +402,22 @@ fail(struct oai_att *x, CURLcode rc, struct buf *line, const char *url)
 {
 	struct oai *o = x->o;
 	const char *why = *x->errbuf ? x->errbuf : curl_easy_strerror(rc);
+	char size[32];
 
+	if (x->toolarge) {
+		buf_printf(line, "the response is larger than %s; giving up",
+		    oai_size(size, sizeof size, oai_limit(OAI_BODY_MAX)));
+		return OAI_EX_FAILURE;
+	}
+	/* The overall limit, when it is the one that struck (streams have
+	 * no other; connecting has its own, shorter one). */
+	if (rc == CURLE_OPERATION_TIMEDOUT &&
+	    (x->rq->stream || o->max_time < o->timeout) &&
+	    oai_now_ms() - x->start >= o->max_time * 1000 - 100) {
+		buf_printf(line, "gave up after --max-time %ld s: %s",
+		    o->max_time, url);
+		return OAI_EX_FAILURE;
+	}
 	if (rc == CURLE_OPERATION_TIMEDOUT ||
 	    (rc == CURLE_ABORTED_BY_CALLBACK && x->stalled)) {
 		if (x->rq->stream && x->delivered)
@@ -394,13 +454,23 @@ oai_http_easyopts(struct oai *o, CURL *c, const struct oai_req *rq,
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "oai/" OAI_VERSION);
-	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	/*
+	 * Compression pays for JSON (embeddings shrink by half) and is
+	 * capped there by OAI_BODY_MAX; a sink's stream or audio gains
+	 * nothing from it, and without the header libcurl decodes nothing.
+	 */
+	if (!rq->sink)
+		curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	/* The key goes to the server only: no proxy sees plain http, and
+	 * a proxy cannot reach our loopback. */
+	if (o->direct)
+		curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->connect_timeout);
-	if (rq->stream) {
-		/* a long generation is fine; silence is not: onprogress() */
-	} else
-		curl_easy_setopt(c, CURLOPT_TIMEOUT, o->timeout);
+	/* A long generation is fine, silence is not (onprogress()); but
+	 * keep-alive comments must not hold a stream forever. */
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, rq->stream ||
+	    o->max_time < o->timeout ? o->max_time : o->timeout);
 	if (rq->parts) {
 		mime = oai_form(c, rq, up);
 		curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
@@ -435,8 +505,10 @@ oai_att_begin(struct oai_att *x, CURL *c, const char *url,
 	x->retry_ms = -1;
 	x->should_retry = -1;
 	x->delivered = x->sinkrc = x->stalled = 0;
+	x->toolarge = x->errcut = 0;
+	x->errstart = 0;
 	x->lastdl = x->lastul = 0;
-	x->lastact = oai_now_ms();
+	x->lastact = x->start = oai_now_ms();
 	buf_reset(&x->rs->body);
 	x->rs->status = 0;
 	x->rs->attempts = attempt + 1;
@@ -481,7 +553,7 @@ oai_att_end(struct oai_att *x, CURL *c, CURLcode rc, const char *url,
 	}
 	if (oai_interrupted)
 		return oai_intr_status();
-	if (rc == CURLE_OK && rs->status >= 200 && rs->status < 300)
+	if (rc == CURLE_OK && ok2xx(rs->status))
 		return 0;
 	if (rc == CURLE_ABORTED_BY_CALLBACK && x->up.why) {
 		/* the input's fault: retrying cannot help */
@@ -490,6 +562,18 @@ oai_att_end(struct oai_att *x, CURL *c, CURLcode rc, const char *url,
 		    OAI_EX_USAGE;
 		goto report;
 	}
+	/* The sink had the whole answer (SSE [DONE]): what happens to the
+	 * connection after that is no loss. */
+	if (ok2xx(rs->status) && x->rq->complete && *x->rq->complete &&
+	    !x->sinkrc && !x->toolarge) {
+		if (o->verbose)
+			warnx("the response was complete; ignored: %s",
+			    *x->errbuf ? x->errbuf : curl_easy_strerror(rc));
+		return 0;
+	}
+	/* An error body cut short (too long, or too slow) still says why. */
+	if (x->errcut)
+		rc = CURLE_OK;
 	if (rc != CURLE_OK)
 		retry = (retryable_curl(rc) || x->stalled) && !x->sinkrc;
 	else if (x->should_retry >= 0)

@@ -44,9 +44,13 @@ struct oai_att {
 	int should_retry;	/* x-should-retry: -1 absent, 0, 1 */
 	int delivered;		/* the sink has seen bytes */
 	int sinkrc;		/* the sink's stop status */
+	long long start;	/* when the attempt began (ms) */
 	long long lastact;	/* streams: when bytes last moved (ms) */
 	long long lastdl, lastul;
 	int stalled;		/* streams: silent for longer than timeout */
+	int toolarge;		/* 2xx body over OAI_BODY_MAX: stopped */
+	int errcut;		/* error body stopped: over the limit or slow */
+	long long errstart;	/* when an error status arrived (ms), or 0 */
 	curl_mime *mime;
 	struct upload up;
 	char errbuf[CURL_ERROR_SIZE];

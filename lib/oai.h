@@ -52,6 +52,23 @@ char *xstrndup(const char *s, size_t n);
 void wipe(void *p, size_t n);
 
 /*
+ * Every message of warnx()/die()/edie() is redacted: the key set here
+ * (when at least 8 bytes; NULL: none) and any token shaped like an
+ * OpenAI key ("sk-" and 8 or more of [A-Za-z0-9_-], not inside a word)
+ * are replaced, so that a server echoing the Authorization header cannot
+ * make a tool print it.  key must stay valid until replaced.
+ */
+struct buf;
+void oai_redact_key(const char *key);
+/* s[0..n) into out with key (NULL: none) and sk- tokens redacted; out
+ * must hold n + n / 4 + 16 bytes; returns the length (no NUL added). */
+size_t oai_redact(char *out, const char *s, size_t n, const char *key);
+/* Append s[0..n) to b with key (NULL: none) and sk- tokens redacted:
+ * the key becomes "[redacted]", a token "sk-[redacted]". */
+void buf_addredacted(struct buf *b, const char *s, size_t n,
+    const char *key);
+
+/*
  * Strict number parsing, OpenBSD strtonum style: the whole string must be
  * a number in [min, max].  On failure die(OAI_EX_USAGE) with a message
  * naming the option, e.g. "oai-chat: --temperature: 3 is out of range
@@ -62,6 +79,22 @@ double xstrtod(const char *opt, const char *s, double min, double max);
 /* Index of arg in the NULL-terminated choices, or die(OAI_EX_USAGE) with
  * "opt: 'arg' is not one of a, b, c". */
 int xchoice(const char *opt, const char *arg, const char *const choices[]);
+
+/*
+ * Limits on what a server can make a tool hold (oai(7) SECURITY): a
+ * buffered response body (2048 embeddings of 3072 dimensions as JSON
+ * numbers take about 150 MiB), an error body, one line or the data of
+ * one event of a stream.  Past one, the transfer stops with one line
+ * and OAI_EX_FAILURE.
+ */
+#define OAI_BODY_MAX	((size_t)256 << 20)
+#define OAI_ERRBODY_MAX	((size_t)1 << 20)
+#define OAI_SSE_MAX	((size_t)64 << 20)
+/* The limit n as it applies: the test suite divides every limit by
+ * $OAI_TEST_LIMIT_DIV, to test them without sending hundreds of MiB. */
+size_t oai_limit(size_t n);
+/* "256 MiB", "1 KiB", "100 bytes": n for a message. */
+const char *oai_size(char *s, size_t sz, size_t n);
 
 /* ---- buf.c: growable byte buffer ----------------------------------- */
 
@@ -418,14 +451,21 @@ struct sse {
 	struct buf id;		/* last event id buffer */
 	struct buf pendid;	/* id set since last dispatch */
 	long retry_ms;		/* -1 until a retry: field set it */
+	size_t max;		/* longest line, and data of one event */
 	int started;		/* BOM check done */
 	int bompos;		/* bytes of a BOM seen so far */
 	int lastcr;		/* last byte was CR: a following LF is ignored */
 	int stopped;
 };
 
+/*
+ * A server that never ends a line or an event must not fill the memory:
+ * sse_init() sets max to OAI_SSE_MAX (see oai_limit()); past it,
+ * sse_feed() prints one line and returns OAI_EX_FAILURE.
+ */
 void sse_init(struct sse *p, sse_cb cb, void *ctx);
-/* Feed any chunk of the stream.  Returns 0 or the callback's stop value. */
+/* Feed any chunk of the stream.  Returns 0, the callback's stop value
+ * or OAI_EX_FAILURE (over max). */
 int sse_feed(struct sse *p, const char *s, size_t n);
 /* End of stream: an incomplete event is discarded (WHATWG). */
 void sse_free(struct sse *p);
@@ -439,9 +479,11 @@ struct oai {
 	char *project;		/* OPENAI_PROJECT_ID */
 	const char *key_file;	/* --api-key-file */
 	long timeout;		/* seconds: total for requests, stall for streams */
+	long max_time;		/* seconds: total for any request, streams too */
 	long connect_timeout;	/* seconds */
 	int retries;		/* default 2 */
 	int verbose;
+	int direct;		/* never through a proxy (plain http, loopback) */
 	void *curl;		/* CURL *, reused across requests */
 };
 
@@ -450,6 +492,7 @@ enum {
 	OPT_BASE_URL = 0x1000,
 	OPT_API_KEY_FILE,
 	OPT_TIMEOUT,
+	OPT_MAX_TIME,
 	OPT_RETRIES,
 	OPT_VERBOSE,
 	OPT_VERSION
@@ -565,6 +608,17 @@ int oai_option(struct oai *o, int c, const char *arg);
  * first request, and not for --dry-run.
  */
 void oai_setup(struct oai *o);
+/*
+ * The base URL check of oai_setup(): http or https, no user name,
+ * password, query or fragment (refused without echoing the URL: they
+ * may hold secrets), plain http only to a loopback host unless
+ * allow_http.  Returns 0, or OAI_EX_USAGE with the reason (one line) in
+ * why.  *flags gets OAI_URL_DIRECT (no proxy may carry the request:
+ * plain http, or a loopback host) and OAI_URL_OPENAI (api.openai.com).
+ */
+enum { OAI_URL_DIRECT = 1, OAI_URL_OPENAI = 2 };
+int oai_check_base_url(const char *url, int allow_http, struct buf *why,
+    int *flags);
 /* Release curl and wipe the key. */
 void oai_cleanup(struct oai *o);
 /* Set by the signal handlers: nonzero (the signal number) once
@@ -610,6 +664,9 @@ struct oai_req {
 	/* Called for upload progress (bytes sent, total); may be NULL. */
 	void (*progress)(void *ctx, long long sent, long long total);
 	void *progress_ctx;
+	/* Set by the sink once the response is whole (SSE [DONE]): a
+	 * connection that drops or stays silent after that is no error. */
+	const int *complete;
 	/* Keep the one-line error (without the "argv0: " prefix) in
 	 * resp->error instead of printing it, for a caller that adds to it. */
 	int defer_error;

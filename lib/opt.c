@@ -36,6 +36,7 @@ xchoice(const char *opt, const char *arg, const char *const choices[])
 static void common_base_url(struct oai *o, const char *arg);
 static void common_key_file(struct oai *o, const char *arg);
 static void common_timeout(struct oai *o, const char *arg);
+static void common_max_time(struct oai *o, const char *arg);
 static void common_retries(struct oai *o, const char *arg);
 static void common_verbose(struct oai *o, const char *arg);
 static void common_help(struct oai *o, const char *arg);
@@ -50,6 +51,9 @@ static const struct oai_opt common[] = {
 	OAI_FN(0, "timeout", "seconds", common_timeout,
 	    "request timeout; for streams, the longest\n"
 	    "silence allowed (default 600)"),
+	OAI_FN(0, "max-time", "seconds", common_max_time,
+	    "the longest any request may take, streams\n"
+	    "too (default 3600)"),
 	OAI_FN(0, "retries", "n", common_retries,
 	    "retries on connection errors, 408, 409,\n"
 	    "429 and 5xx (default 2)"),
@@ -74,6 +78,12 @@ static void
 common_base_url(struct oai *o, const char *arg)
 {
 	oai_option(o, OPT_BASE_URL, arg);
+}
+
+static void
+common_max_time(struct oai *o, const char *arg)
+{
+	oai_option(o, OPT_MAX_TIME, arg);
 }
 
 static void

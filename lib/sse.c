@@ -26,6 +26,7 @@ sse_init(struct sse *p, sse_cb cb, void *ctx)
 	p->cb = cb;
 	p->ctx = ctx;
 	p->retry_ms = -1;
+	p->max = oai_limit(OAI_SSE_MAX);
 }
 
 void
@@ -67,6 +68,16 @@ isfield(const char *name, size_t n, const char *f)
 }
 
 static int
+toolong(struct sse *p, const char *what)
+{
+	char size[32];
+
+	warnx("the event stream sent %s larger than %s; giving up", what,
+	    oai_size(size, sizeof size, p->max));
+	return OAI_EX_FAILURE;
+}
+
+static int
 line(struct sse *p, const char *s, size_t n)
 {
 	const char *colon, *v;
@@ -90,6 +101,8 @@ line(struct sse *p, const char *s, size_t n)
 		vn = 0;
 	}
 	if (isfield(s, n, "data")) {
+		if (p->data.len + vn + 1 > p->max)
+			return toolong(p, "the data of one event");
 		buf_add(&p->data, v, vn);
 		buf_addc(&p->data, '\n');
 	} else if (isfield(s, n, "event")) {
@@ -143,6 +156,8 @@ sse_feed(struct sse *p, const char *s, size_t n)
 	while (s < end) {
 		for (e = s; e < end && *e != '\n' && *e != '\r'; e++)
 			;
+		if (p->line.len + (size_t)(e - s) > p->max)
+			return p->stopped = toolong(p, "a line");
 		if (e == end) {
 			buf_add(&p->line, s, e - s);
 			break;

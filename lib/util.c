@@ -8,16 +8,55 @@
 #include "oai.h"
 
 const char *argv0 = "oai";
+static const char *secret;	/* oai_redact_key() */
+
+static int
+keychar(int c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+size_t
+oai_redact(char *out, const char *s, size_t n, const char *key)
+{
+	size_t i = 0, j, o = 0, k = key ? strlen(key) : 0;
+
+	while (i < n) {
+		if (k && n - i >= k && memcmp(s + i, key, k) == 0) {
+			memcpy(out + o, "[redacted]", 10);
+			o += 10;
+			i += k;
+			continue;
+		}
+		/* sk- then at least 8 key characters, not inside a word
+		 * ("task-..." is no key). */
+		if (n - i >= 11 && memcmp(s + i, "sk-", 3) == 0 &&
+		    (i == 0 || !keychar((unsigned char)s[i - 1]))) {
+			for (j = i + 3; j < n && keychar((unsigned char)s[j]);
+			    j++)
+				;
+			if (j - i >= 11) {
+				memcpy(out + o, "sk-[redacted]", 13);
+				o += 13;
+				i = j;
+				continue;
+			}
+		}
+		out[o++] = s[i++];
+	}
+	return o;
+}
 
 static void
 vwarn(const char *fmt, va_list ap, int errnum)
 {
-	/* No struct buf here (buf.c dies through us).  One fprintf to the
-	 * unbuffered stderr is one write, so lines from parallel tools do
-	 * not mix. */
-	char small[1024], *big = NULL;
-	const char *m = small;
+	/* No struct buf here (buf.c dies through us).  One write to the
+	 * unbuffered stderr, so lines from parallel tools do not mix. */
+	char small[1024], *big = NULL, *line, *red;
+	const char *m = small, *e = errnum ? strerror(errnum) : "";
 	va_list aq;
+	size_t len;
 	int n;
 
 	va_copy(aq, ap);
@@ -29,10 +68,57 @@ vwarn(const char *fmt, va_list ap, int errnum)
 		vsnprintf(big, (size_t)n + 1, fmt, ap);
 		m = big;
 	}
-	fprintf(stderr, "%s: %s%s%s\n", argv0, m, errnum ? ": " : "",
-	    errnum ? strerror(errnum) : "");
+	len = strlen(argv0) + strlen(m) + strlen(e) + 5;
+	line = malloc(len);
+	/* Redaction grows a text by at most a quarter (oai_redact()). */
+	red = malloc(len + len / 4 + 16);
+	if (line && red) {
+		snprintf(line, len, "%s: %s%s%s\n", argv0, m, errnum ? ": " :
+		    "", e);
+		len = oai_redact(red, line, strlen(line), secret);
+		fwrite(red, 1, len, stderr);
+	} else
+		fprintf(stderr, "%s: out of memory\n", argv0);
 	fflush(stderr);
+	/* What went unredacted into them may be the key. */
+	wipe(small, sizeof small);
+	if (big)
+		wipe(big, strlen(big));
+	if (line)
+		wipe(line, strlen(line));
 	free(big);
+	free(line);
+	free(red);
+}
+
+void
+oai_redact_key(const char *key)
+{
+	secret = key && strlen(key) >= 8 ? key : NULL;
+}
+
+size_t
+oai_limit(size_t n)
+{
+	static long div = -1;
+	const char *s;
+
+	if (div < 0)
+		div = (s = getenv("OAI_TEST_LIMIT_DIV")) && atol(s) > 0 ?
+		    atol(s) : 1;
+	return n / (size_t)div ? n / (size_t)div : 1;
+}
+
+const char *
+oai_size(char *s, size_t sz, size_t n)
+{
+	if (n >= 1 << 20 && n % (1 << 20) == 0)
+		snprintf(s, sz, "%zu MiB", n >> 20);
+	else if (n >= 1 << 10 && n % (1 << 10) == 0)
+		snprintf(s, sz, "%zu KiB", n >> 10);
+	else
+		snprintf(s, sz, "%zu bytes", n);
+	return s;
 }
 
 void

@@ -195,3 +195,85 @@ redirect() {	# redirect TOOL: 3xx to the second server: not followed
 		assert_equal 0 "$(srv_nreq)"
 	done
 }
+
+# ---- issue 16 -------------------------------------------------------------
+
+@test "secrets: a refused key file with OPENAI_API_KEY also set is one line, exit 3 (no double free), by every tool" {
+	local t f
+	printf 'sk-file-%s\n' $$ > loose; chmod 644 loose
+	printf 'sk-file-%s\n' $$ > good; chmod 600 good
+	ln -s good link
+	mkfifo fifo
+	mkdir dir
+	for t in "${HD_TOOLS[@]}"; do
+		for f in /nonexistent loose link fifo dir; do
+			hd_cmd "$t" --api-key-file "$f"
+			run --separate-stderr timeout 10 "${HD_CMD[@]}" <"$HD_IN"
+			assert_status 3
+			assert_one_line "$t"
+			assert_stderr_contains "key file $f"
+			refute_key
+		done
+	done
+	assert_equal 0 "$(srv_nreq)"
+}
+
+@test "secrets: credentials, a query or a fragment in the base URL are refused (2) without echoing them, by every tool" {
+	local t u
+	for t in "${HD_TOOLS[@]}"; do
+		for u in "http://user:pw-$KEY@127.0.0.1:$SRV_PORT/v1" \
+			"http://tok-$KEY@127.0.0.1:$SRV_PORT/v1"; do
+			hd_cmd "$t" --verbose
+			OPENAI_BASE_URL=$u run --separate-stderr "${HD_CMD[@]}" <"$HD_IN"
+			assert_status 2
+			assert_stderr "$t: base URL must not contain a user name or password (user:password@host); use --api-key-file for the key"
+			hd_cmd "$t" --verbose --base-url "$u"
+			run --separate-stderr "${HD_CMD[@]}" <"$HD_IN"
+			assert_status 2
+			assert_stderr "$t: base URL must not contain a user name or password (user:password@host); use --api-key-file for the key"
+		done
+		hd_cmd "$t" --verbose
+		OPENAI_BASE_URL="$SRV_URL/v1?key=$KEY" run --separate-stderr "${HD_CMD[@]}" <"$HD_IN"
+		assert_status 2
+		assert_stderr "$t: base URL must not contain a query (?...)"
+		OPENAI_BASE_URL="$SRV_URL/v1#$KEY" run --separate-stderr "${HD_CMD[@]}" <"$HD_IN"
+		assert_status 2
+		assert_stderr "$t: base URL must not contain a fragment (#...)"
+	done
+	assert_equal 0 "$(srv_nreq)"
+	# An '@' in the path is no credential.
+	run --separate-stderr oai-models --base-url "$SRV_URL/v1/@x"
+	assert_status 4
+	assert_equal /v1/@x/models "$(srv_req_field 1 .path)"
+}
+
+@test "secrets: a server echoing the key (or any sk- token) in its error gets it redacted, by every tool" {
+	local t msg
+	msg="Bad header: Authorization: Bearer $KEY; also sk-proj-Abc_def-123456789 and sk-svcacct-zzzzzzzzzz; but not task-runner-12345678, sk-short or sk-proj-****1234"
+	for t in "${HD_TOOLS[@]}"; do
+		srv_reset
+		srv_queue "{\"status\": 400, \"json\": {\"error\": {\"message\": \"$msg\", \"type\": \"invalid_request_error\", \"code\": \"echo\"}}}"
+		hd_cmd "$t" --retries 0
+		run --separate-stderr "${HD_CMD[@]}" <"$HD_IN"
+		assert_status 4
+		assert_one_line "$t"
+		assert_stderr_contains "$t: 400 echo: Bad header: Authorization: Bearer [redacted]; also sk-[redacted] and sk-[redacted]; but not task-runner-12345678, sk-short or sk-proj-****1234"
+		refute_key
+	done
+}
+
+@test "secrets: the key in a transport error or in --verbose lines is redacted" {
+	run --separate-stderr oai-models --verbose --retries 0 --base-url "http://127.0.0.1:1/$KEY"
+	assert_status 5
+	assert_stderr_contains "oai-models: > GET http://127.0.0.1:1/[redacted]/models"
+	assert_stderr_contains "oai-models: http://127.0.0.1:1/[redacted]/models: "
+	refute_key
+	# From a key file, too.
+	unset OPENAI_API_KEY
+	printf 'file-key-%s-0123456789\n' $$ > key2; chmod 600 key2
+	run --separate-stderr oai-models --retries 0 --api-key-file key2 \
+		--base-url "http://127.0.0.1:1/file-key-$$-0123456789"
+	assert_status 5
+	assert_stderr_contains "oai-models: http://127.0.0.1:1/[redacted]/models: "
+	refute_stderr_contains "file-key-$$"
+}

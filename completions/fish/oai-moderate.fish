@@ -8,6 +8,7 @@ complete -c oai-moderate -l threshold -x -a 'harassment= harassment/threatening=
 complete -c oai-moderate -l base-url -x -d 'API base URL'
 complete -c oai-moderate -l api-key-file -r -F -d 'Read the API key from a file'
 complete -c oai-moderate -l timeout -x -d 'Request timeout in seconds'
+complete -c oai-moderate -l max-time -x -d 'Longest a request may take, in seconds'
 complete -c oai-moderate -l retries -x -d 'Number of retries'
 complete -c oai-moderate -l verbose -d 'Print request details on stderr'
 complete -c oai-moderate -s h -l help -d 'Print help'

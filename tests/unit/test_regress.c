@@ -40,6 +40,12 @@
 #define LLVMFuzzerTestOneInput fuzz_upload
 #include "../../fuzz/upload.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_baseurl
+#include "../../fuzz/baseurl.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_redact
+#include "../../fuzz/redact.c"
+#undef LLVMFuzzerTestOneInput
 
 static const struct {
 	const char *name;
@@ -52,6 +58,8 @@ static const struct {
 	{ "retryafter", fuzz_retryafter },
 	{ "conv", fuzz_conv },
 	{ "upload", fuzz_upload },
+	{ "baseurl", fuzz_baseurl },
+	{ "redact", fuzz_redact },
 };
 
 static int ntest, nfail;
