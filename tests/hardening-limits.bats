@@ -102,7 +102,7 @@ proxy_stop() {
 	srv_queue "{\"body_b64\": \"$bomb\", \"headers\": {\"Content-Encoding\": \"gzip\", \"Content-Type\": \"application/json\"}}"
 	run --separate-stderr oai-embed <<<hello
 	assert_status 5
-	assert_stderr 'oai-embed: the response is larger than 256 KiB; giving up (stdin:1 and what follows were not embedded)'
+	assert_stderr 'oai-embed: the response is larger than 256 KiB; giving up (standard input:1 and what follows were not embedded)'
 	srv_queue "{\"body_b64\": \"$bomb\", \"headers\": {\"Content-Encoding\": \"gzip\", \"Content-Type\": \"application/json\"}}"
 	run --separate-stderr oai-chat --no-stream hi
 	assert_status 5
@@ -197,7 +197,7 @@ proxy_stop() {
 		assert_stderr "$t: --max-time: '5s' is not a number"
 		run --separate-stderr "$t" --help
 		assert_status 0
-		assert_output_contains '--max-time SECONDS'
+		assert_output_contains '--max-time seconds'
 	done
 }
 
