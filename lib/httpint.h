@@ -71,5 +71,9 @@ void oai_att_begin(struct oai_att *x, CURL *c, const char *url,
     struct curl_slist *h, int attempt);
 int oai_att_end(struct oai_att *x, CURL *c, CURLcode rc, const char *url,
     int attempt, long long *wait_ms);
+/* apierr.c: a failed attempt's transport error as one line; returns
+ * its exit status. */
+int oai_att_failline(struct oai_att *x, CURLcode rc, struct buf *line,
+    const char *url);
 
 #endif
