@@ -130,6 +130,7 @@ within() {	# within X LO HI
 }
 
 @test "faults: 429 with Retry-After: 1 is honoured within 10%, by every tool" {
+	skip_under_valgrind "a timing test"
 	for t in "${HD_TOOLS[@]}"; do
 		srv_reset
 		srv_queue '{"status": 429, "headers": {"Retry-After": "1"}, "json": {"error": {"message": "slow down", "type": "requests", "code": "rate_limit_exceeded"}}}'
@@ -143,6 +144,7 @@ within() {	# within X LO HI
 }
 
 @test "faults: 429 with retry-after-ms: 1500 is honoured within 10%" {
+	skip_under_valgrind "a timing test"
 	srv_queue '{"status": 429, "headers": {"retry-after-ms": "1500"}, "json": {"error": {"message": "slow down"}}}'
 	run --separate-stderr oai-models
 	assert_status 0
@@ -150,6 +152,7 @@ within() {	# within X LO HI
 }
 
 @test "faults: 5xx is retried with a growing backoff (0.5 s, then 1 s, less jitter), by every tool" {
+	skip_under_valgrind "a timing test"
 	for t in "${HD_TOOLS[@]}"; do
 		srv_reset
 		srv_queue '{"status": 500, "json": {"error": {"message": "boom", "type": "server_error"}}}' \

@@ -90,6 +90,15 @@ _helper_isolate() {
 }
 _helper_isolate
 
+# skip_under_valgrind WHY: for tests of timing or of sheer volume, which
+# valgrind (tests/run VALGRIND=1) slows past their point; the plain and
+# SANITIZE=1 runs of make check cover them.
+skip_under_valgrind() {
+	[ -n "${OAI_TEST_BIN:-}" ] && grep -qs valgrind "$OAI_TEST_BIN/oai-chat" &&
+		skip "under valgrind: $1 (checked by the plain and SANITIZE=1 runs)"
+	return 0
+}
+
 # signal_until_gone PID SIG: send SIG until PID is gone (at most ~20 s).
 # A background job starts with SIGINT ignored (non-interactive shells do
 # that), so a signal sent before the tool installed its handler (slow

@@ -33,6 +33,7 @@ flood_signal() {
 }
 
 @test "input: a prompt from a flooding stdin stops at 64 MiB with one line and exit 2" {
+	skip_under_valgrind "64 MiB through every tool"
 	local t
 	for t in oai-chat oai-speak oai-moderate "oai-embed --whole"; do
 		SECONDS=0
@@ -45,6 +46,7 @@ flood_signal() {
 }
 
 @test "input: a line over 64 MiB is refused with its place" {
+	skip_under_valgrind "64 MiB through every tool"
 	run --separate-stderr timeout 60 bash -c \
 		'{ echo ok; head -c 70000000 /dev/zero | tr "\0" a; } | oai-embed --dry-run'
 	assert_status 2

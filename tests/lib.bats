@@ -175,6 +175,7 @@ refute_key_anywhere() {
 }
 
 @test "lib: Retry-After as an HTTP date is honoured" {
+	skip_under_valgrind "a timing test"
 	d=$(date -u -d '+2 seconds' '+%a, %d %b %Y %H:%M:%S GMT')
 	srv_queue "{\"status\": 503, \"body\": \"\", \"headers\": {\"retry-after\": \"$d\"}}"
 	run --separate-stderr oai-models -v

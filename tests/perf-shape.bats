@@ -15,6 +15,7 @@ setup() {
 # ---- oai-embed: float arrays ------------------------------------------------
 
 @test "oai-embed decodes a float-array embedding in one walk (200,000 numbers)" {
+	skip_under_valgrind "a speed test"
 	# Servers that ignore encoding_format answer with JSON numbers.
 	# Looking each element up from the start of the array took ~20 s
 	# for this one vector; one walk takes milliseconds.  k + 0.5 prints
