@@ -34,8 +34,7 @@ struct reply {
 	int nlout;		/* and after it, the first trailing newline */
 	char *finish;		/* finish_reason */
 	char *model;		/* model the server names */
-	int has_usage;
-	long long ptok, ctok, ttok;
+	struct oai_usage usage;	/* usage.requests: reported */
 };
 
 static struct {
@@ -473,17 +472,6 @@ tooldelta(struct reply *r, const struct json *j, int tc)
 	return 0;
 }
 
-static void
-getusage(struct reply *r, const struct json *j, int u)
-{
-	if (json_type(j, u) != JSON_OBJECT)
-		return;
-	r->has_usage = 1;
-	json_int(j, json_get(j, u, "prompt_tokens"), &r->ptok);
-	json_int(j, json_get(j, u, "completion_tokens"), &r->ctok);
-	json_int(j, json_get(j, u, "total_tokens"), &r->ttok);
-}
-
 /* What a chunk or a response says apart from content. */
 static void
 common(struct reply *r, const struct json *j, int choice)
@@ -493,7 +481,7 @@ common(struct reply *r, const struct json *j, int choice)
 	if (!r->model && json_type(j, t = json_get(j, 0, "model")) ==
 	    JSON_STRING)
 		r->model = json_strdup(j, t);
-	getusage(r, j, json_get(j, 0, "usage"));
+	oai_usage_json(&r->usage, j, json_get(j, 0, "usage"));
 	t = json_get(j, choice, "finish_reason");
 	if (json_type(j, t) == JSON_STRING) {
 		free(r->finish);
@@ -557,6 +545,7 @@ reply_init(struct reply *r)
 	memset(r, 0, sizeof *r);
 	buf_init(&r->text);
 	buf_init(&r->refusal);
+	oai_usage_init(&r->usage, NULL);
 	oai_events_init(&r->ev, onevent, r);
 	r->ev.onerror = onerror;
 }
@@ -634,113 +623,25 @@ printtools(const struct reply *r)
 	buf_free(&b);
 }
 
-/* ---- usage and prices ------------------------------------------------ */
+/* ---- usage ----------------------------------------------------------- */
 
-struct price {
-	char *model;
-	double in, out;		/* dollars per million tokens */
-};
-
-static struct price *prices;
-static size_t nprices;
-
-static void
-setprice(const char *model, double in, double out)
-{
-	size_t i;
-
-	for (i = 0; i < nprices; i++)
-		if (strcmp(prices[i].model, model) == 0)
-			break;
-	if (i == nprices) {
-		prices = xreallocarray(prices, ++nprices, sizeof *prices);
-		prices[i].model = xstrdup(model);
-	}
-	prices[i].in = in;
-	prices[i].out = out;
-}
-
-/* OAI_PRICES: lines "MODEL INPUT OUTPUT" in dollars per million
- * tokens; # starts a comment. */
-static void
-loadprices(void)
-{
-	struct buf b = BUF_INIT;
-	const char *path = getenv("OAI_PRICES");
-	char *line, *save = NULL, *m, *a, *c, *end1, *end2;
-	double in, out;
-	size_t n = 0;
-
-	setprice("gpt-4o", 5, 15);
-	setprice("gpt-4-turbo", 10, 30);
-	setprice("gpt-3.5-turbo", 0.5, 1.5);
-	if (!path || !*path)
-		return;
-	if (input_try(&b, path) < 0) {
-		warnx("OAI_PRICES: %s: %s", path, strerror(errno));
-		return;
-	}
-	for (line = strtok_r(b.s, "\n", &save); line;
-	    line = strtok_r(NULL, "\n", &save)) {
-		n++;
-		if ((m = strchr(line, '#')))
-			*m = '\0';
-		if (!(m = strtok(line, " \t\r")))
-			continue;
-		a = strtok(NULL, " \t\r");
-		c = strtok(NULL, " \t\r");
-		if (!a || !c || strtok(NULL, " \t\r") ||
-		    (in = strtod(a, &end1)) < 0 || *end1 ||
-		    (out = strtod(c, &end2)) < 0 || *end2) {
-			warnx("OAI_PRICES: %s:%zu: expected MODEL INPUT OUTPUT",
-			    path, n);
-			continue;
-		}
-		setprice(m, in, out);
-	}
-	buf_free(&b);
-}
-
-/* A model's prices: its exact name, or a known name followed by a
- * dated snapshot suffix ("gpt-4o-2024-08-06", "gpt-3.5-turbo-0125"). */
-static const struct price *
-findprice(const char *model)
-{
-	size_t i, k;
-
-	for (i = 0; i < nprices; i++)
-		if (strcmp(prices[i].model, model) == 0)
-			return &prices[i];
-	for (i = 0; i < nprices; i++) {
-		k = strlen(prices[i].model);
-		if (strncmp(prices[i].model, model, k) == 0 &&
-		    model[k] == '-' && model[k + 1] >= '0' &&
-		    model[k + 1] <= '9')
-			return &prices[i];
-	}
-	return NULL;
-}
-
+/* -u: the usage of the reply, priced by the model the server names
+ * (gpt-4o-mini is not gpt-4o), else the one asked for. */
 static void
 printusage(const struct reply *r, const char *model)
 {
-	const struct price *p;
+	struct oai_usage u = r->usage;
 
-	if (!r->has_usage) {
+	if (!u.requests) {
 		warnx("usage: not reported by the server");
 		return;
 	}
-	if (!prices)
-		loadprices();
-	/* The server's name is the truth: gpt-4o-mini is not gpt-4o. */
-	p = findprice(r->model ? r->model : model);
-	if (p)
-		warnx("usage: %lld prompt + %lld completion = %lld tokens, "
-		    "$%.6f", r->ptok, r->ctok, r->ttok,
-		    ((double)r->ptok * p->in + (double)r->ctok * p->out) / 1e6);
+	if (r->model)
+		snprintf(u.model, sizeof u.model, "%s", r->model);
 	else
-		warnx("usage: %lld prompt + %lld completion = %lld tokens",
-		    r->ptok, r->ctok, r->ttok);
+		snprintf(u.model, sizeof u.model, "%s", model);
+	oai_cost(&u);
+	oai_usage_print(&u);
 }
 
 /* ---- one exchange ---------------------------------------------------- */

@@ -485,6 +485,8 @@ struct oai {
 	int verbose;
 	int direct;		/* never through a proxy (plain http, loopback) */
 	void *curl;		/* CURL *, reused across requests */
+	int meta_fd;		/* --meta-fd / OAI_META_FD, or -1 */
+	int want_usage;		/* read usage from every response (-u, budget) */
 };
 
 /* The common options' ids, for oai_option() (lib/opt.c's table). */
@@ -495,7 +497,8 @@ enum {
 	OPT_MAX_TIME,
 	OPT_RETRIES,
 	OPT_VERBOSE,
-	OPT_VERSION
+	OPT_VERSION,
+	OPT_META_FD
 };
 
 /* ---- opt.c: a tool's interface, written once ----------------------- */
@@ -627,6 +630,57 @@ extern volatile int oai_interrupted;
 /* Exit status for an interruption: 130 for SIGINT, 143 for SIGTERM. */
 int oai_intr_status(void);
 
+/* ---- price.c: usage and cost ---------------------------------------- */
+
+/*
+ * What one request used, as the API reports it (or the tool knows it:
+ * the characters sent for speech), and what that cost.  A count is -1
+ * when unknown.  model is the model that answered, else the one asked.
+ */
+struct oai_usage {
+	char model[128];
+	long long input, output;	/* tokens */
+	long long cached;		/* of input: cached (discounted) */
+	long long reasoning;		/* of output */
+	long long audio_in, audio_out;	/* of input and output */
+	long long chars;		/* speech: characters of input */
+	double seconds;			/* transcription: audio seconds */
+	long long images;		/* images made, of variant */
+	char variant[64];		/* images: "SIZE/QUALITY" */
+	int batch;			/* the Batch API: half price */
+	double cost;			/* USD; -1 when no price is known */
+	long long requests;		/* how many requests this adds up */
+};
+
+/* Every count unknown, no cost yet, for model (NULL: none). */
+void oai_usage_init(struct oai_usage *u, const char *model);
+/* Read the usage object t of a response (chat, embeddings, audio:
+ * prompt/completion or input/output tokens and their details, or
+ * {"type": "duration", "seconds": N}) into u.  0, or -1 if t is none. */
+int oai_usage_json(struct oai_usage *u, const struct json *j, int t);
+/*
+ * The price table (oai(7), PRICES): the documented prices of
+ * OAI_PRICES_DATE built in, then $OAI_PRICES's lines (read once).
+ * oai_cost() sets u->cost from u's model and counts, -1 when no price
+ * is known or the counts a price needs are missing; returns u->cost.
+ */
+#define OAI_PRICES_DATE "2024-06-01"
+double oai_cost(struct oai_usage *u);
+/* Add one request's usage to a total (cost unknown if either is). */
+void oai_usage_add(struct oai_usage *total, const struct oai_usage *u);
+/*
+ * -u: "usage: 3 prompt + 4 completion = 7 tokens, $0.000075" (or the
+ * characters, seconds or tokens of a tool without output tokens) on
+ * stderr, and once per model "no price for M; set OAI_PRICES" when the
+ * cost is unknown; "usage: not reported by the server" when u holds
+ * nothing.
+ */
+void oai_usage_print(const struct oai_usage *u);
+/* "no price for M; set OAI_PRICES", said once per model and process. */
+void oai_noprice(const char *model);
+/* Is any price known for model (for --budget, before sending)? */
+int oai_has_price(const char *model);
+
 /* ---- http.c: requests ---------------------------------------------- */
 
 struct oai_part {		/* one multipart/form-data field */
@@ -670,6 +724,10 @@ struct oai_req {
 	/* Keep the one-line error (without the "argv0: " prefix) in
 	 * resp->error instead of printing it, for a caller that adds to it. */
 	int defer_error;
+	/* For usage and cost: the model asked for (when the answer does not
+	 * name one), and the characters sent (speech; 0: none). */
+	const char *model;
+	long long chars;
 };
 
 struct oai_resp {
@@ -679,9 +737,14 @@ struct oai_resp {
 	char request_id[128];
 	int attempts;			/* requests made */
 	struct buf error;		/* the error line, with defer_error */
+	/* After a 2xx: what the answer used (from its usage object, or its
+	 * event stream's through oai_events_sink; read when o->want_usage
+	 * or --meta-fd asks, or from a stream) and its cost. */
+	struct oai_usage usage;
+	int budget;			/* not sent: over the --budget */
 };
 
-#define OAI_RESP_INIT { 0, BUF_INIT, "", "", 0, BUF_INIT }
+#define OAI_RESP_INIT { .body = BUF_INIT, .error = BUF_INIT }
 
 /*
  * Make the request, retrying as the official SDKs do (connection errors,
@@ -753,6 +816,7 @@ struct oai_events {
 	void *ctx;
 	void (*onerror)(void *ctx);
 	int done;		/* [DONE] seen */
+	struct oai_usage usage;	/* the last usage object and model seen */
 };
 
 void oai_events_init(struct oai_events *s, oai_event_cb cb, void *ctx);
@@ -783,6 +847,13 @@ void oai_multi_add(struct oai_multi *m, const struct oai_req *rq,
  */
 void *oai_multi_wait(struct oai_multi *m, int *status);
 int oai_multi_pending(const struct oai_multi *m);	/* any left? */
+/*
+ * --budget: once the cost of the answers so far, with as much again for
+ * each request in flight, would pass usd, requests not yet started are
+ * not sent: they are returned with status OAI_EX_REJECTED, rs->budget
+ * set and the reason in rs->error (every one after the first too).
+ */
+void oai_multi_budget(struct oai_multi *m, double usd);
 /* Abort whatever is left and free m (NULL is fine). */
 void oai_multi_free(struct oai_multi *m);
 
