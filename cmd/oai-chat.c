@@ -699,6 +699,7 @@ chat(struct oai *o, const char *model, const char *system,
 		rq.accept = "text/event-stream";
 		rq.sink = oai_events_sink;
 		rq.sink_ctx = &r->ev;
+		rq.events = &r->ev;
 		rq.complete = &r->ev.done;
 	}
 	rc = oai_request(o, &rq, &rs);

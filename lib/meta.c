@@ -67,8 +67,8 @@ getusage(struct oai_att *x)
 	struct json j = JSON_INIT;
 	int t;
 
-	if (x->rq->sink == oai_events_sink) {
-		const struct oai_events *ev = x->rq->sink_ctx;
+	if (x->rq->events) {
+		const struct oai_events *ev = x->rq->events;
 
 		if (ev->usage.requests || *ev->usage.model)
 			*u = ev->usage;

@@ -728,6 +728,9 @@ struct oai_req {
 	 * name one), and the characters sent (speech; 0: none). */
 	const char *model;
 	long long chars;
+	/* The event stream the sink feeds (oai_events), whose usage and
+	 * model count; NULL: the body's, when it is JSON. */
+	const struct oai_events *events;
 };
 
 struct oai_resp {
@@ -739,7 +742,7 @@ struct oai_resp {
 	struct buf error;		/* the error line, with defer_error */
 	/* After a 2xx: what the answer used (from its usage object, or its
 	 * event stream's through oai_events_sink; read when o->want_usage
-	 * or --meta-fd asks, or from a stream) and its cost. */
+	 * or --meta-fd asks, or from rq->events) and its cost. */
 	struct oai_usage usage;
 	int budget;			/* not sent: over the --budget */
 };

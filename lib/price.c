@@ -344,8 +344,10 @@ oai_usage_print(const struct oai_usage *u)
 	}
 	if (u->requests > 1)
 		buf_printf(&b, " in %lld requests", u->requests);
-	if (u->cost >= 0)
+	if (u->cost >= 0.0000005 || u->cost == 0)
 		buf_printf(&b, ", $%.6f", u->cost);
+	else if (u->cost > 0)	/* an embedding's fraction of a cent */
+		buf_printf(&b, ", $%.2g", u->cost);
 	warnx("usage: %s", b.s);
 	if (u->cost < 0)
 		oai_noprice(u->model);
