@@ -47,7 +47,15 @@ static struct {
 	int nstop;
 	struct oai_list files, images;
 	int nostream, json, usage, jsonobj, dryrun, messages;
-} opt;
+	int each, format, resume;	/* map mode */
+	long long parallel;
+	int has_parallel;
+	double budget;
+	const char *output;
+} opt = { .parallel = 4 };
+
+enum { FMT_TEXT, FMT_JSONL };	/* as in formats[] */
+static const char *const formats[] = { "text", "jsonl", NULL };
 
 static char *schema_json;	/* contents of --schema, checked */
 static char *schema_name;
@@ -61,6 +69,10 @@ static const struct oai_opt opts[] = {
 	    "add file's text to the prompt (- is stdin)"),
 	OAI_NAME('m', "model", "model", &opt.model, "model name",
 	    "model (default $OAI_CHAT_MODEL or gpt-4o)"),
+	OAI_NAME('o', "output", "file", &opt.output, "file name",
+	    "--each: write to file as lines are done"),
+	OAI_INT('P', "parallel", "n", &opt.parallel, &opt.has_parallel, 1, 64,
+	    "--each: requests in flight (default 4)"),
 	OAI_STR('s', "system", "text", &opt.system, "system message"),
 	OAI_NUM('t', "temperature", "temp", &opt.temp, &opt.has_temp, 0, 2,
 	    "sampling temperature, 0 to 2"),
@@ -68,6 +80,15 @@ static const struct oai_opt opts[] = {
 	    "print token usage and cost on stderr"),
 	OAI_FLAG(0, "dry-run", &opt.dryrun,
 	    "print the request body, send nothing"),
+	OAI_NUM(0, "budget", "usd", &opt.budget, NULL, 0.000001, 1e9,
+	    "--each: send no more requests once the\n"
+	    "cost would pass usd dollars"),
+	OAI_FLAG(0, "each", &opt.each,
+	    "one prompt per line of standard input,\n"
+	    "one reply per line of output"),
+	OAI_CHOICE(0, "format", "text | jsonl", &opt.format, formats,
+	    "--each: escaped text lines (default) or\n"
+	    "JSON objects"),
 	OAI_NUM(0, "frequency-penalty", "n", &opt.fpen, &opt.has_fpen, -2, 2,
 	    "-2 to 2"),
 	OAI_LIST(0, "image", "file | url", &opt.images,
@@ -81,6 +102,8 @@ static const struct oai_opt opts[] = {
 	OAI_FLAG(0, "messages", &opt.messages,
 	    "read a JSON array of messages (or one\nper line) from stdin"),
 	OAI_FLAG(0, "no-stream", &opt.nostream, "wait for the whole reply"),
+	OAI_FLAG(0, "resume", &opt.resume,
+	    "--each -o file: skip the lines file answers"),
 	OAI_NUM(0, "presence-penalty", "n", &opt.ppen, &opt.has_ppen, -2, 2,
 	    "-2 to 2"),
 	OAI_STR(0, "schema", "file", &opt.schema,
@@ -922,6 +945,218 @@ interactive(struct oai *o, struct msgs *hist)
 	return status;
 }
 
+/* ---- map mode: --each ------------------------------------------------ */
+
+/*
+ * One request per line of standard input, up to -P at once, one line of
+ * output per line of input, in order (lib/each.c).  The formats are the
+ * ones oai-batch --lines prints (oai(7), LINE FORMATS).
+ */
+struct each {
+	struct oai *o;
+	struct lines in;
+	struct buf instr;	/* the arguments: put before each line */
+	long long skip;		/* --resume: lines the output answers */
+};
+
+/* The request for the current line into it, or the reason it is not
+ * sent (it->skip): an empty line, a line that is not text, a bad
+ * --messages array. */
+static void
+eachbody(struct each *e, struct oai_item *it)
+{
+	struct msgs m = MSGS_INIT;
+	struct buf text = BUF_INIT, um = BUF_INIT;
+
+	it->skip = 1;
+	if (e->in.len == 0)
+		return;
+	it->status = OAI_EX_USAGE;
+	if (input_checkmsg(&it->rs.error, it->where, e->in.s, e->in.len,
+	    0) < 0)
+		return;
+	if (opt.messages) {
+		if (msgs_parse(&m, e->in.s, e->in.len, it->where, 1,
+		    &it->rs.error) < 0 || m.n == 0) {
+			if (!it->rs.error.len)
+				buf_printf(&it->rs.error, "%s: no messages",
+				    it->where);
+			msgs_free(&m);
+			return;
+		}
+	} else {
+		buf_add(&text, e->instr.s, e->instr.len);
+		addpart(&text, e->in.s, e->in.len);
+		usermessage(&um, text.s, text.len);
+		msgs_add(&m, um.s, um.len);
+	}
+	buildbody(&it->body, opt.model, opt.system, &m, 0);
+	it->skip = it->status = 0;
+	msgs_free(&m);
+	buf_free(&text);
+	buf_free(&um);
+}
+
+static int
+eachnext(void *ctx, struct oai_item *it)
+{
+	struct each *e = ctx;
+	int k;
+
+	do {
+		if ((k = lines_next(&e->in)) < 0) {
+			if (e->in.err.len)
+				warnx("%s", e->in.err.s);
+			return e->in.status;
+		}
+		if (k == 0)
+			return 0;
+	} while (e->in.line <= e->skip);
+	it->index = e->in.line - 1;
+	snprintf(it->where, sizeof it->where, "%s:%lld", e->in.name,
+	    e->in.line);
+	it->rq.path = "/chat/completions";
+	it->rq.model = opt.model;
+	eachbody(e, it);
+	return 1;
+}
+
+/* The reply of an answer into reply, its choice's token in j; -1 when
+ * the answer is not a chat completion. */
+static int
+eachreply(const struct oai_item *it, struct json *j, struct buf *reply)
+{
+	int ch;
+
+	if (json_parse(j, it->rs.body.s, it->rs.body.len) < 0 ||
+	    json_type(j, ch = json_path(j, 0, "choices.0")) != JSON_OBJECT)
+		return -1;
+	json_str(j, json_path(j, ch, "message.content"), reply);
+	return ch;
+}
+
+/* --format jsonl: {"index", "reply", "finish_reason", "usage"}, or
+ * {"index", "error": {"status", "message"}}. */
+static void
+eachjson(struct each *e, const struct oai_item *it, const struct json *j,
+    int ch, const struct buf *reply)
+{
+	struct buf b = BUF_INIT, msg = BUF_INIT;
+	const char *u;
+	size_t ul;
+
+	buf_printf(&b, "{\"index\":%lld,", it->index);
+	if (it->status) {
+		buf_addredacted(&msg, it->rs.error.s, it->rs.error.len,
+		    e->o->key);
+		buf_printf(&b, "\"error\":{\"status\":%ld,\"message\":",
+		    it->rs.status);
+		json_quote(&b, msg.s, msg.len);
+		buf_addc(&b, '}');
+	} else if (it->skip)
+		buf_adds(&b, "\"reply\":null");
+	else {
+		buf_adds(&b, "\"reply\":");
+		json_quote(&b, reply->s, reply->len);
+		buf_adds(&b, ",\"finish_reason\":");
+		u = json_text(j, json_get(j, ch, "finish_reason"), &ul);
+		buf_add(&b, u ? u : "null", u ? ul : 4);
+		if ((u = json_text(j, json_get(j, 0, "usage"), &ul))) {
+			buf_adds(&b, ",\"usage\":");
+			json_compact(&b, u, ul);
+		}
+	}
+	buf_adds(&b, "}\n");
+	out_add(b.s, b.len);
+	buf_free(&b);
+	buf_free(&msg);
+}
+
+/* One line of output for one line of input; a failure is said on
+ * stderr with the input's line, and the run goes on. */
+static int
+eachdone(void *ctx, struct oai_item *it)
+{
+	struct each *e = ctx;
+	struct json j = JSON_INIT;
+	struct buf reply = BUF_INIT;
+	int ch = -1;
+
+	if (!it->status && !it->skip && (ch = eachreply(it, &j, &reply)) < 0) {
+		it->status = OAI_EX_FAILURE;
+		buf_printf(&it->rs.error, "unexpected response from %s%s: "
+		    "not a chat completion", e->o->base_url, it->rq.path);
+	}
+	if (it->status && it->skip)
+		warnx("%s", it->rs.error.s);
+	else if (it->status)
+		warnx("%s: %s", it->where, it->rs.error.s);
+	if (opt.format == FMT_JSONL)
+		eachjson(e, it, &j, ch, &reply);
+	else if (it->status || it->skip)
+		out_add("\n", 1);
+	else
+		out_escline(reply.s, reply.len);
+	json_free(&j);
+	buf_free(&reply);
+	return 0;
+}
+
+/* --dry-run: the request of each line, one per line. */
+static int
+eachdry(struct each *e)
+{
+	struct oai_item it;
+	int k;
+
+	for (;;) {
+		memset(&it, 0, sizeof it);
+		buf_init(&it.body);
+		it.rs = (struct oai_resp)OAI_RESP_INIT;
+		if ((k = eachnext(e, &it)) == 1 && it.status)
+			warnx("%s", it.rs.error.s);
+		else if (k == 1 && !it.skip)
+			out_json(it.body.s, it.body.len);
+		buf_free(&it.body);
+		oai_resp_free(&it.rs);
+		if (k != 1)
+			return k;
+	}
+}
+
+static int
+eachmode(struct oai *o, int argc, char *argv[])
+{
+	struct oai_each run = { .next = eachnext, .done = eachdone };
+	struct each e = { .o = o, .instr = BUF_INIT };
+	int i, rc;
+
+	for (i = 0; i < argc; i++)
+		buf_printf(&e.instr, "%s%s", i ? " " : "", argv[i]);
+	input_check("the prompt", e.instr.s, e.instr.len, 0);
+	if (opt.budget > 0 && !oai_has_price(opt.model))
+		die(OAI_EX_USAGE, "--budget: no price for %s; set OAI_PRICES",
+		    opt.model);
+	lines_init(&e.in, NULL, 0, LINES_CRLF);
+	if (opt.output)
+		e.skip = outfile_lines(opt.output, opt.resume);
+	if (opt.dryrun)
+		rc = eachdry(&e);
+	else {
+		oai_setup(o);
+		o->want_usage = opt.usage;
+		run.parallel = (int)opt.parallel;
+		run.budget = opt.budget;
+		run.ctx = &e;
+		rc = oai_each_run(o, &run);
+		if (opt.usage && rc != OAI_EX_INTR && rc != OAI_EX_TERM)
+			oai_usage_print(&run.total);
+	}
+	lines_free(&e.in);
+	buf_free(&e.instr);
+	return rc;
+}
+
 /* ---- main ------------------------------------------------------------ */
 
 /* --messages: the messages on standard input. */
@@ -977,6 +1212,23 @@ prompt(struct msgs *m, int argc, char *argv[], int tty)
 	buf_free(&args);
 }
 
+/* The options of map mode, which need --each or exclude it. */
+static void
+eachchecks(void)
+{
+	if (!opt.each) {
+		if (opt.output || opt.resume || opt.budget > 0 ||
+		    opt.format || opt.has_parallel)
+			die(OAI_EX_USAGE, "-o, -P, --budget, --format and "
+			    "--resume need --each");
+		return;
+	}
+	if (opt.conv || opt.files.n || opt.images.n || opt.json)
+		die(OAI_EX_USAGE, "--each excludes -c, -f, --image and --json");
+	if (opt.resume && !opt.output)
+		die(OAI_EX_USAGE, "--resume needs -o file");
+}
+
 /* Checks of the options, before anything is read. */
 static void
 checks(void)
@@ -988,6 +1240,7 @@ checks(void)
 		    "other");
 	if (opt.messages && (opt.files.n || opt.images.n))
 		die(OAI_EX_USAGE, "--messages excludes --file and --image");
+	eachchecks();
 	if (!opt.model)
 		opt.model = (s = getenv("OAI_CHAT_MODEL")) && *s ? s : "gpt-4o";
 	if (opt.system)
@@ -1031,6 +1284,10 @@ main(int argc, char *argv[])
 	argc -= i;
 	argv += i;
 	checks();
+	if (opt.each) {
+		rc = eachmode(&o, argc, argv);
+		return oai_finish(&o, rc);
+	}
 	tty = isatty(0);
 	if (opt.conv)
 		loadconv(&m, opt.conv);

@@ -131,6 +131,13 @@ void buf_addline(struct buf *b, const char *s, size_t n);
  * line, visibly escaped: control characters (C0, DEL, C1), bytes that
  * are not UTF-8 and the backslash become \n, \r, \t, \\ or \xHH. */
 void buf_addesc(struct buf *b, const char *s, size_t n);
+/*
+ * Append a reply as one line, reversibly (oai(7), LINE FORMATS): a
+ * backslash becomes \\, a line feed \n, a carriage return \r, a NUL
+ * \0; every other byte is as it was.  Map mode's text format, and the
+ * Batch API's lines, so line i of the output answers line i of input.
+ */
+void buf_addescline(struct buf *b, const char *s, size_t n);
 void buf_reset(struct buf *b);			/* len = 0, keeps memory */
 void buf_free(struct buf *b);
 /* Take ownership of the bytes (NUL-terminated, never NULL); b is reset. */
@@ -222,6 +229,8 @@ void out_close(void);
  * descriptor would. */
 void out_closed_at_start(void);
 int oai_output_started(void);
+/* buf_addescline() of s[0..n) and a newline, to standard output. */
+void out_escline(const char *s, size_t n);
 /* Die with a hint when stdout is a terminal: binary output never goes
  * there.  alt, if not NULL, is another way out ("use -o FILE"). */
 void out_refuse_tty(const char *what, const char *alt);
@@ -261,6 +270,15 @@ void outfile_abort(struct outfile *f);
  * the way is a descriptor name (/proc/..., /dev/fd/...).
  */
 char *path_follow(const char *path, int *viafd);
+/*
+ * -o FILE for output written a line at a time and resumed (oai-chat
+ * --each): path becomes standard output, written in place as lines
+ * are done, so an interrupted run keeps them.  Emptied first, or with
+ * resume kept up to its last whole line (a cut last line goes; path
+ * must then be a regular file, or be missing).  Returns the whole
+ * lines kept.  Dies with 2 or 5 as outfile_open() does.
+ */
+long long outfile_lines(const char *path, int resume);
 
 /* ---- utf8.c --------------------------------------------------------- */
 
@@ -859,5 +877,46 @@ int oai_multi_pending(const struct oai_multi *m);	/* any left? */
 void oai_multi_budget(struct oai_multi *m, double usd);
 /* Abort whatever is left and free m (NULL is fine). */
 void oai_multi_free(struct oai_multi *m);
+
+/* ---- each.c: one request per input, answers in input order ----------- */
+
+/*
+ * Map mode (oai-chat --each, and any tool that sends one request per
+ * line): up to parallel requests in flight over oai_multi, answers
+ * handed to done() in input order as soon as they are next in line, at
+ * most 2 * parallel inputs read and not yet done, so memory does not
+ * grow with the input.  A request that fails (after its retries) is
+ * handed on with its status and the run goes on; an authentication or
+ * usage failure stops the reading.  Paced by the server's rate-limit
+ * headers and 429s (oai_multi), stopped by budget (oai_multi_budget()).
+ */
+struct oai_item {
+	long long index;	/* 0-based, in input order */
+	char where[128];	/* "standard input:3", for messages */
+	struct buf body;	/* the request body: rq.body */
+	struct oai_req rq;	/* method and path set by next() */
+	struct oai_resp rs;	/* rs.error: why it failed (defer_error) */
+	int skip;		/* not sent: done() gets it as next() left it */
+	int status;		/* 0, or why it failed: an exit status */
+	int done;
+	struct oai_item *next;
+};
+
+struct oai_each {
+	int parallel;
+	double budget;		/* USD, 0: none */
+	/* Fill it for the next input: 1; 0 at the end of the input; or an
+	 * exit status (> 1, already said) that ends the input there. */
+	int (*next)(void *ctx, struct oai_item *it);
+	/* Print it: 0 to go on, or an exit status that stops the run. */
+	int (*done)(void *ctx, struct oai_item *it);
+	void *ctx;
+	struct oai_usage total;	/* of the answers done (set up by the run) */
+};
+
+/* Run it all; return the worst status seen (after everything that could
+ * be done was done), 130 or 143 when interrupted, OAI_EX_REJECTED when
+ * the budget stopped it (with one line naming where). */
+int oai_each_run(struct oai *o, struct oai_each *e);
 
 #endif
