@@ -48,6 +48,7 @@ static struct {
 	struct oai_list files, images;
 	int nostream, json, usage, jsonobj, dryrun, messages;
 	int each, format, resume;	/* map mode */
+	int streamusage;	/* -u or --meta-fd: ask streams for usage */
 	long long parallel;
 	int has_parallel;
 	double budget;
@@ -397,7 +398,7 @@ buildbody(struct buf *b, const char *model, const char *system,
 	if (stream) {
 		jw_key(&w, "stream");
 		jw_bool(&w, 1);
-		if (opt.usage) {
+		if (opt.streamusage) {
 			jw_key(&w, "stream_options");
 			jw_obj(&w);
 			jw_key(&w, "include_usage");
@@ -1148,6 +1149,7 @@ eachmode(struct oai *o, int argc, char *argv[])
 		run.parallel = (int)opt.parallel;
 		run.budget = opt.budget;
 		run.ctx = &e;
+		run.in = &e.in;
 		rc = oai_each_run(o, &run);
 		if (opt.usage && rc != OAI_EX_INTR && rc != OAI_EX_TERM)
 			oai_usage_print(&run.total);
@@ -1281,6 +1283,7 @@ main(int argc, char *argv[])
 	int i, rc, tty;
 
 	i = oai_start(&o, &tool, argc, argv);
+	opt.streamusage = opt.usage || o.meta_fd >= 0;
 	argc -= i;
 	argv += i;
 	checks();

@@ -43,6 +43,9 @@ fill(struct run *r)
 	int k;
 
 	while (!r->eof && r->queued < 2 * r->e->parallel) {
+		if (r->e->in && oai_multi_pending(r->m) &&
+		    !lines_ready(r->e->in))
+			break;	/* the answers must not wait for it */
 		it = xcalloc(1, sizeof *it);
 		buf_init(&it->body);
 		it->rs = (struct oai_resp)OAI_RESP_INIT;
@@ -128,8 +131,10 @@ oai_each_run(struct oai *o, struct oai_each *e)
 		drain(&r);
 		if (r.stop || (!r.head && r.eof))
 			break;
+		oai_multi_watch(r.m, e->in && !r.eof &&
+		    r.queued < 2 * e->parallel ? e->in->fd : -1);
 		if (!(it = oai_multi_wait(r.m, &status)))
-			continue;	/* only skipped items are queued */
+			continue;	/* input, or only skipped items queued */
 		it->done = 1;
 		it->status = status;
 		if (status == OAI_EX_INTR || status == OAI_EX_TERM)

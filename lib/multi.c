@@ -46,6 +46,7 @@ struct oai_multi {
 	double budget, spent;	/* --budget (0: none), cost so far (USD) */
 	long long costed;	/* answers whose cost is in spent */
 	int over;		/* the budget is reached: start nothing new */
+	int watch;		/* oai_multi_watch(), or -1 */
 };
 
 struct oai_multi *
@@ -59,6 +60,7 @@ oai_multi_new(struct oai *o, int parallel)
 	m->max = parallel > 0 ? parallel : 1;
 	m->tail = &m->head;
 	m->req_left = m->tok_left = -1;
+	m->watch = -1;
 	if (!(m->cm = curl_multi_init()))
 		die(OAI_EX_FAILURE, "cannot initialise libcurl");
 	curl_multi_setopt(m->cm, CURLMOPT_MAX_HOST_CONNECTIONS, (long)m->max);
@@ -87,6 +89,12 @@ oai_multi_budget(struct oai_multi *m, double usd)
 {
 	m->budget = usd;
 	m->o->want_usage = 1;
+}
+
+void
+oai_multi_watch(struct oai_multi *m, int fd)
+{
+	m->watch = fd;
 }
 
 int
@@ -186,8 +194,8 @@ overbudget(struct oai_multi *m, struct mx *x)
 	snprintf(a, sizeof a, "%.6f", m->budget);
 	snprintf(b, sizeof b, "%.6f", m->spent);
 	buf_reset(&x->a.rs->error);
-	buf_printf(&x->a.rs->error, "--budget $%s reached ($%s spent): not "
-	    "sent", a, b);
+	buf_printf(&x->a.rs->error, "--budget $%s reached ($%s spent)", a,
+	    b);
 	x->a.rs->budget = 1;
 	x->state = MX_DONE;
 	x->result = OAI_EX_REJECTED;
@@ -245,6 +253,18 @@ take(struct oai_multi *m, struct mx *x, int *status)
 	return user;
 }
 
+/* Wait for the transfers, at most timeout ms; 1 when the watched
+ * descriptor is readable. */
+static int
+poll1(struct oai_multi *m, int timeout)
+{
+	struct curl_waitfd w = { m->watch, CURL_WAIT_POLLIN, 0 };
+
+	curl_multi_poll(m->cm, m->watch >= 0 ? &w : NULL, m->watch >= 0,
+	    timeout, NULL);
+	return m->watch >= 0 && w.revents != 0;
+}
+
 void *
 oai_multi_wait(struct oai_multi *m, int *status)
 {
@@ -257,8 +277,10 @@ oai_multi_wait(struct oai_multi *m, int *status)
 		for (x = m->head; x; x = x->next)
 			if (x->state == MX_DONE)
 				return take(m, x, status);
-		if (!m->head)
+		if (!m->head) {
+			*status = 0;
 			return NULL;
+		}
 		if (oai_interrupted) {
 			/* Everything left ends here; the first reports it. */
 			for (x = m->head; x; x = x->next) {
@@ -307,7 +329,10 @@ oai_multi_wait(struct oai_multi *m, int *status)
 		timeout = 200;	/* and wake up for Ctrl-C */
 		if (waiting && next - now < timeout)
 			timeout = next > now ? (int)(next - now) : 0;
-		curl_multi_poll(m->cm, NULL, 0, timeout, NULL);
+		if (poll1(m, timeout)) {
+			*status = -1;
+			return NULL;
+		}
 	}
 }
 

@@ -205,6 +205,9 @@ void lines_init(struct lines *r, char **files, int nfiles, int flags);
 /* 1 with the next line in r->s, 0 at the end, -1 on error (then status
  * and err say what; every later call returns -1 again). */
 int lines_next(struct lines *r);
+/* Would lines_next() return now?  0 only when it would wait for input
+ * (no whole line read, the descriptor not readable). */
+int lines_ready(const struct lines *r);
 void lines_free(struct lines *r);
 
 /* ---- out.c: standard output ---------------------------------------- */
@@ -875,6 +878,9 @@ int oai_multi_pending(const struct oai_multi *m);	/* any left? */
  * set and the reason in rs->error (every one after the first too).
  */
 void oai_multi_budget(struct oai_multi *m, double usd);
+/* oai_multi_wait() also returns, NULL with *status -1, once fd (-1:
+ * none) is readable: a reader of a slow input is not held up. */
+void oai_multi_watch(struct oai_multi *m, int fd);
 /* Abort whatever is left and free m (NULL is fine). */
 void oai_multi_free(struct oai_multi *m);
 
@@ -911,6 +917,9 @@ struct oai_each {
 	/* Print it: 0 to go on, or an exit status that stops the run. */
 	int (*done)(void *ctx, struct oai_item *it);
 	void *ctx;
+	/* The lines next() reads, if any: while requests are in flight,
+	 * reading waits until a line is there instead of holding them up. */
+	const struct lines *in;
 	struct oai_usage total;	/* of the answers done (set up by the run) */
 };
 
