@@ -34,8 +34,7 @@ struct reply {
 	int nlout;		/* and after it, the first trailing newline */
 	char *finish;		/* finish_reason */
 	char *model;		/* model the server names */
-	int has_usage;
-	long long ptok, ctok, ttok;
+	struct oai_usage usage;	/* usage.requests: reported */
 };
 
 static struct {
@@ -48,7 +47,16 @@ static struct {
 	int nstop;
 	struct oai_list files, images;
 	int nostream, json, usage, jsonobj, dryrun, messages;
-} opt;
+	int each, format, resume;	/* map mode */
+	int streamusage;	/* -u or --meta-fd: ask streams for usage */
+	long long parallel;
+	int has_parallel;
+	double budget;
+	const char *output;
+} opt = { .parallel = 4 };
+
+enum { FMT_TEXT, FMT_JSONL };	/* as in formats[] */
+static const char *const formats[] = { "text", "jsonl", NULL };
 
 static char *schema_json;	/* contents of --schema, checked */
 static char *schema_name;
@@ -62,6 +70,10 @@ static const struct oai_opt opts[] = {
 	    "add file's text to the prompt (- is stdin)"),
 	OAI_NAME('m', "model", "model", &opt.model, "model name",
 	    "model (default $OAI_CHAT_MODEL or gpt-4o)"),
+	OAI_NAME('o', "output", "file", &opt.output, "file name",
+	    "--each: write to file as lines are done"),
+	OAI_INT('P', "parallel", "n", &opt.parallel, &opt.has_parallel, 1, 64,
+	    "--each: requests in flight (default 4)"),
 	OAI_STR('s', "system", "text", &opt.system, "system message"),
 	OAI_NUM('t', "temperature", "temp", &opt.temp, &opt.has_temp, 0, 2,
 	    "sampling temperature, 0 to 2"),
@@ -69,6 +81,15 @@ static const struct oai_opt opts[] = {
 	    "print token usage and cost on stderr"),
 	OAI_FLAG(0, "dry-run", &opt.dryrun,
 	    "print the request body, send nothing"),
+	OAI_NUM(0, "budget", "usd", &opt.budget, NULL, 0.000001, 1e9,
+	    "--each: send no more requests once the\n"
+	    "cost would pass usd dollars"),
+	OAI_FLAG(0, "each", &opt.each,
+	    "one prompt per line of standard input,\n"
+	    "one reply per line of output"),
+	OAI_CHOICE(0, "format", "text | jsonl", &opt.format, formats,
+	    "--each: escaped text lines (default) or\n"
+	    "JSON objects"),
 	OAI_NUM(0, "frequency-penalty", "n", &opt.fpen, &opt.has_fpen, -2, 2,
 	    "-2 to 2"),
 	OAI_LIST(0, "image", "file | url", &opt.images,
@@ -84,6 +105,8 @@ static const struct oai_opt opts[] = {
 	OAI_FLAG(0, "no-stream", &opt.nostream, "wait for the whole reply"),
 	OAI_NUM(0, "presence-penalty", "n", &opt.ppen, &opt.has_ppen, -2, 2,
 	    "-2 to 2"),
+	OAI_FLAG(0, "resume", &opt.resume,
+	    "--each -o file: skip the lines file answers"),
 	OAI_STR(0, "schema", "file", &opt.schema,
 	    "the reply follows this JSON schema"),
 	OAI_INT(0, "seed", "n", &opt.seed, &opt.has_seed,
@@ -375,7 +398,7 @@ buildbody(struct buf *b, const char *model, const char *system,
 	if (stream) {
 		jw_key(&w, "stream");
 		jw_bool(&w, 1);
-		if (opt.usage) {
+		if (opt.streamusage) {
 			jw_key(&w, "stream_options");
 			jw_obj(&w);
 			jw_key(&w, "include_usage");
@@ -473,17 +496,6 @@ tooldelta(struct reply *r, const struct json *j, int tc)
 	return 0;
 }
 
-static void
-getusage(struct reply *r, const struct json *j, int u)
-{
-	if (json_type(j, u) != JSON_OBJECT)
-		return;
-	r->has_usage = 1;
-	json_int(j, json_get(j, u, "prompt_tokens"), &r->ptok);
-	json_int(j, json_get(j, u, "completion_tokens"), &r->ctok);
-	json_int(j, json_get(j, u, "total_tokens"), &r->ttok);
-}
-
 /* What a chunk or a response says apart from content. */
 static void
 common(struct reply *r, const struct json *j, int choice)
@@ -493,7 +505,7 @@ common(struct reply *r, const struct json *j, int choice)
 	if (!r->model && json_type(j, t = json_get(j, 0, "model")) ==
 	    JSON_STRING)
 		r->model = json_strdup(j, t);
-	getusage(r, j, json_get(j, 0, "usage"));
+	oai_usage_json(&r->usage, j, json_get(j, 0, "usage"));
 	t = json_get(j, choice, "finish_reason");
 	if (json_type(j, t) == JSON_STRING) {
 		free(r->finish);
@@ -557,6 +569,7 @@ reply_init(struct reply *r)
 	memset(r, 0, sizeof *r);
 	buf_init(&r->text);
 	buf_init(&r->refusal);
+	oai_usage_init(&r->usage, NULL);
 	oai_events_init(&r->ev, onevent, r);
 	r->ev.onerror = onerror;
 }
@@ -634,113 +647,25 @@ printtools(const struct reply *r)
 	buf_free(&b);
 }
 
-/* ---- usage and prices ------------------------------------------------ */
+/* ---- usage ----------------------------------------------------------- */
 
-struct price {
-	char *model;
-	double in, out;		/* dollars per million tokens */
-};
-
-static struct price *prices;
-static size_t nprices;
-
-static void
-setprice(const char *model, double in, double out)
-{
-	size_t i;
-
-	for (i = 0; i < nprices; i++)
-		if (strcmp(prices[i].model, model) == 0)
-			break;
-	if (i == nprices) {
-		prices = xreallocarray(prices, ++nprices, sizeof *prices);
-		prices[i].model = xstrdup(model);
-	}
-	prices[i].in = in;
-	prices[i].out = out;
-}
-
-/* OAI_PRICES: lines "MODEL INPUT OUTPUT" in dollars per million
- * tokens; # starts a comment. */
-static void
-loadprices(void)
-{
-	struct buf b = BUF_INIT;
-	const char *path = getenv("OAI_PRICES");
-	char *line, *save = NULL, *m, *a, *c, *end1, *end2;
-	double in, out;
-	size_t n = 0;
-
-	setprice("gpt-4o", 5, 15);
-	setprice("gpt-4-turbo", 10, 30);
-	setprice("gpt-3.5-turbo", 0.5, 1.5);
-	if (!path || !*path)
-		return;
-	if (input_try(&b, path) < 0) {
-		warnx("OAI_PRICES: %s: %s", path, strerror(errno));
-		return;
-	}
-	for (line = strtok_r(b.s, "\n", &save); line;
-	    line = strtok_r(NULL, "\n", &save)) {
-		n++;
-		if ((m = strchr(line, '#')))
-			*m = '\0';
-		if (!(m = strtok(line, " \t\r")))
-			continue;
-		a = strtok(NULL, " \t\r");
-		c = strtok(NULL, " \t\r");
-		if (!a || !c || strtok(NULL, " \t\r") ||
-		    (in = strtod(a, &end1)) < 0 || *end1 ||
-		    (out = strtod(c, &end2)) < 0 || *end2) {
-			warnx("OAI_PRICES: %s:%zu: expected MODEL INPUT OUTPUT",
-			    path, n);
-			continue;
-		}
-		setprice(m, in, out);
-	}
-	buf_free(&b);
-}
-
-/* A model's prices: its exact name, or a known name followed by a
- * dated snapshot suffix ("gpt-4o-2024-08-06", "gpt-3.5-turbo-0125"). */
-static const struct price *
-findprice(const char *model)
-{
-	size_t i, k;
-
-	for (i = 0; i < nprices; i++)
-		if (strcmp(prices[i].model, model) == 0)
-			return &prices[i];
-	for (i = 0; i < nprices; i++) {
-		k = strlen(prices[i].model);
-		if (strncmp(prices[i].model, model, k) == 0 &&
-		    model[k] == '-' && model[k + 1] >= '0' &&
-		    model[k + 1] <= '9')
-			return &prices[i];
-	}
-	return NULL;
-}
-
+/* -u: the usage of the reply, priced by the model the server names
+ * (gpt-4o-mini is not gpt-4o), else the one asked for. */
 static void
 printusage(const struct reply *r, const char *model)
 {
-	const struct price *p;
+	struct oai_usage u = r->usage;
 
-	if (!r->has_usage) {
+	if (!u.requests) {
 		warnx("usage: not reported by the server");
 		return;
 	}
-	if (!prices)
-		loadprices();
-	/* The server's name is the truth: gpt-4o-mini is not gpt-4o. */
-	p = findprice(r->model ? r->model : model);
-	if (p)
-		warnx("usage: %lld prompt + %lld completion = %lld tokens, "
-		    "$%.6f", r->ptok, r->ctok, r->ttok,
-		    ((double)r->ptok * p->in + (double)r->ctok * p->out) / 1e6);
+	if (r->model)
+		snprintf(u.model, sizeof u.model, "%s", r->model);
 	else
-		warnx("usage: %lld prompt + %lld completion = %lld tokens",
-		    r->ptok, r->ctok, r->ttok);
+		snprintf(u.model, sizeof u.model, "%s", model);
+	oai_cost(&u);
+	oai_usage_print(&u);
 }
 
 /* ---- one exchange ---------------------------------------------------- */
@@ -798,6 +723,7 @@ chat(struct oai *o, const char *model, const char *system,
 		rq.accept = "text/event-stream";
 		rq.sink = oai_events_sink;
 		rq.sink_ctx = &r->ev;
+		rq.events = &r->ev;
 		rq.complete = &r->ev.done;
 	}
 	rc = oai_request(o, &rq, &rs);
@@ -1020,6 +946,219 @@ interactive(struct oai *o, struct msgs *hist)
 	return status;
 }
 
+/* ---- map mode: --each ------------------------------------------------ */
+
+/*
+ * One request per line of standard input, up to -P at once, one line of
+ * output per line of input, in order (lib/each.c).  The formats are the
+ * ones oai-batch --lines prints (oai(7), LINE FORMATS).
+ */
+struct each {
+	struct oai *o;
+	struct lines in;
+	struct buf instr;	/* the arguments: put before each line */
+	long long skip;		/* --resume: lines the output answers */
+};
+
+/* The request for the current line into it, or the reason it is not
+ * sent (it->skip): an empty line, a line that is not text, a bad
+ * --messages array. */
+static void
+eachbody(struct each *e, struct oai_item *it)
+{
+	struct msgs m = MSGS_INIT;
+	struct buf text = BUF_INIT, um = BUF_INIT;
+
+	it->skip = 1;
+	if (e->in.len == 0)
+		return;
+	it->status = OAI_EX_USAGE;
+	if (input_checkmsg(&it->rs.error, it->where, e->in.s, e->in.len,
+	    0) < 0)
+		return;
+	if (opt.messages) {
+		if (msgs_parse(&m, e->in.s, e->in.len, it->where, 1,
+		    &it->rs.error) < 0 || m.n == 0) {
+			if (!it->rs.error.len)
+				buf_printf(&it->rs.error, "%s: no messages",
+				    it->where);
+			msgs_free(&m);
+			return;
+		}
+	} else {
+		buf_add(&text, e->instr.s, e->instr.len);
+		addpart(&text, e->in.s, e->in.len);
+		usermessage(&um, text.s, text.len);
+		msgs_add(&m, um.s, um.len);
+	}
+	buildbody(&it->body, opt.model, opt.system, &m, 0);
+	it->skip = it->status = 0;
+	msgs_free(&m);
+	buf_free(&text);
+	buf_free(&um);
+}
+
+static int
+eachnext(void *ctx, struct oai_item *it)
+{
+	struct each *e = ctx;
+	int k;
+
+	do {
+		if ((k = lines_next(&e->in)) < 0) {
+			if (e->in.err.len)
+				warnx("%s", e->in.err.s);
+			return e->in.status;
+		}
+		if (k == 0)
+			return 0;
+	} while (e->in.line <= e->skip);
+	it->index = e->in.line - 1;
+	snprintf(it->where, sizeof it->where, "%s:%lld", e->in.name,
+	    e->in.line);
+	it->rq.path = "/chat/completions";
+	it->rq.model = opt.model;
+	eachbody(e, it);
+	return 1;
+}
+
+/* The reply of an answer into reply, its choice's token in j; -1 when
+ * the answer is not a chat completion. */
+static int
+eachreply(const struct oai_item *it, struct json *j, struct buf *reply)
+{
+	int ch;
+
+	if (json_parse(j, it->rs.body.s, it->rs.body.len) < 0 ||
+	    json_type(j, ch = json_path(j, 0, "choices.0")) != JSON_OBJECT)
+		return -1;
+	json_str(j, json_path(j, ch, "message.content"), reply);
+	return ch;
+}
+
+/* --format jsonl: {"index", "reply", "finish_reason", "usage"}, or
+ * {"index", "error": {"status", "message"}}. */
+static void
+eachjson(struct each *e, const struct oai_item *it, const struct json *j,
+    int ch, const struct buf *reply)
+{
+	struct buf b = BUF_INIT, msg = BUF_INIT;
+	const char *u;
+	size_t ul;
+
+	buf_printf(&b, "{\"index\":%lld,", it->index);
+	if (it->status) {
+		buf_addredacted(&msg, it->rs.error.s, it->rs.error.len,
+		    e->o->key);
+		buf_printf(&b, "\"error\":{\"status\":%ld,\"message\":",
+		    it->rs.status);
+		json_quote(&b, msg.s, msg.len);
+		buf_addc(&b, '}');
+	} else if (it->skip)
+		buf_adds(&b, "\"reply\":null");
+	else {
+		buf_adds(&b, "\"reply\":");
+		json_quote(&b, reply->s, reply->len);
+		buf_adds(&b, ",\"finish_reason\":");
+		u = json_text(j, json_get(j, ch, "finish_reason"), &ul);
+		buf_add(&b, u ? u : "null", u ? ul : 4);
+		if ((u = json_text(j, json_get(j, 0, "usage"), &ul))) {
+			buf_adds(&b, ",\"usage\":");
+			json_compact(&b, u, ul);
+		}
+	}
+	buf_adds(&b, "}\n");
+	out_add(b.s, b.len);
+	buf_free(&b);
+	buf_free(&msg);
+}
+
+/* One line of output for one line of input; a failure is said on
+ * stderr with the input's line, and the run goes on. */
+static int
+eachdone(void *ctx, struct oai_item *it)
+{
+	struct each *e = ctx;
+	struct json j = JSON_INIT;
+	struct buf reply = BUF_INIT;
+	int ch = -1;
+
+	if (!it->status && !it->skip && (ch = eachreply(it, &j, &reply)) < 0) {
+		it->status = OAI_EX_FAILURE;
+		buf_printf(&it->rs.error, "unexpected response from %s%s: "
+		    "not a chat completion", e->o->base_url, it->rq.path);
+	}
+	if (it->status && it->skip)
+		warnx("%s", it->rs.error.s);
+	else if (it->status)
+		warnx("%s: %s", it->where, it->rs.error.s);
+	if (opt.format == FMT_JSONL)
+		eachjson(e, it, &j, ch, &reply);
+	else if (it->status || it->skip)
+		out_add("\n", 1);
+	else
+		out_escline(reply.s, reply.len);
+	json_free(&j);
+	buf_free(&reply);
+	return 0;
+}
+
+/* --dry-run: the request of each line, one per line. */
+static int
+eachdry(struct each *e)
+{
+	struct oai_item it;
+	int k;
+
+	for (;;) {
+		memset(&it, 0, sizeof it);
+		buf_init(&it.body);
+		it.rs = (struct oai_resp)OAI_RESP_INIT;
+		if ((k = eachnext(e, &it)) == 1 && it.status)
+			warnx("%s", it.rs.error.s);
+		else if (k == 1 && !it.skip)
+			out_json(it.body.s, it.body.len);
+		buf_free(&it.body);
+		oai_resp_free(&it.rs);
+		if (k != 1)
+			return k;
+	}
+}
+
+static int
+eachmode(struct oai *o, int argc, char *argv[])
+{
+	struct oai_each run = { .next = eachnext, .done = eachdone };
+	struct each e = { .o = o, .instr = BUF_INIT };
+	int i, rc;
+
+	for (i = 0; i < argc; i++)
+		buf_printf(&e.instr, "%s%s", i ? " " : "", argv[i]);
+	input_check("the prompt", e.instr.s, e.instr.len, 0);
+	if (opt.budget > 0 && !oai_has_price(opt.model))
+		die(OAI_EX_USAGE, "--budget: no price for %s; set OAI_PRICES",
+		    opt.model);
+	lines_init(&e.in, NULL, 0, LINES_CRLF);
+	if (opt.output)
+		e.skip = outfile_lines(opt.output, opt.resume);
+	if (opt.dryrun)
+		rc = eachdry(&e);
+	else {
+		oai_setup(o);
+		o->want_usage = opt.usage;
+		run.parallel = (int)opt.parallel;
+		run.budget = opt.budget;
+		run.ctx = &e;
+		run.in = &e.in;
+		rc = oai_each_run(o, &run);
+		if (opt.usage && rc != OAI_EX_INTR && rc != OAI_EX_TERM)
+			oai_usage_print(&run.total);
+	}
+	lines_free(&e.in);
+	buf_free(&e.instr);
+	return rc;
+}
+
 /* ---- main ------------------------------------------------------------ */
 
 /* --messages: the messages on standard input. */
@@ -1075,6 +1214,23 @@ prompt(struct msgs *m, int argc, char *argv[], int tty)
 	buf_free(&args);
 }
 
+/* The options of map mode, which need --each or exclude it. */
+static void
+eachchecks(void)
+{
+	if (!opt.each) {
+		if (opt.output || opt.resume || opt.budget > 0 ||
+		    opt.format || opt.has_parallel)
+			die(OAI_EX_USAGE, "-o, -P, --budget, --format and "
+			    "--resume need --each");
+		return;
+	}
+	if (opt.conv || opt.files.n || opt.images.n || opt.json)
+		die(OAI_EX_USAGE, "--each excludes -c, -f, --image and --json");
+	if (opt.resume && !opt.output)
+		die(OAI_EX_USAGE, "--resume needs -o file");
+}
+
 /* Checks of the options, before anything is read. */
 static void
 checks(void)
@@ -1086,6 +1242,7 @@ checks(void)
 		    "other");
 	if (opt.messages && (opt.files.n || opt.images.n))
 		die(OAI_EX_USAGE, "--messages excludes --file and --image");
+	eachchecks();
 	if (!opt.model)
 		opt.model = (s = getenv("OAI_CHAT_MODEL")) && *s ? s : "gpt-4o";
 	if (opt.system)
@@ -1126,9 +1283,14 @@ main(int argc, char *argv[])
 	int i, rc, tty;
 
 	i = oai_start(&o, &tool, argc, argv);
+	opt.streamusage = opt.usage || o.meta_fd >= 0;
 	argc -= i;
 	argv += i;
 	checks();
+	if (opt.each) {
+		rc = eachmode(&o, argc, argv);
+		return oai_finish(&o, rc);
+	}
 	tty = isatty(0);
 	if (opt.conv)
 		loadconv(&m, opt.conv);

@@ -39,10 +39,15 @@ static long long nextindex;	/* of the next input placed */
 static struct buf inerr = BUF_INIT;	/* an input error, reported last */
 static int instatus;		/* and its exit status */
 static int held;		/* the reader's line did not fit the last batch */
+static int usageflag;
+static double budget;		/* --budget USD, 0: none */
+static struct oai_usage total;	/* -u: of the batches written */
 
 static const struct oai_opt opts[] = {
 	OAI_INT('P', "parallel", "n", &parallel, NULL, 1, 64,
 	    "requests in flight at once (default 4)"),
+	OAI_FLAG('u', "usage", &usageflag,
+	    "print token usage and cost on stderr"),
 	OAI_INT('b', "batch-size", "n", &batchsize, NULL, 1, MAXINPUTS,
 	    "inputs per request, at most 2048 (default)"),
 	OAI_NAME('m', "model", "model", &model, "model name",
@@ -58,6 +63,9 @@ static const struct oai_opt opts[] = {
 	    "each file (or standard input) is one input"),
 	OAI_FLAG(0, "skip-empty", &skipempty,
 	    "skip empty lines instead of failing"),
+	OAI_NUM(0, "budget", "usd", &budget, NULL, 0.000001, 1e9,
+	    "send no more requests once the cost would\n"
+	    "pass usd dollars"),
 	OAI_FLAG(0, "dry-run", &dryrun,
 	    "print the request bodies, send nothing"),
 	OAI_COMMON,
@@ -381,6 +389,7 @@ writedone(struct oai *o, struct batch **head, struct batch ***tail,
 				    b->line);
 			return b->status;
 		}
+		oai_usage_add(&total, &b->rs.usage);
 		if (!(*head = b->next))
 			*tail = head;
 		freebatch(b);
@@ -393,6 +402,9 @@ static int
 run(struct oai *o, struct lines *r)
 {
 	struct oai_multi *m = oai_multi_new(o, (int)parallel);
+
+	if (budget > 0)
+		oai_multi_budget(m, budget);
 	struct batch *head = NULL, **tail = &head, *b;
 	int outstanding = 0, stopped = 0, status, rc = 0;
 
@@ -444,7 +456,14 @@ main(int argc, char *argv[])
 		if (format == FMT_F32)
 			out_refuse_tty("float32 vectors", "use --format jsonl");
 		oai_setup(&o);
+		o.want_usage = usageflag;
+		if (budget > 0 && !oai_has_price(model))
+			die(OAI_EX_USAGE, "--budget: no price for %s; set "
+			    "OAI_PRICES", model);
+		oai_usage_init(&total, model);
 		rc = run(&o, &r);
+		if (usageflag && rc != OAI_EX_INTR && rc != OAI_EX_TERM)
+			oai_usage_print(&total);
 	}
 	if (!rc && instatus) {	/* an input error ends what was embedded */
 		if (inerr.len)

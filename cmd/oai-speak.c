@@ -27,7 +27,10 @@ static struct {
 	int format;		/* in formats[] */
 	const char *model, *voice, *output, *instr;
 	double speed;		/* 0: not given */
-} opt = { 0, "tts-1", "alloy", NULL, NULL, 0 };
+	int usage;
+} opt = { 0, "tts-1", "alloy", NULL, NULL, 0, 0 };
+
+static struct oai_usage total;	/* -u: of the parts spoken */
 
 static void output(struct oai *o, const char *arg);
 
@@ -38,6 +41,8 @@ static const struct oai_opt opts[] = {
 	    "tts-1 (default), tts-1-hd, gpt-4o-mini-tts"),
 	OAI_FN('o', "output", "file", output,
 	    "write to file (atomically if a regular file)"),
+	OAI_FLAG('u', "usage", &opt.usage,
+	    "print the characters and cost on stderr"),
 	OAI_NAME('v', "voice", "voice", &opt.voice, "voice name",
 	    "voice (default alloy)"),
 	OAI_STR(0, "instructions", "text", &opt.instr,
@@ -442,6 +447,7 @@ speakpart(struct oai *o, struct oai_req *rq, struct join *j, size_t i,
 	buildbody(&body, s, n);
 	rq->body = body.s;
 	rq->bodylen = body.len;
+	rq->chars = (long long)nchars(s, n);
 	j->part = (int)i;
 	j->checked = 0;
 	j->id3n = 0;
@@ -458,6 +464,8 @@ speakpart(struct oai *o, struct oai_req *rq, struct join *j, size_t i,
 		rc = oai_unexpected(o, rq, "not WAV audio");
 	if (rc == 0 && oai_interrupted)
 		rc = oai_intr_status();
+	if (rc == 0)
+		oai_usage_add(&total, &j->rs->usage);
 	buf_free(&body);
 	return rc;
 }
@@ -485,6 +493,8 @@ speak(struct oai *o, size_t np, const size_t *off, const size_t *len)
 	rq.accept = "application/octet-stream";
 	rq.sink = sink;
 	rq.sink_ctx = &j;
+	rq.model = opt.model;
+	oai_usage_init(&total, opt.model);
 	for (i = 0; i < np && rc == 0; i++)
 		rc = speakpart(o, &rq, &j, i, np, text + off[i], len[i]);
 	if (rc == 0 && strcmp(j.format, "wav") == 0)
@@ -511,6 +521,8 @@ main(int argc, char *argv[])
 	np = plan(text, n, &off, &len);
 	oai_setup(&o);
 	rc = speak(&o, np, off, len);
+	if (opt.usage && rc == 0)
+		oai_usage_print(&total);
 	free(off);
 	free(len);
 	free(text);

@@ -36,8 +36,8 @@ static struct {
 	int format;		/* in formats[], -1 when not given */
 	const char *language, *model, *prompt, *fname;
 	double temp;
-	int has_temp, word, segment, translate, stream;
-} opt = { -1, NULL, "whisper-1", NULL, NULL, 0, 0, 0, 0, 0, 0 };
+	int has_temp, word, segment, translate, stream, usage;
+} opt = { -1, NULL, "whisper-1", NULL, NULL, 0, 0, 0, 0, 0, 0, 0 };
 
 static void language(struct oai *o, const char *arg);
 static void filename(struct oai *o, const char *arg);
@@ -50,6 +50,9 @@ static const struct oai_opt opts[] = {
 	    "language of the audio (ISO-639-1, e.g. en)"),
 	OAI_NAME('m', "model", "model", &opt.model, "model name",
 	    "model (default whisper-1)"),
+	OAI_FLAG('u', "usage", &opt.usage,
+	    "print the audio's seconds or tokens and\n"
+	    "the cost on stderr"),
 	OAI_NUM('t', "temperature", "temperature", &opt.temp, &opt.has_temp,
 	    0, 1, "sampling temperature, 0 to 1"),
 	OAI_FN(0, "filename", "name", filename,
@@ -312,6 +315,7 @@ stream_init(struct stream *s, struct oai_req *rq, struct oai_resp *rs)
 	rq->accept = "text/event-stream";
 	rq->sink = streamsink;
 	rq->sink_ctx = s;
+	rq->events = &s->ev;
 }
 
 static void
@@ -457,6 +461,8 @@ transcribe(struct oai *o, const char *path)
 	    "/audio/transcriptions";
 	rq.parts = parts;
 	rq.nparts = buildparts(parts, path, name, &tbuf, big);
+	rq.model = opt.model;
+	o->want_usage = opt.usage;
 	if (isatty(2))
 		rq.progress = progress;
 	if (opt.stream)
@@ -469,6 +475,8 @@ transcribe(struct oai *o, const char *path)
 		stream_free(&st);
 	} else if (rc == 0)
 		out_json(rs.body.s, rs.body.len);
+	if (rc == 0 && opt.usage)
+		oai_usage_print(&rs.usage);
 	free(name);
 	free(big);
 	buf_free(&tbuf);

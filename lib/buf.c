@@ -96,6 +96,24 @@ buf_addline(struct buf *b, const char *s, size_t n)
 }
 
 void
+buf_addescline(struct buf *b, const char *s, size_t n)
+{
+	size_t i;
+	char e;
+
+	buf_grow(b, n);
+	for (i = 0; i < n; i++) {
+		e = s[i] == '\\' ? '\\' : s[i] == '\n' ? 'n' :
+		    s[i] == '\r' ? 'r' : s[i] == '\0' ? '0' : 0;
+		if (e) {
+			buf_addc(b, '\\');
+			buf_addc(b, e);
+		} else
+			buf_addc(b, s[i]);
+	}
+}
+
+void
 buf_addesc(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";

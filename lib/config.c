@@ -22,6 +22,8 @@
 #include "oai.h"
 #include "httpint.h"
 
+static int metafd(const char *what, const char *arg);
+
 volatile int oai_interrupted;
 static int curlready;		/* curl_global_init() done */
 static struct oai *current;	/* for the atexit wipe */
@@ -158,8 +160,24 @@ oai_init(struct oai *o, int argc, char *argv[])
 		o->org = xstrdup(s);
 	if ((s = getenv("OPENAI_PROJECT_ID")) && *s)
 		o->project = xstrdup(s);
+	o->meta_fd = -1;
+	if ((s = getenv("OAI_META_FD")) && *s)
+		o->meta_fd = metafd("OAI_META_FD", s);
 	current = o;
 	atexit(atexit_cleanup);
+}
+
+/* --meta-fd, OAI_META_FD: a descriptor open for writing. */
+static int
+metafd(const char *what, const char *arg)
+{
+	int fd = (int)xstrtonum(what, arg, 0, 1 << 20), fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) < 0)
+		die(OAI_EX_USAGE, "%s: %d is not an open descriptor", what, fd);
+	if ((fl & O_ACCMODE) == O_RDONLY)
+		die(OAI_EX_USAGE, "%s: %d is not open for writing", what, fd);
+	return fd;
 }
 
 int
@@ -186,6 +204,9 @@ oai_option(struct oai *o, int c, const char *arg)
 		return 1;
 	case OPT_VERBOSE:
 		o->verbose++;
+		return 1;
+	case OPT_META_FD:
+		o->meta_fd = metafd("--meta-fd", arg);
 		return 1;
 	case OPT_VERSION:
 		out_printf("%s (oai) %s\n", argv0, OAI_VERSION);

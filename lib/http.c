@@ -94,6 +94,34 @@ copyval(char *dst, size_t dstsz, const char *v, size_t n)
 	dst[n] = '\0';
 }
 
+const char *const oai_rl_names[OAI_RL_N] = {
+	"limit-requests", "limit-tokens", "remaining-requests",
+	"remaining-tokens", "reset-requests", "reset-tokens"
+};
+
+/* An x-ratelimit-* header kept for pacing and --meta-fd: printable
+ * ASCII only, or it is not kept (it goes into JSON). */
+static void
+ratelimit(struct oai_att *x, const char *p, size_t n)
+{
+	char name[64];
+	const char *v;
+	size_t vlen, i;
+	int k;
+
+	for (k = 0; k < OAI_RL_N; k++) {
+		snprintf(name, sizeof name, "x-ratelimit-%s", oai_rl_names[k]);
+		if (!hdreq(p, n, name, &v, &vlen))
+			continue;
+		for (i = 0; i < vlen; i++)
+			if (v[i] < 0x20 || v[i] > 0x7e || v[i] == '"' ||
+			    v[i] == '\\')
+				return;
+		copyval(x->rl[k], sizeof x->rl[k], v, vlen);
+		return;
+	}
+}
+
 static size_t
 onheader(char *p, size_t size, size_t nmemb, void *ctx)
 {
@@ -120,6 +148,11 @@ onheader(char *p, size_t size, size_t nmemb, void *ctx)
 		x->retry_ms = -1;
 		x->should_retry = -1;
 		x->rs->request_id[0] = x->rs->content_type[0] = '\0';
+		memset(x->rl, 0, sizeof x->rl);
+		return n;
+	}
+	if (n > 12 && strncasecmp(p, "x-ratelimit-", 12) == 0) {
+		ratelimit(x, p, n);
 		return n;
 	}
 	if (hdreq(p, n, "x-request-id", &v, &vlen))
@@ -410,6 +443,13 @@ oai_att_begin(struct oai_att *x, CURL *c, const char *url,
 	x->errstart = 0;
 	x->lastdl = x->lastul = 0;
 	x->lastact = x->start = oai_now_ms();
+	memset(x->rl, 0, sizeof x->rl);
+	if (attempt == 0) {
+		x->first = x->start;
+		x->waited = 0;
+		oai_usage_init(&x->rs->usage, x->rq->model);
+		x->rs->budget = 0;
+	}
 	buf_reset(&x->rs->body);
 	x->rs->status = 0;
 	x->rs->attempts = attempt + 1;
@@ -546,12 +586,14 @@ oai_request(struct oai *o, const struct oai_req *rq, struct oai_resp *rs)
 		    attempt, &ms);
 		if (status != -1)
 			break;
+		x.waited += ms;
 		sleep_ms(ms);
 		if (oai_interrupted) {
 			status = oai_intr_status();
 			break;
 		}
 	}
+	oai_att_final(&x, c, status);
 	oai_http_headers_free(h);
 	buf_free(&url);
 	return status;

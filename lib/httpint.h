@@ -32,6 +32,9 @@ void upload_free(void *ctx);
 /* The one line saying why an upload stopped (no prefix). */
 void upload_error(const struct upload *up, struct buf *line);
 
+/* The rate-limit headers kept, without their "x-ratelimit-" prefix. */
+enum { RL_LIMIT_REQ, RL_LIMIT_TOK, RL_REM_REQ, RL_REM_TOK, RL_RESET_REQ,
+	RL_RESET_TOK, OAI_RL_N };
 /* One attempt of one request: what its callbacks saw. */
 struct oai_att {
 	struct oai *o;
@@ -54,7 +57,24 @@ struct oai_att {
 	curl_mime *mime;
 	struct upload up;
 	char errbuf[CURL_ERROR_SIZE];
+	long long first;	/* when the first attempt began (ms) */
+	long long waited;	/* ms spent waiting to retry */
+	char rl[OAI_RL_N][32];	/* x-ratelimit-* (oai_rl_names), or "" */
 };
+
+extern const char *const oai_rl_names[OAI_RL_N];
+/* x-ratelimit-reset-* ("1s", "6m0s", "20ms", "1h2m3.5s", "0.5") in
+ * milliseconds, or -1. */
+long long oai_duration_ms(const char *s);
+/* A header value as a number (remaining, limit), or -1. */
+long long oai_rl_num(const char *s);
+
+/*
+ * The request is over (status 0, or its exit status): its usage into
+ * rs->usage and its cost, and the --meta-fd line (meta.c).  c is the
+ * handle of the last attempt, not yet cleaned up.
+ */
+void oai_att_final(struct oai_att *x, CURL *c, int status);
 
 /* curl_global_init(), once, when the first request is coming. */
 void oai_curl_init(void);

@@ -1,6 +1,7 @@
 /* See LICENSE file for copyright and license details. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -198,6 +199,22 @@ fill(struct lines *r)
 		r->in.len += (size_t)n;
 	r->in.s[r->in.len] = '\0';
 	return 0;
+}
+
+int
+lines_ready(const struct lines *r)
+{
+	struct pollfd p;
+
+	if (r->fd < 0 || r->eof)
+		return 1;
+	if (!(r->flags & LINES_WHOLE) &&
+	    memchr(r->in.s + r->off, '\n', r->in.len - r->off))
+		return 1;
+	p.fd = r->fd;
+	p.events = POLLIN;
+	p.revents = 0;
+	return poll(&p, 1, 0) != 0;
 }
 
 int

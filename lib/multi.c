@@ -40,6 +40,13 @@ struct oai_multi {
 	int running;
 	long long pause_until;	/* 429: nothing starts before (ms) */
 	struct mx *head, **tail;
+	/* x-ratelimit-*: requests and tokens the server has said are left
+	 * until a time, less those started since (-1: no word). */
+	long long req_left, req_until, tok_left, tok_until;
+	double budget, spent;	/* --budget (0: none), cost so far (USD) */
+	long long costed;	/* answers whose cost is in spent */
+	int over;		/* the budget is reached: start nothing new */
+	int watch;		/* oai_multi_watch(), or -1 */
 };
 
 struct oai_multi *
@@ -52,6 +59,8 @@ oai_multi_new(struct oai *o, int parallel)
 	buf_init(&m->url);
 	m->max = parallel > 0 ? parallel : 1;
 	m->tail = &m->head;
+	m->req_left = m->tok_left = -1;
+	m->watch = -1;
 	if (!(m->cm = curl_multi_init()))
 		die(OAI_EX_FAILURE, "cannot initialise libcurl");
 	curl_multi_setopt(m->cm, CURLMOPT_MAX_HOST_CONNECTIONS, (long)m->max);
@@ -75,10 +84,30 @@ oai_multi_add(struct oai_multi *m, const struct oai_req *rq,
 	m->tail = &x->next;
 }
 
+void
+oai_multi_budget(struct oai_multi *m, double usd)
+{
+	m->budget = usd;
+	m->o->want_usage = 1;
+}
+
+void
+oai_multi_watch(struct oai_multi *m, int fd)
+{
+	m->watch = fd;
+}
+
 int
 oai_multi_pending(const struct oai_multi *m)
 {
 	return m->head != NULL;
+}
+
+/* A request's tokens, roughly: 4 bytes of its body a token. */
+static long long
+tokens(const struct mx *x)
+{
+	return (long long)(x->a.rq->bodylen / 4) + 1;
 }
 
 static void
@@ -86,6 +115,10 @@ start(struct oai_multi *m, struct mx *x)
 {
 	if (!(x->c = curl_easy_init()))
 		die(OAI_EX_FAILURE, "cannot initialise libcurl");
+	if (m->req_left > 0)
+		m->req_left--;
+	if (m->tok_left > 0)
+		m->tok_left -= tokens(x) < m->tok_left ? tokens(x) : m->tok_left;
 	buf_reset(&m->url);
 	buf_printf(&m->url, "%s%s", m->o->base_url, x->a.rq->path);
 	oai_att_begin(&x->a, x->c, m->url.s, x->h, x->attempt); /* URL copied */
@@ -107,6 +140,68 @@ stop(struct oai_multi *m, struct mx *x)
 	m->running--;
 }
 
+/*
+ * Slow down before the server says 429: what its x-ratelimit-* headers
+ * say is left, less what is in flight, may start before their reset.
+ */
+static void
+pace(struct oai_multi *m, const struct oai_att *a)
+{
+	long long now = oai_now_ms(), left, reset;
+
+	if ((left = oai_rl_num(a->rl[RL_REM_REQ])) >= 0) {
+		reset = oai_duration_ms(a->rl[RL_RESET_REQ]);
+		m->req_left = left - (m->running - 1);
+		m->req_until = now + (reset >= 0 ? reset : 1000);
+	}
+	if ((left = oai_rl_num(a->rl[RL_REM_TOK])) >= 0) {
+		reset = oai_duration_ms(a->rl[RL_RESET_TOK]);
+		m->tok_left = left;
+		m->tok_until = now + (reset >= 0 ? reset : 1000);
+	}
+	if (m->o->verbose > 1 && (m->req_left >= 0 || m->tok_left >= 0))
+		warnx("rate limit: %lld requests, %lld tokens left",
+		    m->req_left, m->tok_left);
+}
+
+/* When x may start as the rate limits go: now, or a later time. */
+static long long
+ratewait(struct oai_multi *m, const struct mx *x, long long now)
+{
+	long long t = now;
+
+	if (m->req_left >= 0 && m->req_left <= 0 && m->req_until > t)
+		t = m->req_until;
+	if (m->tok_left >= 0 && m->tok_left < tokens(x) && m->tok_until > t)
+		t = m->tok_until;
+	return t;
+}
+
+/* A new request over the budget: the answers so far, and as much again
+ * (their mean) for each one in flight and this one, would pass it. */
+static int
+overbudget(struct oai_multi *m, struct mx *x)
+{
+	double mean;
+	char a[32], b[32];
+
+	if (m->budget <= 0 || x->attempt > 0)
+		return 0;
+	mean = m->costed ? m->spent / (double)m->costed : 0;
+	if (!m->over && m->spent + mean * (m->running + 1) <= m->budget)
+		return 0;
+	m->over = 1;
+	snprintf(a, sizeof a, "%.6f", m->budget);
+	snprintf(b, sizeof b, "%.6f", m->spent);
+	buf_reset(&x->a.rs->error);
+	buf_printf(&x->a.rs->error, "--budget $%s reached ($%s spent)", a,
+	    b);
+	x->a.rs->budget = 1;
+	x->state = MX_DONE;
+	x->result = OAI_EX_REJECTED;
+	return 1;
+}
+
 /* The transfer x ended with rc: done, or waiting for a retry. */
 static void
 finish(struct oai_multi *m, struct mx *x, CURLcode rc)
@@ -118,14 +213,22 @@ finish(struct oai_multi *m, struct mx *x, CURLcode rc)
 	curl_easy_getinfo(x->c, CURLINFO_EFFECTIVE_URL, &url);
 	url = xstrdup(url ? url : "");
 	r = oai_att_end(&x->a, x->c, rc, url, x->attempt, &ms);
+	pace(m, &x->a);
+	if (r != -1)
+		oai_att_final(&x->a, x->c, r);
 	stop(m, x);
 	free(url);
 	if (r != -1) {
 		x->result = r;
 		x->state = MX_DONE;
+		if (r == 0 && x->a.rs->usage.cost >= 0) {
+			m->spent += x->a.rs->usage.cost;
+			m->costed++;
+		}
 		return;
 	}
 	x->attempt++;
+	x->a.waited += ms;
 	x->due = oai_now_ms() + ms;
 	x->state = MX_WAIT;
 	/* A rate limit is about the client, not this request. */
@@ -150,6 +253,18 @@ take(struct oai_multi *m, struct mx *x, int *status)
 	return user;
 }
 
+/* Wait for the transfers, at most timeout ms; 1 when the watched
+ * descriptor is readable. */
+static int
+poll1(struct oai_multi *m, int timeout)
+{
+	struct curl_waitfd w = { m->watch, CURL_WAIT_POLLIN, 0 };
+
+	curl_multi_poll(m->cm, m->watch >= 0 ? &w : NULL, m->watch >= 0,
+	    timeout, NULL);
+	return m->watch >= 0 && w.revents != 0;
+}
+
 void *
 oai_multi_wait(struct oai_multi *m, int *status)
 {
@@ -162,8 +277,10 @@ oai_multi_wait(struct oai_multi *m, int *status)
 		for (x = m->head; x; x = x->next)
 			if (x->state == MX_DONE)
 				return take(m, x, status);
-		if (!m->head)
+		if (!m->head) {
+			*status = 0;
 			return NULL;
+		}
 		if (oai_interrupted) {
 			/* Everything left ends here; the first reports it. */
 			for (x = m->head; x; x = x->next) {
@@ -178,14 +295,17 @@ oai_multi_wait(struct oai_multi *m, int *status)
 		next = -1;
 		waiting = 0;
 		for (x = m->head; x && m->running < m->max; x = x->next) {
-			if (x->state != MX_WAIT)
+			if (x->state != MX_WAIT || overbudget(m, x))
 				continue;
-			if (x->due <= now && m->pause_until <= now)
+			if (x->due <= now && m->pause_until <= now &&
+			    ratewait(m, x, now) <= now)
 				start(m, x);
 			else {
 				long long t = x->due > m->pause_until ?
 				    x->due : m->pause_until;
 
+				if (ratewait(m, x, now) > t)
+					t = ratewait(m, x, now);
 				waiting = 1;
 				if (next < 0 || t < next)
 					next = t;
@@ -209,7 +329,10 @@ oai_multi_wait(struct oai_multi *m, int *status)
 		timeout = 200;	/* and wake up for Ctrl-C */
 		if (waiting && next - now < timeout)
 			timeout = next > now ? (int)(next - now) : 0;
-		curl_multi_poll(m->cm, NULL, 0, timeout, NULL);
+		if (poll1(m, timeout)) {
+			*status = -1;
+			return NULL;
+		}
 	}
 }
 

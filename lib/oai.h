@@ -131,6 +131,13 @@ void buf_addline(struct buf *b, const char *s, size_t n);
  * line, visibly escaped: control characters (C0, DEL, C1), bytes that
  * are not UTF-8 and the backslash become \n, \r, \t, \\ or \xHH. */
 void buf_addesc(struct buf *b, const char *s, size_t n);
+/*
+ * Append a reply as one line, reversibly (oai(7), LINE FORMATS): a
+ * backslash becomes \\, a line feed \n, a carriage return \r, a NUL
+ * \0; every other byte is as it was.  Map mode's text format, and the
+ * Batch API's lines, so line i of the output answers line i of input.
+ */
+void buf_addescline(struct buf *b, const char *s, size_t n);
 void buf_reset(struct buf *b);			/* len = 0, keeps memory */
 void buf_free(struct buf *b);
 /* Take ownership of the bytes (NUL-terminated, never NULL); b is reset. */
@@ -198,6 +205,9 @@ void lines_init(struct lines *r, char **files, int nfiles, int flags);
 /* 1 with the next line in r->s, 0 at the end, -1 on error (then status
  * and err say what; every later call returns -1 again). */
 int lines_next(struct lines *r);
+/* Would lines_next() return now?  0 only when it would wait for input
+ * (no whole line read, the descriptor not readable). */
+int lines_ready(const struct lines *r);
 void lines_free(struct lines *r);
 
 /* ---- out.c: standard output ---------------------------------------- */
@@ -222,6 +232,8 @@ void out_close(void);
  * descriptor would. */
 void out_closed_at_start(void);
 int oai_output_started(void);
+/* buf_addescline() of s[0..n) and a newline, to standard output. */
+void out_escline(const char *s, size_t n);
 /* Die with a hint when stdout is a terminal: binary output never goes
  * there.  alt, if not NULL, is another way out ("use -o FILE"). */
 void out_refuse_tty(const char *what, const char *alt);
@@ -261,6 +273,15 @@ void outfile_abort(struct outfile *f);
  * the way is a descriptor name (/proc/..., /dev/fd/...).
  */
 char *path_follow(const char *path, int *viafd);
+/*
+ * -o FILE for output written a line at a time and resumed (oai-chat
+ * --each): path becomes standard output, written in place as lines
+ * are done, so an interrupted run keeps them.  Emptied first, or with
+ * resume kept up to its last whole line (a cut last line goes; path
+ * must then be a regular file, or be missing).  Returns the whole
+ * lines kept.  Dies with 2 or 5 as outfile_open() does.
+ */
+long long outfile_lines(const char *path, int resume);
 
 /* ---- utf8.c --------------------------------------------------------- */
 
@@ -485,6 +506,8 @@ struct oai {
 	int verbose;
 	int direct;		/* never through a proxy (plain http, loopback) */
 	void *curl;		/* CURL *, reused across requests */
+	int meta_fd;		/* --meta-fd / OAI_META_FD, or -1 */
+	int want_usage;		/* read usage from every response (-u, budget) */
 };
 
 /* The common options' ids, for oai_option() (lib/opt.c's table). */
@@ -495,7 +518,8 @@ enum {
 	OPT_MAX_TIME,
 	OPT_RETRIES,
 	OPT_VERBOSE,
-	OPT_VERSION
+	OPT_VERSION,
+	OPT_META_FD
 };
 
 /* ---- opt.c: a tool's interface, written once ----------------------- */
@@ -627,6 +651,57 @@ extern volatile int oai_interrupted;
 /* Exit status for an interruption: 130 for SIGINT, 143 for SIGTERM. */
 int oai_intr_status(void);
 
+/* ---- price.c: usage and cost ---------------------------------------- */
+
+/*
+ * What one request used, as the API reports it (or the tool knows it:
+ * the characters sent for speech), and what that cost.  A count is -1
+ * when unknown.  model is the model that answered, else the one asked.
+ */
+struct oai_usage {
+	char model[128];
+	long long input, output;	/* tokens */
+	long long cached;		/* of input: cached (discounted) */
+	long long reasoning;		/* of output */
+	long long audio_in, audio_out;	/* of input and output */
+	long long chars;		/* speech: characters of input */
+	double seconds;			/* transcription: audio seconds */
+	long long images;		/* images made, of variant */
+	char variant[64];		/* images: "SIZE/QUALITY" */
+	int batch;			/* the Batch API: half price */
+	double cost;			/* USD; -1 when no price is known */
+	long long requests;		/* how many requests this adds up */
+};
+
+/* Every count unknown, no cost yet, for model (NULL: none). */
+void oai_usage_init(struct oai_usage *u, const char *model);
+/* Read the usage object t of a response (chat, embeddings, audio:
+ * prompt/completion or input/output tokens and their details, or
+ * {"type": "duration", "seconds": N}) into u.  0, or -1 if t is none. */
+int oai_usage_json(struct oai_usage *u, const struct json *j, int t);
+/*
+ * The price table (oai(7), PRICES): the documented prices of
+ * OAI_PRICES_DATE built in, then $OAI_PRICES's lines (read once).
+ * oai_cost() sets u->cost from u's model and counts, -1 when no price
+ * is known or the counts a price needs are missing; returns u->cost.
+ */
+#define OAI_PRICES_DATE "2024-06-01"
+double oai_cost(struct oai_usage *u);
+/* Add one request's usage to a total (cost unknown if either is). */
+void oai_usage_add(struct oai_usage *total, const struct oai_usage *u);
+/*
+ * -u: "usage: 3 prompt + 4 completion = 7 tokens, $0.000075" (or the
+ * characters, seconds or tokens of a tool without output tokens) on
+ * stderr, and once per model "no price for M; set OAI_PRICES" when the
+ * cost is unknown; "usage: not reported by the server" when u holds
+ * nothing.
+ */
+void oai_usage_print(const struct oai_usage *u);
+/* "no price for M; set OAI_PRICES", said once per model and process. */
+void oai_noprice(const char *model);
+/* Is any price known for model (for --budget, before sending)? */
+int oai_has_price(const char *model);
+
 /* ---- http.c: requests ---------------------------------------------- */
 
 struct oai_part {		/* one multipart/form-data field */
@@ -670,6 +745,13 @@ struct oai_req {
 	/* Keep the one-line error (without the "argv0: " prefix) in
 	 * resp->error instead of printing it, for a caller that adds to it. */
 	int defer_error;
+	/* For usage and cost: the model asked for (when the answer does not
+	 * name one), and the characters sent (speech; 0: none). */
+	const char *model;
+	long long chars;
+	/* The event stream the sink feeds (oai_events), whose usage and
+	 * model count; NULL: the body's, when it is JSON. */
+	const struct oai_events *events;
 };
 
 struct oai_resp {
@@ -679,9 +761,14 @@ struct oai_resp {
 	char request_id[128];
 	int attempts;			/* requests made */
 	struct buf error;		/* the error line, with defer_error */
+	/* After a 2xx: what the answer used (from its usage object, or its
+	 * event stream's through oai_events_sink; read when o->want_usage
+	 * or --meta-fd asks, or from rq->events) and its cost. */
+	struct oai_usage usage;
+	int budget;			/* not sent: over the --budget */
 };
 
-#define OAI_RESP_INIT { 0, BUF_INIT, "", "", 0, BUF_INIT }
+#define OAI_RESP_INIT { .body = BUF_INIT, .error = BUF_INIT }
 
 /*
  * Make the request, retrying as the official SDKs do (connection errors,
@@ -753,6 +840,7 @@ struct oai_events {
 	void *ctx;
 	void (*onerror)(void *ctx);
 	int done;		/* [DONE] seen */
+	struct oai_usage usage;	/* the last usage object and model seen */
 };
 
 void oai_events_init(struct oai_events *s, oai_event_cb cb, void *ctx);
@@ -783,7 +871,61 @@ void oai_multi_add(struct oai_multi *m, const struct oai_req *rq,
  */
 void *oai_multi_wait(struct oai_multi *m, int *status);
 int oai_multi_pending(const struct oai_multi *m);	/* any left? */
+/*
+ * --budget: once the cost of the answers so far, with as much again for
+ * each request in flight, would pass usd, requests not yet started are
+ * not sent: they are returned with status OAI_EX_REJECTED, rs->budget
+ * set and the reason in rs->error (every one after the first too).
+ */
+void oai_multi_budget(struct oai_multi *m, double usd);
+/* oai_multi_wait() also returns, NULL with *status -1, once fd (-1:
+ * none) is readable: a reader of a slow input is not held up. */
+void oai_multi_watch(struct oai_multi *m, int fd);
 /* Abort whatever is left and free m (NULL is fine). */
 void oai_multi_free(struct oai_multi *m);
+
+/* ---- each.c: one request per input, answers in input order ----------- */
+
+/*
+ * Map mode (oai-chat --each, and any tool that sends one request per
+ * line): up to parallel requests in flight over oai_multi, answers
+ * handed to done() in input order as soon as they are next in line, at
+ * most 2 * parallel inputs read and not yet done, so memory does not
+ * grow with the input.  A request that fails (after its retries) is
+ * handed on with its status and the run goes on; an authentication or
+ * usage failure stops the reading.  Paced by the server's rate-limit
+ * headers and 429s (oai_multi), stopped by budget (oai_multi_budget()).
+ */
+struct oai_item {
+	long long index;	/* 0-based, in input order */
+	char where[128];	/* "standard input:3", for messages */
+	struct buf body;	/* the request body: rq.body */
+	struct oai_req rq;	/* method and path set by next() */
+	struct oai_resp rs;	/* rs.error: why it failed (defer_error) */
+	int skip;		/* not sent: done() gets it as next() left it */
+	int status;		/* 0, or why it failed: an exit status */
+	int done;
+	struct oai_item *next;
+};
+
+struct oai_each {
+	int parallel;
+	double budget;		/* USD, 0: none */
+	/* Fill it for the next input: 1; 0 at the end of the input; or an
+	 * exit status (> 1, already said) that ends the input there. */
+	int (*next)(void *ctx, struct oai_item *it);
+	/* Print it: 0 to go on, or an exit status that stops the run. */
+	int (*done)(void *ctx, struct oai_item *it);
+	void *ctx;
+	/* The lines next() reads, if any: while requests are in flight,
+	 * reading waits until a line is there instead of holding them up. */
+	const struct lines *in;
+	struct oai_usage total;	/* of the answers done (set up by the run) */
+};
+
+/* Run it all; return the worst status seen (after everything that could
+ * be done was done), 130 or 143 when interrupted, OAI_EX_REJECTED when
+ * the budget stopped it (with one line naming where). */
+int oai_each_run(struct oai *o, struct oai_each *e);
 
 #endif

@@ -39,6 +39,7 @@ static void common_timeout(struct oai *o, const char *arg);
 static void common_max_time(struct oai *o, const char *arg);
 static void common_retries(struct oai *o, const char *arg);
 static void common_verbose(struct oai *o, const char *arg);
+static void common_meta_fd(struct oai *o, const char *arg);
 static void common_help(struct oai *o, const char *arg);
 static void common_version(struct oai *o, const char *arg);
 
@@ -57,6 +58,9 @@ static const struct oai_opt common[] = {
 	OAI_FN(0, "retries", "n", common_retries,
 	    "retries on connection errors, 408, 409,\n"
 	    "429 and 5xx (default 2)"),
+	OAI_FN(0, "meta-fd", "fd", common_meta_fd,
+	    "one JSON line per request on descriptor\n"
+	    "fd: ids, times, usage, cost"),
 	OAI_FN('v', "verbose", NULL, common_verbose,
 	    "print request details on stderr"),
 	OAI_FN('h', "help", NULL, common_help, "print this help and exit"),
@@ -102,6 +106,12 @@ static void
 common_retries(struct oai *o, const char *arg)
 {
 	oai_option(o, OPT_RETRIES, arg);
+}
+
+static void
+common_meta_fd(struct oai *o, const char *arg)
+{
+	oai_option(o, OPT_META_FD, arg);
 }
 
 static void

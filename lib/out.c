@@ -107,6 +107,17 @@ out_close(void)
 		edie(OAI_EX_FAILURE, "error closing standard output");
 }
 
+void
+out_escline(const char *s, size_t n)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addescline(&b, s, n);
+	buf_addc(&b, '\n');
+	out_add(b.s, b.len);
+	buf_free(&b);
+}
+
 int
 oai_output_started(void)
 {

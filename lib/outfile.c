@@ -341,3 +341,58 @@ outfile_abort(struct outfile *f)
 	}
 	release(f);
 }
+
+/* The whole lines of fd (from its start), and the offset after the
+ * last of them. */
+static long long
+wholelines(int fd, const char *path, off_t *end)
+{
+	char b[65536];
+	long long lines = 0;
+	off_t off = 0;
+	ssize_t n, i;
+
+	*end = 0;
+	while ((n = pread(fd, b, sizeof b, off)) != 0) {
+		if (n < 0 && errno == EINTR && !oai_interrupted)
+			continue;
+		if (n < 0)
+			edie(OAI_EX_FAILURE, "%s", path);
+		for (i = 0; i < n; i++)
+			if (b[i] == '\n') {
+				lines++;
+				*end = off + i + 1;
+			}
+		off += n;
+	}
+	return lines;
+}
+
+long long
+outfile_lines(const char *path, int resume)
+{
+	struct stat st;
+	long long lines = 0;
+	off_t end;
+	int fd;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		die(OAI_EX_USAGE, "-o: %s is a directory", path);
+	if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		die(OAI_EX_USAGE, "-o: %s is a socket", path);
+	if (resume && stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		die(OAI_EX_USAGE, "--resume: %s is not a regular file", path);
+	if ((fd = open(path, (resume ? O_RDWR : O_WRONLY) | O_CREAT |
+	    O_NOCTTY | O_CLOEXEC, 0666)) < 0)
+		edie(OAI_EX_FAILURE, "%s", path);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		lines = resume ? wholelines(fd, path, &end) : 0;
+		if (ftruncate(fd, resume ? end : 0) < 0 ||
+		    lseek(fd, 0, SEEK_END) < 0)
+			edie(OAI_EX_FAILURE, "%s", path);
+	}
+	if (dup2(fd, 1) < 0)
+		edie(OAI_EX_FAILURE, "%s", path);
+	close(fd);
+	return lines;
+}

@@ -87,6 +87,22 @@ oai_error_status(const struct json *j, int e)
 	return OAI_EX_FAILURE;
 }
 
+/* The model and usage an event names (chat chunks, the last event of
+ * a transcription or a speech stream), for rs->usage. */
+static void
+usage(struct oai_events *s, const struct json *j)
+{
+	int t = json_get(j, 0, "usage");
+	struct buf m = BUF_INIT;
+
+	if (json_type(j, t) != JSON_OBJECT)
+		t = json_path(j, 0, "response.usage");
+	oai_usage_json(&s->usage, j, t);
+	if (!*s->usage.model && json_str(j, json_get(j, 0, "model"), &m) == 0)
+		snprintf(s->usage.model, sizeof s->usage.model, "%s", m.s);
+	buf_free(&m);
+}
+
 static int
 onevent(void *ctx, const struct sse_event *ev)
 {
@@ -123,6 +139,7 @@ onevent(void *ctx, const struct sse_event *ev)
 		buf_free(&line);
 		return oai_error_status(j, e >= 0 ? e : 0);
 	}
+	usage(s, j);
 	return s->cb(s->ctx, j, ev);
 }
 
@@ -133,6 +150,7 @@ oai_events_init(struct oai_events *s, oai_event_cb cb, void *ctx)
 	s->cb = cb;
 	s->ctx = ctx;
 	s->j = (struct json)JSON_INIT;
+	oai_usage_init(&s->usage, NULL);
 	sse_init(&s->sse, onevent, s);
 }
 

@@ -47,7 +47,10 @@ body() {
 	run --separate-stderr oai-chat -u hi </dev/null
 	assert_status 0
 	assert_output 'The capital of France is Paris.'
-	assert_stderr 'oai-chat: usage: 92 prompt + 8 completion = 100 tokens'
+	assert_stderr <<-'EOF'
+	oai-chat: usage: 92 prompt + 8 completion = 100 tokens
+	oai-chat: no price for gpt-4o-mini-2024-07-18; set OAI_PRICES
+	EOF
 	assert_equal true "$(body 1 .stream_options.include_usage)"
 }
 

@@ -201,5 +201,5 @@ setup() { load helper; srv_reset; export OPENAI_API_KEY=sk-test-mod; }
 	run --separate-stderr oai-moderate --no-such-option
 	assert_status 2
 	[[ $stderr != *'-v | --verbose'* ]] || fail "$stderr"
-	[[ $stderr == *'[--retries n] [--verbose] [-h | --help] [--version]' ]] || fail "$stderr"
+	[[ $stderr == *'[--meta-fd fd] [--verbose]'$'\n''       [-h | --help] [--version]' ]] || fail "$stderr"
 }

@@ -394,7 +394,7 @@ import wave; w = wave.open('out.wav'); print(w.getnchannels(), w.getnframes())")
 	run --separate-stderr oai-speak --bogus
 	assert_status 2
 	assert_output ''
-	assert_stderr_contains 'usage: oai-speak [-f format] [-m model] [-o file] [-v voice]'
+	assert_stderr_contains 'usage: oai-speak [-u] [-f format] [-m model] [-o file] [-v voice]'
 }
 
 @test "oai-speak: the completions and the man page list every option" {

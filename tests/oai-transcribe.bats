@@ -275,7 +275,7 @@ file_req() { srv_req_field -1 ".files.file.$1"; }
 	run --separate-stderr oai-transcribe
 	assert_status 2
 	assert_output ''
-	assert_stderr_contains 'usage: oai-transcribe [-f format]'
+	assert_stderr_contains 'usage: oai-transcribe [-u] [-f format]'
 	run --separate-stderr oai-transcribe a.mp3 b.mp3
 	assert_status 2
 	assert_stderr_contains 'usage: oai-transcribe'

@@ -16,6 +16,8 @@ Control endpoints (never recorded):
     GET  /_ctl/queue   the specs still waiting, as a JSON array
     POST /_ctl/reset   empty the queue and the request log, restart numbering
     GET  /_ctl/health  200
+    GET  /_ctl/stats   {"inflight": N, "max_inflight": N}: API requests being
+                       answered now, and the most at once since the last reset
 
 Response spec fields (all optional, combinable):
     path, method       only match requests with this path (no query) / method
@@ -48,6 +50,8 @@ Response spec fields (all optional, combinable):
                        sizes, sleeping between pieces (SSE: one piece per
                        event by default)
     delay_ms           sleep before sending anything
+    delay_ms_max       with delay_ms: sleep a random time between the two
+    match              only match requests whose body contains this text
     stall_after, stall_ms
                        send headers and the first stall_after body bytes,
                        sleep stall_ms, then send the rest
@@ -66,6 +70,7 @@ import hashlib
 import http.server
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -649,6 +654,7 @@ class State:
         self.lock = threading.Lock()
         self.queue = []
         self.n = 0
+        self.inflight = self.max_inflight = 0
         self.reqlog = os.path.join(directory, "requests.jsonl")
         open(self.reqlog, "w").close()
 
@@ -656,6 +662,7 @@ class State:
         with self.lock:
             self.queue = []
             self.n = 0
+            self.max_inflight = self.inflight
             open(self.reqlog, "w").close()
 
     def record(self, method, path, query, headers, body, form, files,
@@ -683,10 +690,18 @@ class State:
                 f.write(json.dumps(entry, ensure_ascii=False) + "\n")
             return self.n
 
-    def pop(self, method, path):
+    def busy(self, k):
+        with self.lock:
+            self.inflight += k
+            self.max_inflight = max(self.max_inflight, self.inflight)
+
+    def pop(self, method, path, body=b""):
         with self.lock:
             for i, spec in enumerate(self.queue):
                 if spec.get("path", path) != path:
+                    continue
+                if "match" in spec and \
+                        spec["match"].encode() not in body:
                     continue
                 if spec.get("method", method).upper() != method:
                     continue
@@ -754,14 +769,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                      form, files, self.client_address[1])
         req = Request(n, method, path, query, headers, body)
         req.form, req.files = form, files
-        spec = self.server.state.pop(method, path)
+        spec = self.server.state.pop(method, path, body)
         try:
             resp = spec_response(req, spec)
         except Exception as e:  # a bad spec must not hang the client
             self.server.log("spec error: %r" % e)
             resp = api_error(500, "test server: %s" % e, "server_error")
             resp.set_header("x-request-id", "req_test_%d" % n)
-        self.send(resp, spec)
+        self.server.state.busy(1)
+        try:
+            self.send(resp, spec)
+        finally:
+            self.server.state.busy(-1)
 
     def control(self, method, path, body):
         state = self.server.state
@@ -770,6 +789,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif path == "/_ctl/reset" and method == "POST":
             state.reset()
             resp = json_response({"ok": True})
+        elif path == "/_ctl/stats" and method == "GET":
+            with state.lock:
+                resp = json_response({"inflight": state.inflight,
+                                      "max_inflight": state.max_inflight})
         elif path == "/_ctl/queue" and method == "GET":
             with state.lock:
                 resp = json_response(state.queue)
@@ -798,7 +821,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.requestline,
             resp.status if resp.raw is None else "cassette",
             " spec=" + json.dumps(spec)[:200] if spec else ""))
-        if spec.get("delay_ms"):
+        if spec.get("delay_ms_max"):
+            time.sleep(random.uniform(spec.get("delay_ms", 0),
+                                      spec["delay_ms_max"]) / 1000)
+        elif spec.get("delay_ms"):
             time.sleep(spec["delay_ms"] / 1000)
         if resp.raw is not None:
             # Cassette: one byte stream, headers included; it says

@@ -1,5 +1,6 @@
 # See LICENSE file for copyright and license details.
 complete -c oai-transcribe -s f -l format -x -a 'text json verbose_json srt vtt' -d 'Output format'
+complete -c oai-transcribe -s u -l usage -d 'Print the seconds or tokens and cost on stderr'
 complete -c oai-transcribe -s l -l language -x -d 'Language of the audio (ISO-639-1)'
 complete -c oai-transcribe -s m -l model -x -a 'whisper-1 gpt-4o-transcribe gpt-4o-mini-transcribe' -d 'Model'
 complete -c oai-transcribe -s t -l temperature -x -d 'Sampling temperature, 0 to 1'
@@ -13,6 +14,7 @@ complete -c oai-transcribe -l api-key-file -r -F -d 'Read the API key from a fil
 complete -c oai-transcribe -l timeout -x -d 'Request timeout in seconds'
 complete -c oai-transcribe -l max-time -x -d 'Longest a request may take, in seconds'
 complete -c oai-transcribe -l retries -x -d 'Number of retries'
+complete -c oai-transcribe -l meta-fd -x -d 'Write one JSON line per request to this descriptor'
 complete -c oai-transcribe -s v -l verbose -d 'Print request details on stderr'
 complete -c oai-transcribe -s h -l help -d 'Print help'
 complete -c oai-transcribe -l version -d 'Print version'
