@@ -29,13 +29,10 @@ struct reply {
 	struct buf refusal;
 	struct tool *tools;
 	int ntools;
-	size_t pendnl;		/* trailing newlines held back */
-	int printed;		/* content other than newlines went out */
-	int nlout;		/* and after it, the first trailing newline */
+	struct textout out;	/* the content as it is printed */
 	char *finish;		/* finish_reason */
 	char *model;		/* model the server names */
-	int has_usage;
-	long long ptok, ctok, ttok;
+	struct tokens usage;
 };
 
 static struct {
@@ -145,29 +142,6 @@ parsemessages(struct msgs *m, const char *s, size_t n, const char *what,
 }
 
 /* ---- input ----------------------------------------------------------- */
-
-/* The text of path ("-" is standard input), which must be text. */
-static void
-readtext(struct buf *b, const char *path)
-{
-	size_t from = b->len;
-
-	input_read(b, path);
-	input_check(input_name(path), b->s + from, b->len - from, 0);
-}
-
-/* Append part to the prompt, parts separated by a blank line. */
-static void
-addpart(struct buf *prompt, const char *s, size_t n)
-{
-	while (n > 0 && s[n - 1] == '\n')
-		n--;
-	if (n == 0)
-		return;
-	if (prompt->len)
-		buf_adds(prompt, "\n\n");
-	buf_add(prompt, s, n);
-}
 
 static const char *
 imagetype(const unsigned char *p, size_t n)
@@ -392,51 +366,6 @@ buildbody(struct buf *b, const char *model, const char *system,
 /* ---- replies --------------------------------------------------------- */
 
 /*
- * Content goes out as it comes, except trailing newlines beyond the
- * first: the reply ends with exactly one, and a line-reading consumer
- * gets each line as soon as its newline arrives.
- */
-static void
-emit(struct reply *r, const char *s, size_t n)
-{
-	size_t k = n;
-
-	buf_add(&r->text, s, n);
-	while (k > 0 && s[k - 1] == '\n')
-		k--;
-	if (k == 0 && (!r->printed || r->nlout)) {
-		r->pendnl += n;
-		return;
-	}
-	if (k > 0) {
-		for (; r->pendnl; r->pendnl--)
-			out_add("\n", 1);
-		out_add(s, k);
-		r->printed = 1;
-		r->nlout = 0;
-	}
-	if (n > k) {
-		out_add("\n", 1);
-		r->nlout = 1;
-		r->pendnl = n - k - 1;
-	}
-}
-
-/*
- * End the text on its own line.  A reply that was cut short gets no
- * newline in a pipe, so what was printed is an exact prefix of the
- * reply; a terminal gets one so the prompt starts on a new line.
- */
-static void
-endtext(struct reply *r, int complete)
-{
-	if (r->printed && !r->nlout && (complete || isatty(1)))
-		out_add("\n", 1);
-	r->printed = r->nlout = 0;
-	r->pendnl = 0;
-}
-
-/*
  * Add tool call pieces to the reply.  An index is where a streamed piece
  * goes; one past MAXTOOLS is a broken or hostile server (it would make us
  * print that many empty calls): -1, after saying so.
@@ -473,17 +402,6 @@ tooldelta(struct reply *r, const struct json *j, int tc)
 	return 0;
 }
 
-static void
-getusage(struct reply *r, const struct json *j, int u)
-{
-	if (json_type(j, u) != JSON_OBJECT)
-		return;
-	r->has_usage = 1;
-	json_int(j, json_get(j, u, "prompt_tokens"), &r->ptok);
-	json_int(j, json_get(j, u, "completion_tokens"), &r->ctok);
-	json_int(j, json_get(j, u, "total_tokens"), &r->ttok);
-}
-
 /* What a chunk or a response says apart from content. */
 static void
 common(struct reply *r, const struct json *j, int choice)
@@ -493,7 +411,7 @@ common(struct reply *r, const struct json *j, int choice)
 	if (!r->model && json_type(j, t = json_get(j, 0, "model")) ==
 	    JSON_STRING)
 		r->model = json_strdup(j, t);
-	getusage(r, j, json_get(j, 0, "usage"));
+	tokens_read(&r->usage, j, json_get(j, 0, "usage"));
 	t = json_get(j, choice, "finish_reason");
 	if (json_type(j, t) == JSON_STRING) {
 		free(r->finish);
@@ -516,10 +434,9 @@ content(struct reply *r, const struct json *j, int d)
 		return OAI_EX_FAILURE;
 	if (json_type(j, t = json_get(j, d, "content")) == JSON_STRING) {
 		json_str(j, t, &s);
-		if (opt.json)
-			buf_add(&r->text, s.s, s.len);
-		else if (s.len)
-			emit(r, s.s, s.len);
+		buf_add(&r->text, s.s, s.len);
+		if (!opt.json && s.len)
+			textout_add(&r->out, s.s, s.len);
 	}
 	buf_free(&s);
 	return 0;
@@ -547,7 +464,7 @@ onerror(void *ctx)
 {
 	struct reply *r = ctx;
 
-	endtext(r, 0);
+	textout_end(&r->out, 0);
 	out_flush();
 }
 
@@ -634,115 +551,6 @@ printtools(const struct reply *r)
 	buf_free(&b);
 }
 
-/* ---- usage and prices ------------------------------------------------ */
-
-struct price {
-	char *model;
-	double in, out;		/* dollars per million tokens */
-};
-
-static struct price *prices;
-static size_t nprices;
-
-static void
-setprice(const char *model, double in, double out)
-{
-	size_t i;
-
-	for (i = 0; i < nprices; i++)
-		if (strcmp(prices[i].model, model) == 0)
-			break;
-	if (i == nprices) {
-		prices = xreallocarray(prices, ++nprices, sizeof *prices);
-		prices[i].model = xstrdup(model);
-	}
-	prices[i].in = in;
-	prices[i].out = out;
-}
-
-/* OAI_PRICES: lines "MODEL INPUT OUTPUT" in dollars per million
- * tokens; # starts a comment. */
-static void
-loadprices(void)
-{
-	struct buf b = BUF_INIT;
-	const char *path = getenv("OAI_PRICES");
-	char *line, *save = NULL, *m, *a, *c, *end1, *end2;
-	double in, out;
-	size_t n = 0;
-
-	setprice("gpt-4o", 5, 15);
-	setprice("gpt-4-turbo", 10, 30);
-	setprice("gpt-3.5-turbo", 0.5, 1.5);
-	if (!path || !*path)
-		return;
-	if (input_try(&b, path) < 0) {
-		warnx("OAI_PRICES: %s: %s", path, strerror(errno));
-		return;
-	}
-	for (line = strtok_r(b.s, "\n", &save); line;
-	    line = strtok_r(NULL, "\n", &save)) {
-		n++;
-		if ((m = strchr(line, '#')))
-			*m = '\0';
-		if (!(m = strtok(line, " \t\r")))
-			continue;
-		a = strtok(NULL, " \t\r");
-		c = strtok(NULL, " \t\r");
-		if (!a || !c || strtok(NULL, " \t\r") ||
-		    (in = strtod(a, &end1)) < 0 || *end1 ||
-		    (out = strtod(c, &end2)) < 0 || *end2) {
-			warnx("OAI_PRICES: %s:%zu: expected MODEL INPUT OUTPUT",
-			    path, n);
-			continue;
-		}
-		setprice(m, in, out);
-	}
-	buf_free(&b);
-}
-
-/* A model's prices: its exact name, or a known name followed by a
- * dated snapshot suffix ("gpt-4o-2024-08-06", "gpt-3.5-turbo-0125"). */
-static const struct price *
-findprice(const char *model)
-{
-	size_t i, k;
-
-	for (i = 0; i < nprices; i++)
-		if (strcmp(prices[i].model, model) == 0)
-			return &prices[i];
-	for (i = 0; i < nprices; i++) {
-		k = strlen(prices[i].model);
-		if (strncmp(prices[i].model, model, k) == 0 &&
-		    model[k] == '-' && model[k + 1] >= '0' &&
-		    model[k + 1] <= '9')
-			return &prices[i];
-	}
-	return NULL;
-}
-
-static void
-printusage(const struct reply *r, const char *model)
-{
-	const struct price *p;
-
-	if (!r->has_usage) {
-		warnx("usage: not reported by the server");
-		return;
-	}
-	if (!prices)
-		loadprices();
-	/* The server's name is the truth: gpt-4o-mini is not gpt-4o. */
-	p = findprice(r->model ? r->model : model);
-	if (p)
-		warnx("usage: %lld prompt + %lld completion = %lld tokens, "
-		    "$%.6f", r->ptok, r->ctok, r->ttok,
-		    ((double)r->ptok * p->in + (double)r->ctok * p->out) / 1e6);
-	else
-		warnx("usage: %lld prompt + %lld completion = %lld tokens",
-		    r->ptok, r->ctok, r->ttok);
-}
-
 /* ---- one exchange ---------------------------------------------------- */
 
 /*
@@ -771,8 +579,8 @@ aftermath(const struct reply *r, const char *model)
 	else if (r->finish && strcmp(r->finish, "content_filter") == 0)
 		warnx("warning: the reply was cut by the content filter "
 		    "(finish_reason content_filter)");
-	if (opt.usage)
-		printusage(r, model);
+	if (opt.usage)	/* the server's name: gpt-4o-mini is not gpt-4o */
+		tokens_print(&r->usage, r->model ? r->model : model);
 	buf_free(&line);
 	return rc;
 }
@@ -793,24 +601,19 @@ chat(struct oai *o, const char *model, const char *system,
 	buildbody(&body, model, system, m, !opt.nostream);
 	rq.body = body.s;
 	rq.bodylen = body.len;
-	if (!opt.nostream) {
-		rq.stream = 1;
-		rq.accept = "text/event-stream";
-		rq.sink = oai_events_sink;
-		rq.sink_ctx = &r->ev;
-		rq.complete = &r->ev.done;
-	}
+	if (!opt.nostream)
+		oai_events_request(&rq, &r->ev);
 	rc = oai_request(o, &rq, &rs);
 	if (rc == 0 && opt.nostream)
 		rc = wholereply(o, &rq, r, &rs.body);
 	if (rc == 0 && !r->ev.done) {
-		endtext(r, 0);
+		textout_end(&r->out, 0);
 		out_flush();
 		warnx("the stream ended before [DONE]: the reply is "
 		    "incomplete");
 		rc = OAI_EX_FAILURE;
 	}
-	endtext(r, rc == 0);
+	textout_end(&r->out, rc == 0);
 	out_flush();
 	if (rc == 0)
 		rc = aftermath(r, model);
@@ -1031,7 +834,8 @@ stdinmessages(struct msgs *m, int argc)
 
 	if (argc)
 		die(OAI_EX_USAGE, "--messages takes no prompt arguments");
-	readtext(&in, "-");
+	input_read(&in, "-");
+	input_check("standard input", in.s, in.len, 0);
 	parsemessages(m, in.s, in.len, "standard input", 1);
 	if (m->n == before)
 		die(OAI_EX_USAGE, "--messages: no messages on standard input");
@@ -1042,28 +846,9 @@ stdinmessages(struct msgs *m, int argc)
 static void
 prompt(struct msgs *m, int argc, char *argv[], int tty)
 {
-	struct buf text = BUF_INIT, in = BUF_INIT, args = BUF_INIT;
-	int i, stdinused = 0;
+	struct buf text = BUF_INIT, in = BUF_INIT;
 
-	for (i = 0; i < argc; i++) {
-		if (i)
-			buf_addc(&args, ' ');
-		buf_adds(&args, argv[i]);
-	}
-	input_check("the prompt", args.s, args.len, 0);
-	for (i = 0; i < opt.files.n; i++)
-		if (strcmp(opt.files.v[i], "-") == 0)
-			stdinused = 1;
-	if (!tty && !stdinused) {
-		readtext(&in, "-");
-		addpart(&text, in.s, in.len);
-	}
-	for (i = 0; i < opt.files.n; i++) {
-		buf_reset(&in);
-		readtext(&in, opt.files.v[i]);
-		addpart(&text, in.s, in.len);
-	}
-	addpart(&text, args.s, args.len);
+	prompt_read(&text, argc, argv, &opt.files, tty);
 	if (text.len == 0 && !opt.images.n)
 		die(OAI_EX_USAGE, "no prompt: give it as arguments or on "
 		    "standard input");
@@ -1072,7 +857,6 @@ prompt(struct msgs *m, int argc, char *argv[], int tty)
 	msgs_add(m, in.s, in.len);
 	buf_free(&text);
 	buf_free(&in);
-	buf_free(&args);
 }
 
 /* Checks of the options, before anything is read. */
