@@ -89,6 +89,9 @@ padd(struct pnode *root, const char *arg)
 	if (strncmp(arg, "stream=", 7) == 0 || strncmp(arg, "stream.", 7) == 0)
 		die(OAI_EX_USAGE, "--param: stream is the tool's to set "
 		    "(--no-stream)");
+	if (eq[-1] == '.')
+		die(OAI_EX_USAGE, "--param: '%.*s' has an empty key",
+		    (int)(eq - arg), arg);
 	for (k = arg; k < eq; k = dot + 1) {
 		if (!(dot = memchr(k, '.', (size_t)(eq - k))))
 			dot = eq;
