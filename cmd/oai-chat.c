@@ -37,20 +37,13 @@ struct reply {
 
 static struct {
 	const char *model, *system, *schema, *conv;
-	double temp, top_p, fpen, ppen;
-	int has_temp, has_top_p, has_fpen, has_ppen;
-	long long max_tokens, seed;
-	int has_max_tokens, has_seed;
-	const char *stop[4];
-	int nstop;
+	struct sampling s;
 	struct oai_list files, images;
 	int nostream, json, usage, jsonobj, dryrun, messages;
 } opt;
 
 static char *schema_json;	/* contents of --schema, checked */
 static char *schema_name;
-
-static void addstop(struct oai *o, const char *arg);
 
 static const struct oai_opt opts[] = {
 	OAI_STR('c', "conversation", "file", &opt.conv,
@@ -60,13 +53,13 @@ static const struct oai_opt opts[] = {
 	OAI_NAME('m', "model", "model", &opt.model, "model name",
 	    "model (default $OAI_CHAT_MODEL or gpt-4o)"),
 	OAI_STR('s', "system", "text", &opt.system, "system message"),
-	OAI_NUM('t', "temperature", "temp", &opt.temp, &opt.has_temp, 0, 2,
+	OAI_NUM('t', "temperature", "temp", &opt.s.temp, &opt.s.has_temp, 0, 2,
 	    "sampling temperature, 0 to 2"),
 	OAI_FLAG('u', "usage", &opt.usage,
 	    "print token usage and cost on stderr"),
 	OAI_FLAG(0, "dry-run", &opt.dryrun,
 	    "print the request body, send nothing"),
-	OAI_NUM(0, "frequency-penalty", "n", &opt.fpen, &opt.has_fpen, -2, 2,
+	OAI_NUM(0, "frequency-penalty", "n", &opt.s.fpen, &opt.s.has_fpen, -2, 2,
 	    "-2 to 2"),
 	OAI_LIST(0, "image", "file | url", &opt.images,
 	    "add an image (repeatable)"),
@@ -74,20 +67,21 @@ static const struct oai_opt opts[] = {
 	    "print the API's JSON (streams: one\nchunk per line)"),
 	OAI_FLAG(0, "json-object", &opt.jsonobj,
 	    "ask for a JSON object as the reply"),
-	OAI_INT(0, "max-tokens", "n", &opt.max_tokens, &opt.has_max_tokens,
+	OAI_INT(0, "max-tokens", "n", &opt.s.max_tokens, &opt.s.has_max_tokens,
 	    1, 2147483647LL, "limit the reply's length in tokens"),
 	OAI_FLAG(0, "messages", &opt.messages,
 	    "read a JSON array of messages (or one\nper line) from stdin"),
 	OAI_FLAG(0, "no-stream", &opt.nostream, "wait for the whole reply"),
-	OAI_NUM(0, "presence-penalty", "n", &opt.ppen, &opt.has_ppen, -2, 2,
+	OAI_NUM(0, "presence-penalty", "n", &opt.s.ppen, &opt.s.has_ppen, -2, 2,
 	    "-2 to 2"),
 	OAI_STR(0, "schema", "file", &opt.schema,
 	    "the reply follows this JSON schema"),
-	OAI_INT(0, "seed", "n", &opt.seed, &opt.has_seed,
+	OAI_INT(0, "seed", "n", &opt.s.seed, &opt.s.has_seed,
 	    -9223372036854775807.0, 9223372036854775807.0,
 	    "ask for deterministic sampling"),
-	OAI_FN(0, "stop", "text", addstop, "stop sequence (up to 4)"),
-	OAI_NUM(0, "top-p", "n", &opt.top_p, &opt.has_top_p, 0, 1,
+	OAI_LISTMAX(0, "stop", "text", &opt.s.stop, 4, "stop sequence",
+	    "stop sequence (up to 4)"),
+	OAI_NUM(0, "top-p", "n", &opt.s.top_p, &opt.s.has_top_p, 0, 1,
 	    "nucleus sampling, 0 to 1"),
 	OAI_COMMON,
 	OAI_END
@@ -101,17 +95,6 @@ static const struct oai_tool tool = {
 	"a terminal, start an interactive chat.",
 	opts
 };
-
-static void
-addstop(struct oai *o, const char *arg)
-{
-	(void)o;
-	if (opt.nstop == 4)
-		die(OAI_EX_USAGE, "--stop: at most 4 stop sequences");
-	if (!*arg)
-		die(OAI_EX_USAGE, "--stop: empty sequence");
-	opt.stop[opt.nstop++] = arg;
-}
 
 /* ---- messages -------------------------------------------------------- */
 
@@ -260,45 +243,6 @@ readschema(const char *path)
 
 /* ---- request --------------------------------------------------------- */
 
-/* The sampling options that were given. */
-static void
-body_sampling(struct jw *w)
-{
-	int k;
-
-	if (opt.has_temp) {
-		jw_key(w, "temperature");
-		jw_num(w, opt.temp);
-	}
-	if (opt.has_top_p) {
-		jw_key(w, "top_p");
-		jw_num(w, opt.top_p);
-	}
-	if (opt.has_max_tokens) {
-		jw_key(w, "max_completion_tokens");
-		jw_int(w, opt.max_tokens);
-	}
-	if (opt.nstop) {
-		jw_key(w, "stop");
-		jw_arr(w);
-		for (k = 0; k < opt.nstop; k++)
-			jw_str(w, opt.stop[k]);
-		jw_arr_end(w);
-	}
-	if (opt.has_seed) {
-		jw_key(w, "seed");
-		jw_int(w, opt.seed);
-	}
-	if (opt.has_fpen) {
-		jw_key(w, "frequency_penalty");
-		jw_num(w, opt.fpen);
-	}
-	if (opt.has_ppen) {
-		jw_key(w, "presence_penalty");
-		jw_num(w, opt.ppen);
-	}
-}
-
 /* --json-object or --schema. */
 static void
 body_format(struct jw *w)
@@ -346,18 +290,9 @@ buildbody(struct buf *b, const char *model, const char *system,
 	for (i = 0; i < m->n; i++)
 		jw_raw(&w, m->v[i], strlen(m->v[i]));
 	jw_arr_end(&w);
-	if (stream) {
-		jw_key(&w, "stream");
-		jw_bool(&w, 1);
-		if (opt.usage) {
-			jw_key(&w, "stream_options");
-			jw_obj(&w);
-			jw_key(&w, "include_usage");
-			jw_bool(&w, 1);
-			jw_obj_end(&w);
-		}
-	}
-	body_sampling(&w);
+	if (stream)
+		stream_write(&w, opt.usage);
+	sampling_write(&w, &opt.s, "max_completion_tokens");
 	body_format(&w);
 	jw_obj_end(&w);
 	buf_free(&sys);

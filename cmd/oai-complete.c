@@ -18,14 +18,13 @@
 
 static struct {
 	const char *model, *suffix, *user;
-	double temp, top_p, fpen, ppen;
-	int has_temp, has_top_p, has_fpen, has_ppen;
-	long long max_tokens, n, logprobs, best_of, seed;
-	int has_n, has_logprobs, has_best_of, has_seed;
-	struct oai_list stop, params;
+	struct sampling s;
+	long long n, logprobs, best_of;
+	int has_n, has_logprobs, has_best_of;
+	struct oai_list params;
 	int echo, nostream, json, usage, dryrun;
-} opt = { .model = "gpt-3.5-turbo-instruct", .max_tokens = MAXTOKENS,
-	.n = 1 };
+} opt = { .model = "gpt-3.5-turbo-instruct", .n = 1,
+	.s = { .max_tokens = MAXTOKENS, .has_max_tokens = 1 } };
 
 static struct {		/* --logit-bias, merged: a later token wins */
 	long long token, bias;
@@ -40,7 +39,7 @@ static const struct oai_opt opts[] = {
 	OAI_INT('n', "choices", "n", &opt.n, &opt.has_n, 1, MAXCHOICES,
 	    "how many completions, 1 to 128 (printed\nin turn, a line --- "
 	    "between two)"),
-	OAI_NUM('t', "temperature", "temp", &opt.temp, &opt.has_temp, 0, 2,
+	OAI_NUM('t', "temperature", "temp", &opt.s.temp, &opt.s.has_temp, 0, 2,
 	    "sampling temperature, 0 to 2"),
 	OAI_FLAG('u', "usage", &opt.usage,
 	    "print token usage and cost on stderr"),
@@ -49,7 +48,7 @@ static const struct oai_opt opts[] = {
 	OAI_FLAG(0, "dry-run", &opt.dryrun,
 	    "print the request body, send nothing"),
 	OAI_FLAG(0, "echo", &opt.echo, "print the prompt before the completion"),
-	OAI_NUM(0, "frequency-penalty", "n", &opt.fpen, &opt.has_fpen, -2, 2,
+	OAI_NUM(0, "frequency-penalty", "n", &opt.s.fpen, &opt.s.has_fpen, -2, 2,
 	    "-2 to 2"),
 	OAI_FLAG(0, "json", &opt.json,
 	    "print the API's JSON (streams: one\nchunk per line)"),
@@ -59,23 +58,23 @@ static const struct oai_opt opts[] = {
 	OAI_INT(0, "logprobs", "n", &opt.logprobs, &opt.has_logprobs, 0, 5,
 	    "log probabilities of the n likeliest\ntokens, 0 to 5 "
 	    "(see --json)"),
-	OAI_INT(0, "max-tokens", "n", &opt.max_tokens, NULL, 0, INT_MAX,
+	OAI_INT(0, "max-tokens", "n", &opt.s.max_tokens, NULL, 0, INT_MAX,
 	    "limit the completion's length in tokens\n(default 256)"),
 	OAI_FLAG(0, "no-stream", &opt.nostream,
 	    "wait for the whole completion"),
 	OAI_LIST(0, "param", "key=value", &opt.params,
 	    "set any body field: value is JSON, else\na string; a.b nests "
 	    "(repeatable)"),
-	OAI_NUM(0, "presence-penalty", "n", &opt.ppen, &opt.has_ppen, -2, 2,
+	OAI_NUM(0, "presence-penalty", "n", &opt.s.ppen, &opt.s.has_ppen, -2, 2,
 	    "-2 to 2"),
-	OAI_INT(0, "seed", "n", &opt.seed, &opt.has_seed,
+	OAI_INT(0, "seed", "n", &opt.s.seed, &opt.s.has_seed,
 	    -9223372036854775807.0, 9223372036854775807.0,
 	    "ask for deterministic sampling"),
-	OAI_LISTMAX(0, "stop", "text", &opt.stop, 4, "stop sequence",
+	OAI_LISTMAX(0, "stop", "text", &opt.s.stop, 4, "stop sequence",
 	    "stop sequence (up to 4)"),
 	OAI_STR(0, "suffix", "text", &opt.suffix,
 	    "text that comes after the completion"),
-	OAI_NUM(0, "top-p", "n", &opt.top_p, &opt.has_top_p, 0, 1,
+	OAI_NUM(0, "top-p", "n", &opt.s.top_p, &opt.s.has_top_p, 0, 1,
 	    "nucleus sampling, 0 to 1"),
 	OAI_STR(0, "user", "id", &opt.user,
 	    "an id for your end user (abuse monitoring)"),
@@ -146,48 +145,6 @@ logitbias(struct oai *o, const char *arg)
 
 /* ---- the request ----------------------------------------------------- */
 
-static void
-body_sampling(struct jw *w)
-{
-	int i;
-
-	if (opt.has_temp) {
-		jw_key(w, "temperature");
-		jw_num(w, opt.temp);
-	}
-	if (opt.has_top_p) {
-		jw_key(w, "top_p");
-		jw_num(w, opt.top_p);
-	}
-	if (opt.has_n) {
-		jw_key(w, "n");
-		jw_int(w, opt.n);
-	}
-	if (opt.stop.n) {
-		jw_key(w, "stop");
-		jw_arr(w);
-		for (i = 0; i < opt.stop.n; i++)
-			jw_str(w, opt.stop.v[i]);
-		jw_arr_end(w);
-	}
-	if (opt.has_best_of) {
-		jw_key(w, "best_of");
-		jw_int(w, opt.best_of);
-	}
-	if (opt.has_seed) {
-		jw_key(w, "seed");
-		jw_int(w, opt.seed);
-	}
-	if (opt.has_fpen) {
-		jw_key(w, "frequency_penalty");
-		jw_num(w, opt.fpen);
-	}
-	if (opt.has_ppen) {
-		jw_key(w, "presence_penalty");
-		jw_num(w, opt.ppen);
-	}
-}
-
 /* What the completion holds besides its text. */
 static void
 body_shape(struct jw *w)
@@ -195,6 +152,14 @@ body_shape(struct jw *w)
 	char tok[32];
 	size_t i;
 
+	if (opt.has_n) {
+		jw_key(w, "n");
+		jw_int(w, opt.n);
+	}
+	if (opt.has_best_of) {
+		jw_key(w, "best_of");
+		jw_int(w, opt.best_of);
+	}
 	if (opt.suffix) {
 		jw_key(w, "suffix");
 		jw_str(w, opt.suffix);
@@ -234,20 +199,9 @@ buildbody(struct buf *b, const struct buf *prompt, int stream)
 	jw_str(&w, opt.model);
 	jw_key(&w, "prompt");
 	jw_strn(&w, prompt->s, prompt->len);
-	jw_key(&w, "max_tokens");
-	jw_int(&w, opt.max_tokens);
-	if (stream) {
-		jw_key(&w, "stream");
-		jw_bool(&w, 1);
-		if (opt.usage) {
-			jw_key(&w, "stream_options");
-			jw_obj(&w);
-			jw_key(&w, "include_usage");
-			jw_bool(&w, 1);
-			jw_obj_end(&w);
-		}
-	}
-	body_sampling(&w);
+	if (stream)
+		stream_write(&w, opt.usage);
+	sampling_write(&w, &opt.s, "max_tokens");
 	body_shape(&w);
 	jw_obj_end(&w);
 	params_apply(b, &opt.params);

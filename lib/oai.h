@@ -799,6 +799,25 @@ struct textout {
 void textout_add(struct textout *t, const char *s, size_t n);
 void textout_end(struct textout *t, int complete);
 
+/* "stream":true, and with usage "stream_options":{"include_usage":true}
+ * (-u), into an object being written. */
+void stream_write(struct jw *w, int usage);
+
+/* The sampling options the text endpoints share, as given. */
+struct sampling {
+	double temp, top_p, fpen, ppen;
+	int has_temp, has_top_p, has_fpen, has_ppen;
+	long long max_tokens, seed;
+	int has_max_tokens, has_seed;
+	struct oai_list stop;
+};
+
+/* The given ones into an object being written: temperature, top_p,
+ * maxkey (the endpoint's name for max_tokens), stop (an array), seed,
+ * frequency_penalty, presence_penalty. */
+void sampling_write(struct jw *w, const struct sampling *s,
+    const char *maxkey);
+
 /* ---- tokens.c: usage and cost (-u) --------------------------------- */
 
 struct tokens {

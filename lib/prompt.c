@@ -96,3 +96,55 @@ textout_end(struct textout *t, int complete)
 	t->printed = t->nlout = 0;
 	t->pendnl = 0;
 }
+
+void
+sampling_write(struct jw *w, const struct sampling *s, const char *maxkey)
+{
+	int i;
+
+	if (s->has_temp) {
+		jw_key(w, "temperature");
+		jw_num(w, s->temp);
+	}
+	if (s->has_top_p) {
+		jw_key(w, "top_p");
+		jw_num(w, s->top_p);
+	}
+	if (s->has_max_tokens) {
+		jw_key(w, maxkey);
+		jw_int(w, s->max_tokens);
+	}
+	if (s->stop.n) {
+		jw_key(w, "stop");
+		jw_arr(w);
+		for (i = 0; i < s->stop.n; i++)
+			jw_str(w, s->stop.v[i]);
+		jw_arr_end(w);
+	}
+	if (s->has_seed) {
+		jw_key(w, "seed");
+		jw_int(w, s->seed);
+	}
+	if (s->has_fpen) {
+		jw_key(w, "frequency_penalty");
+		jw_num(w, s->fpen);
+	}
+	if (s->has_ppen) {
+		jw_key(w, "presence_penalty");
+		jw_num(w, s->ppen);
+	}
+}
+
+void
+stream_write(struct jw *w, int usage)
+{
+	jw_key(w, "stream");
+	jw_bool(w, 1);
+	if (usage) {
+		jw_key(w, "stream_options");
+		jw_obj(w);
+		jw_key(w, "include_usage");
+		jw_bool(w, 1);
+		jw_obj_end(w);
+	}
+}

@@ -39,7 +39,7 @@ chunk() {
 	assert_equal 'Bearer sk-test-complete' "$(srv_req_field 1 .headers.authorization)"
 	assert_equal text/event-stream "$(srv_req_field 1 .headers.accept)"
 	assert_equal application/json "$(srv_req_field 1 '.headers["content-type"]')"
-	assert_equal '{"model":"gpt-3.5-turbo-instruct","prompt":"Once upon a time","max_tokens":256,"stream":true}' \
+	assert_equal '{"model":"gpt-3.5-turbo-instruct","prompt":"Once upon a time","stream":true,"max_tokens":256}' \
 		"$(srv_req_field 1 .body)"
 }
 
@@ -64,7 +64,7 @@ and then' "$(body 1 .prompt)"
 		--suffix '}' --top-p 0.9 --user user-1 --no-stream -u \
 		'Q: capital of France?' </dev/null
 	assert_status 0
-	assert_equal '{"model":"davinci-002","prompt":"Q: capital of France?","max_tokens":7,"temperature":0.5,"top_p":0.9,"n":2,"stop":["\n","END"],"best_of":3,"seed":-42,"frequency_penalty":0.25,"presence_penalty":-1.5,"suffix":"}","echo":true,"logprobs":2,"logit_bias":{"50256":-100},"user":"user-1"}' \
+	assert_equal '{"model":"davinci-002","prompt":"Q: capital of France?","temperature":0.5,"top_p":0.9,"max_tokens":7,"stop":["\n","END"],"seed":-42,"frequency_penalty":0.25,"presence_penalty":-1.5,"n":2,"best_of":3,"suffix":"}","echo":true,"logprobs":2,"logit_bias":{"50256":-100},"user":"user-1"}' \
 		"$(srv_req_field 1 .body)"
 }
 
@@ -350,7 +350,7 @@ three'
 	run --separate-stderr oai-complete --dry-run -u --stop . hello </dev/null
 	assert_status 0
 	assert_stderr ''
-	assert_output '{"model":"gpt-3.5-turbo-instruct","prompt":"hello","max_tokens":256,"stream":true,"stream_options":{"include_usage":true},"stop":["."]}'
+	assert_output '{"model":"gpt-3.5-turbo-instruct","prompt":"hello","stream":true,"stream_options":{"include_usage":true},"max_tokens":256,"stop":["."]}'
 	assert_equal 0 "$(srv_nreq)"
 }
 
@@ -361,11 +361,11 @@ three'
 		--param stream_options.include_usage=true -u hi </dev/null
 	assert_status 0
 	assert_stderr ''
-	assert_output '{"model":"gpt-3.5-turbo-instruct","prompt":"hi","max_tokens":5,"stream":true,"stream_options":{"include_usage":true},"n":2,"user":"me","stop":["\n"],"a":{"b":{"c":true},"d":"7"},"x":"{not json"}'
+	assert_output '{"model":"gpt-3.5-turbo-instruct","prompt":"hi","stream":true,"stream_options":{"include_usage":true},"max_tokens":5,"n":2,"user":"me","stop":["\n"],"a":{"b":{"c":true},"d":"7"},"x":"{not json"}'
 	# a later param wins, also over a nested one
 	run --separate-stderr oai-complete --dry-run --param a.b=1 --param a=2 \
 		--param c=1 --param c.d=2 hi </dev/null
-	assert_output '{"model":"gpt-3.5-turbo-instruct","prompt":"hi","max_tokens":256,"stream":true,"a":2,"c":{"d":2}}'
+	assert_output '{"model":"gpt-3.5-turbo-instruct","prompt":"hi","stream":true,"max_tokens":256,"a":2,"c":{"d":2}}'
 }
 
 @test "--param n asks for that many choices; the request carries the params" {
