@@ -134,8 +134,8 @@ logitbias(struct oai *o, const char *arg)
 		buf_reset(&v);
 		json_str(&j, t, &k);
 		t++;
-		raw = json_raw(&j, t, &len);
-		buf_add(&v, raw, json_type(&j, t) == JSON_PRIMITIVE ? len : 0);
+		raw = json_text(&j, t, &len);	/* "1" is not a number */
+		buf_add(&v, raw, len);
 		addbias(k.s, v.s);
 	}
 	json_free(&j);

@@ -411,7 +411,7 @@ three'
 	assert_stderr "oai-complete: --logit-bias: '5' is not token=bias or a JSON object"
 	run --separate-stderr oai-complete --logit-bias '{"5": "a"}' hi </dev/null
 	assert_status 2
-	assert_stderr "oai-complete: --logit-bias: '' is not a number"
+	assert_stderr "oai-complete: --logit-bias: '\"a\"' is not a number"
 	run --separate-stderr oai-complete --logit-bias '{"5": 1' hi </dev/null
 	assert_status 2
 	assert_stderr 'oai-complete: --logit-bias: not a JSON object'
