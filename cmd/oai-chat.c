@@ -29,9 +29,7 @@ struct reply {
 	struct buf refusal;
 	struct tool *tools;
 	int ntools;
-	size_t pendnl;		/* trailing newlines held back */
-	int printed;		/* content other than newlines went out */
-	int nlout;		/* and after it, the first trailing newline */
+	struct textout out;	/* the content as it is printed */
 	char *finish;		/* finish_reason */
 	char *model;		/* model the server names */
 	struct oai_usage usage;	/* usage.requests: reported */
@@ -39,12 +37,7 @@ struct reply {
 
 static struct {
 	const char *model, *system, *schema, *conv;
-	double temp, top_p, fpen, ppen;
-	int has_temp, has_top_p, has_fpen, has_ppen;
-	long long max_tokens, seed;
-	int has_max_tokens, has_seed;
-	const char *stop[4];
-	int nstop;
+	struct sampling s;
 	struct oai_list files, images;
 	int nostream, json, usage, jsonobj, dryrun, messages;
 	int each, format, resume;	/* map mode */
@@ -61,8 +54,6 @@ static const char *const formats[] = { "text", "jsonl", NULL };
 static char *schema_json;	/* contents of --schema, checked */
 static char *schema_name;
 
-static void addstop(struct oai *o, const char *arg);
-
 static const struct oai_opt opts[] = {
 	OAI_STR('c', "conversation", "file", &opt.conv,
 	    "keep the conversation in file (JSONL)"),
@@ -75,7 +66,7 @@ static const struct oai_opt opts[] = {
 	OAI_INT('P', "parallel", "n", &opt.parallel, &opt.has_parallel, 1, 64,
 	    "--each: requests in flight (default 4)"),
 	OAI_STR('s', "system", "text", &opt.system, "system message"),
-	OAI_NUM('t', "temperature", "temp", &opt.temp, &opt.has_temp, 0, 2,
+	OAI_NUM('t', "temperature", "temp", &opt.s.temp, &opt.s.has_temp, 0, 2,
 	    "sampling temperature, 0 to 2"),
 	OAI_FLAG('u', "usage", &opt.usage,
 	    "print token usage and cost on stderr"),
@@ -90,7 +81,7 @@ static const struct oai_opt opts[] = {
 	OAI_CHOICE(0, "format", "text | jsonl", &opt.format, formats,
 	    "--each: escaped text lines (default) or\n"
 	    "JSON objects"),
-	OAI_NUM(0, "frequency-penalty", "n", &opt.fpen, &opt.has_fpen, -2, 2,
+	OAI_NUM(0, "frequency-penalty", "n", &opt.s.fpen, &opt.s.has_fpen, -2, 2,
 	    "-2 to 2"),
 	OAI_LIST(0, "image", "file | url", &opt.images,
 	    "add an image (repeatable)"),
@@ -98,22 +89,23 @@ static const struct oai_opt opts[] = {
 	    "print the API's JSON (streams: one\nchunk per line)"),
 	OAI_FLAG(0, "json-object", &opt.jsonobj,
 	    "ask for a JSON object as the reply"),
-	OAI_INT(0, "max-tokens", "n", &opt.max_tokens, &opt.has_max_tokens,
+	OAI_INT(0, "max-tokens", "n", &opt.s.max_tokens, &opt.s.has_max_tokens,
 	    1, 2147483647LL, "limit the reply's length in tokens"),
 	OAI_FLAG(0, "messages", &opt.messages,
 	    "read a JSON array of messages (or one\nper line) from stdin"),
 	OAI_FLAG(0, "no-stream", &opt.nostream, "wait for the whole reply"),
-	OAI_NUM(0, "presence-penalty", "n", &opt.ppen, &opt.has_ppen, -2, 2,
+	OAI_NUM(0, "presence-penalty", "n", &opt.s.ppen, &opt.s.has_ppen, -2, 2,
 	    "-2 to 2"),
 	OAI_FLAG(0, "resume", &opt.resume,
 	    "--each -o file: skip the lines file answers"),
 	OAI_STR(0, "schema", "file", &opt.schema,
 	    "the reply follows this JSON schema"),
-	OAI_INT(0, "seed", "n", &opt.seed, &opt.has_seed,
+	OAI_INT(0, "seed", "n", &opt.s.seed, &opt.s.has_seed,
 	    -9223372036854775807.0, 9223372036854775807.0,
 	    "ask for deterministic sampling"),
-	OAI_FN(0, "stop", "text", addstop, "stop sequence (up to 4)"),
-	OAI_NUM(0, "top-p", "n", &opt.top_p, &opt.has_top_p, 0, 1,
+	OAI_LISTMAX(0, "stop", "text", &opt.s.stop, 4, "stop sequence",
+	    "stop sequence (up to 4)"),
+	OAI_NUM(0, "top-p", "n", &opt.s.top_p, &opt.s.has_top_p, 0, 1,
 	    "nucleus sampling, 0 to 1"),
 	OAI_COMMON,
 	OAI_END
@@ -127,17 +119,6 @@ static const struct oai_tool tool = {
 	"a terminal, start an interactive chat.",
 	opts
 };
-
-static void
-addstop(struct oai *o, const char *arg)
-{
-	(void)o;
-	if (opt.nstop == 4)
-		die(OAI_EX_USAGE, "--stop: at most 4 stop sequences");
-	if (!*arg)
-		die(OAI_EX_USAGE, "--stop: empty sequence");
-	opt.stop[opt.nstop++] = arg;
-}
 
 /* ---- messages -------------------------------------------------------- */
 
@@ -168,29 +149,6 @@ parsemessages(struct msgs *m, const char *s, size_t n, const char *what,
 }
 
 /* ---- input ----------------------------------------------------------- */
-
-/* The text of path ("-" is standard input), which must be text. */
-static void
-readtext(struct buf *b, const char *path)
-{
-	size_t from = b->len;
-
-	input_read(b, path);
-	input_check(input_name(path), b->s + from, b->len - from, 0);
-}
-
-/* Append part to the prompt, parts separated by a blank line. */
-static void
-addpart(struct buf *prompt, const char *s, size_t n)
-{
-	while (n > 0 && s[n - 1] == '\n')
-		n--;
-	if (n == 0)
-		return;
-	if (prompt->len)
-		buf_adds(prompt, "\n\n");
-	buf_add(prompt, s, n);
-}
 
 static const char *
 imagetype(const unsigned char *p, size_t n)
@@ -309,45 +267,6 @@ readschema(const char *path)
 
 /* ---- request --------------------------------------------------------- */
 
-/* The sampling options that were given. */
-static void
-body_sampling(struct jw *w)
-{
-	int k;
-
-	if (opt.has_temp) {
-		jw_key(w, "temperature");
-		jw_num(w, opt.temp);
-	}
-	if (opt.has_top_p) {
-		jw_key(w, "top_p");
-		jw_num(w, opt.top_p);
-	}
-	if (opt.has_max_tokens) {
-		jw_key(w, "max_completion_tokens");
-		jw_int(w, opt.max_tokens);
-	}
-	if (opt.nstop) {
-		jw_key(w, "stop");
-		jw_arr(w);
-		for (k = 0; k < opt.nstop; k++)
-			jw_str(w, opt.stop[k]);
-		jw_arr_end(w);
-	}
-	if (opt.has_seed) {
-		jw_key(w, "seed");
-		jw_int(w, opt.seed);
-	}
-	if (opt.has_fpen) {
-		jw_key(w, "frequency_penalty");
-		jw_num(w, opt.fpen);
-	}
-	if (opt.has_ppen) {
-		jw_key(w, "presence_penalty");
-		jw_num(w, opt.ppen);
-	}
-}
-
 /* --json-object or --schema. */
 static void
 body_format(struct jw *w)
@@ -395,69 +314,15 @@ buildbody(struct buf *b, const char *model, const char *system,
 	for (i = 0; i < m->n; i++)
 		jw_raw(&w, m->v[i], strlen(m->v[i]));
 	jw_arr_end(&w);
-	if (stream) {
-		jw_key(&w, "stream");
-		jw_bool(&w, 1);
-		if (opt.streamusage) {
-			jw_key(&w, "stream_options");
-			jw_obj(&w);
-			jw_key(&w, "include_usage");
-			jw_bool(&w, 1);
-			jw_obj_end(&w);
-		}
-	}
-	body_sampling(&w);
+	if (stream)
+		stream_write(&w, opt.streamusage);
+	sampling_write(&w, &opt.s, "max_completion_tokens");
 	body_format(&w);
 	jw_obj_end(&w);
 	buf_free(&sys);
 }
 
 /* ---- replies --------------------------------------------------------- */
-
-/*
- * Content goes out as it comes, except trailing newlines beyond the
- * first: the reply ends with exactly one, and a line-reading consumer
- * gets each line as soon as its newline arrives.
- */
-static void
-emit(struct reply *r, const char *s, size_t n)
-{
-	size_t k = n;
-
-	buf_add(&r->text, s, n);
-	while (k > 0 && s[k - 1] == '\n')
-		k--;
-	if (k == 0 && (!r->printed || r->nlout)) {
-		r->pendnl += n;
-		return;
-	}
-	if (k > 0) {
-		for (; r->pendnl; r->pendnl--)
-			out_add("\n", 1);
-		out_add(s, k);
-		r->printed = 1;
-		r->nlout = 0;
-	}
-	if (n > k) {
-		out_add("\n", 1);
-		r->nlout = 1;
-		r->pendnl = n - k - 1;
-	}
-}
-
-/*
- * End the text on its own line.  A reply that was cut short gets no
- * newline in a pipe, so what was printed is an exact prefix of the
- * reply; a terminal gets one so the prompt starts on a new line.
- */
-static void
-endtext(struct reply *r, int complete)
-{
-	if (r->printed && !r->nlout && (complete || isatty(1)))
-		out_add("\n", 1);
-	r->printed = r->nlout = 0;
-	r->pendnl = 0;
-}
 
 /*
  * Add tool call pieces to the reply.  An index is where a streamed piece
@@ -528,10 +393,9 @@ content(struct reply *r, const struct json *j, int d)
 		return OAI_EX_FAILURE;
 	if (json_type(j, t = json_get(j, d, "content")) == JSON_STRING) {
 		json_str(j, t, &s);
-		if (opt.json)
-			buf_add(&r->text, s.s, s.len);
-		else if (s.len)
-			emit(r, s.s, s.len);
+		buf_add(&r->text, s.s, s.len);
+		if (!opt.json && s.len)
+			textout_add(&r->out, s.s, s.len);
 	}
 	buf_free(&s);
 	return 0;
@@ -559,7 +423,7 @@ onerror(void *ctx)
 {
 	struct reply *r = ctx;
 
-	endtext(r, 0);
+	textout_end(&r->out, 0);
 	out_flush();
 }
 
@@ -647,27 +511,6 @@ printtools(const struct reply *r)
 	buf_free(&b);
 }
 
-/* ---- usage ----------------------------------------------------------- */
-
-/* -u: the usage of the reply, priced by the model the server names
- * (gpt-4o-mini is not gpt-4o), else the one asked for. */
-static void
-printusage(const struct reply *r, const char *model)
-{
-	struct oai_usage u = r->usage;
-
-	if (!u.requests) {
-		warnx("usage: not reported by the server");
-		return;
-	}
-	if (r->model)
-		snprintf(u.model, sizeof u.model, "%s", r->model);
-	else
-		snprintf(u.model, sizeof u.model, "%s", model);
-	oai_cost(&u);
-	oai_usage_print(&u);
-}
-
 /* ---- one exchange ---------------------------------------------------- */
 
 /*
@@ -696,8 +539,8 @@ aftermath(const struct reply *r, const char *model)
 	else if (r->finish && strcmp(r->finish, "content_filter") == 0)
 		warnx("warning: the reply was cut by the content filter "
 		    "(finish_reason content_filter)");
-	if (opt.usage)
-		printusage(r, model);
+	if (opt.usage)	/* the server's name: gpt-4o-mini is not gpt-4o */
+		oai_usage_report(&r->usage, r->model, model);
 	buf_free(&line);
 	return rc;
 }
@@ -719,24 +562,20 @@ chat(struct oai *o, const char *model, const char *system,
 	rq.body = body.s;
 	rq.bodylen = body.len;
 	if (!opt.nostream) {
-		rq.stream = 1;
-		rq.accept = "text/event-stream";
-		rq.sink = oai_events_sink;
-		rq.sink_ctx = &r->ev;
+		oai_events_request(&rq, &r->ev);
 		rq.events = &r->ev;
-		rq.complete = &r->ev.done;
 	}
 	rc = oai_request(o, &rq, &rs);
 	if (rc == 0 && opt.nostream)
 		rc = wholereply(o, &rq, r, &rs.body);
 	if (rc == 0 && !r->ev.done) {
-		endtext(r, 0);
+		textout_end(&r->out, 0);
 		out_flush();
 		warnx("the stream ended before [DONE]: the reply is "
 		    "incomplete");
 		rc = OAI_EX_FAILURE;
 	}
-	endtext(r, rc == 0);
+	textout_end(&r->out, rc == 0);
 	out_flush();
 	if (rc == 0)
 		rc = aftermath(r, model);
@@ -987,7 +826,7 @@ eachbody(struct each *e, struct oai_item *it)
 		}
 	} else {
 		buf_add(&text, e->instr.s, e->instr.len);
-		addpart(&text, e->in.s, e->in.len);
+		prompt_addpart(&text, e->in.s, e->in.len);
 		usermessage(&um, text.s, text.len);
 		msgs_add(&m, um.s, um.len);
 	}
@@ -1170,7 +1009,8 @@ stdinmessages(struct msgs *m, int argc)
 
 	if (argc)
 		die(OAI_EX_USAGE, "--messages takes no prompt arguments");
-	readtext(&in, "-");
+	input_read(&in, "-");
+	input_check("standard input", in.s, in.len, 0);
 	parsemessages(m, in.s, in.len, "standard input", 1);
 	if (m->n == before)
 		die(OAI_EX_USAGE, "--messages: no messages on standard input");
@@ -1181,28 +1021,9 @@ stdinmessages(struct msgs *m, int argc)
 static void
 prompt(struct msgs *m, int argc, char *argv[], int tty)
 {
-	struct buf text = BUF_INIT, in = BUF_INIT, args = BUF_INIT;
-	int i, stdinused = 0;
+	struct buf text = BUF_INIT, in = BUF_INIT;
 
-	for (i = 0; i < argc; i++) {
-		if (i)
-			buf_addc(&args, ' ');
-		buf_adds(&args, argv[i]);
-	}
-	input_check("the prompt", args.s, args.len, 0);
-	for (i = 0; i < opt.files.n; i++)
-		if (strcmp(opt.files.v[i], "-") == 0)
-			stdinused = 1;
-	if (!tty && !stdinused) {
-		readtext(&in, "-");
-		addpart(&text, in.s, in.len);
-	}
-	for (i = 0; i < opt.files.n; i++) {
-		buf_reset(&in);
-		readtext(&in, opt.files.v[i]);
-		addpart(&text, in.s, in.len);
-	}
-	addpart(&text, args.s, args.len);
+	prompt_read(&text, argc, argv, &opt.files, tty);
 	if (text.len == 0 && !opt.images.n)
 		die(OAI_EX_USAGE, "no prompt: give it as arguments or on "
 		    "standard input");
@@ -1211,7 +1032,6 @@ prompt(struct msgs *m, int argc, char *argv[], int tty)
 	msgs_add(m, in.s, in.len);
 	buf_free(&text);
 	buf_free(&in);
-	buf_free(&args);
 }
 
 /* The options of map mode, which need --each or exclude it. */

@@ -592,6 +592,11 @@ struct oai_opt {
 #define OAI_LIST(s, l, a, var, h) { .type = OAI_OPT_LIST, .shortname = (s), \
 	.longname = (l), .arg = (a), .help = (h), \
 	.target = OAI_PTR_(struct oai_list, var) }
+/* A list of at most n arguments, none empty: "--stop: empty stop
+ * sequence", "--stop: at most 4 stop sequences". */
+#define OAI_LISTMAX(s, l, a, var, n, what, h) { .type = OAI_OPT_LIST, \
+	.shortname = (s), .longname = (l), .arg = (a), .help = (h), \
+	.target = OAI_PTR_(struct oai_list, var), .max = (n), .empty = (what) }
 #define OAI_FN(s, l, a, f, h) { .type = OAI_OPT_FN, .shortname = (s), \
 	.longname = (l), .arg = (a), .help = (h), .fn = (f) }
 #define OAI_COMMON	{ .type = OAI_OPT_COMMON }
@@ -697,6 +702,10 @@ void oai_usage_add(struct oai_usage *total, const struct oai_usage *u);
  * nothing.
  */
 void oai_usage_print(const struct oai_usage *u);
+/* -u for a chat or completion: u priced by the model the server named
+ * (answered; gpt-4o-mini is not gpt-4o), else the one asked for. */
+void oai_usage_report(const struct oai_usage *u, const char *answered,
+    const char *asked);
 /* "no price for M; set OAI_PRICES", said once per model and process. */
 void oai_noprice(const char *model);
 /* Is any price known for model (for --budget, before sending)? */
@@ -846,6 +855,76 @@ struct oai_events {
 void oai_events_init(struct oai_events *s, oai_event_cb cb, void *ctx);
 int oai_events_sink(void *ctx, const char *p, size_t n);
 void oai_events_free(struct oai_events *s);
+/* Make rq a streamed request whose events go to s: Accept
+ * text/event-stream, the stall timeout, [DONE] completes it. */
+void oai_events_request(struct oai_req *rq, struct oai_events *s);
+
+/* ---- prompt.c: text in, text out (oai-chat, oai-complete) --------- */
+
+/* Append part to a prompt without its trailing newlines, parts
+ * separated by a blank line. */
+void prompt_addpart(struct buf *prompt, const char *s, size_t n);
+/*
+ * The prompt: standard input (unless tty is set, or one of files is
+ * "-"), then each of files (may be NULL), then the arguments joined by
+ * spaces; each part without its trailing newlines, parts separated by a
+ * blank line, appended to text (which stays empty when all are).  Dies
+ * with OAI_EX_USAGE on input that cannot be read or is not text.
+ */
+void prompt_read(struct buf *text, int argc, char *argv[],
+    const struct oai_list *files, int tty);
+
+/*
+ * Generated text streamed to standard output.  Text goes out as it
+ * comes, except newlines at the end beyond the first: the text ends with
+ * exactly one, and a line-reading consumer gets each line as soon as its
+ * newline arrives.  textout_end() ends the text on its own line; cut
+ * short (complete 0) it gets no newline in a pipe, so what was printed
+ * is an exact prefix, and one at a terminal, for the prompt.  Start from
+ * TEXTOUT_INIT; textout_end() makes it ready for the next text.
+ */
+struct textout {
+	size_t pendnl;		/* trailing newlines held back */
+	int printed;		/* text other than newlines went out */
+	int nlout;		/* and after it, the first trailing newline */
+};
+
+#define TEXTOUT_INIT { 0, 0, 0 }
+
+void textout_add(struct textout *t, const char *s, size_t n);
+void textout_end(struct textout *t, int complete);
+
+/* "stream":true, and with usage "stream_options":{"include_usage":true}
+ * (-u), into an object being written. */
+void stream_write(struct jw *w, int usage);
+
+/* The sampling options the text endpoints share, as given. */
+struct sampling {
+	double temp, top_p, fpen, ppen;
+	int has_temp, has_top_p, has_fpen, has_ppen;
+	long long max_tokens, seed;
+	int has_max_tokens, has_seed;
+	struct oai_list stop;
+};
+
+/* The given ones into an object being written: temperature, top_p,
+ * maxkey (the endpoint's name for max_tokens), stop (an array), seed,
+ * frequency_penalty, presence_penalty. */
+void sampling_write(struct jw *w, const struct sampling *s,
+    const char *maxkey);
+
+/* ---- param.c: --param KEY=VALUE ------------------------------------ */
+
+/*
+ * Set any field of a request body: VALUE is JSON when it parses as
+ * JSON, else a string; a dotted KEY (a.b) sets a field of a nested
+ * object, made when missing.  A field the tool wrote is replaced where
+ * it stands, a later param overrides an earlier one, new fields go at
+ * the end.  body must be a JSON object.  Dies with OAI_EX_USAGE on a
+ * param that is not KEY=VALUE, has an empty key, is not UTF-8, or sets
+ * stream (the tool's: it decides how the answer is read).
+ */
+void params_apply(struct buf *body, const struct oai_list *params);
 
 /* ---- multi.c: several requests at once ----------------------------- */
 

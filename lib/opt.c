@@ -356,6 +356,13 @@ apply(struct oai *o, const struct ent *e, const char *arg)
 	case OAI_OPT_LIST: {
 		struct oai_list *l = p->target;
 
+		if (p->empty && !*arg)
+			die(OAI_EX_USAGE, "%s: empty %s", optname(e, name),
+			    p->empty);
+		if (p->max > 0 && l->n >= p->max)
+			die(OAI_EX_USAGE, "%s: at most %d %ss", optname(e, name),
+			    (int)p->max, p->empty ? p->empty : "value");
+
 		l->v = xreallocarray(l->v, (size_t)l->n + 1, sizeof *l->v);
 		l->v[l->n++] = arg;
 		break;

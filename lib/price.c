@@ -34,6 +34,9 @@ static const struct {
 	{ "gpt-4-vision-preview", P_TOKENS, 10, 30, -1 },
 	{ "gpt-4-1106-vision-preview", P_TOKENS, 10, 30, -1 },
 	{ "gpt-3.5-turbo", P_TOKENS, 0.5, 1.5, -1 },
+	{ "gpt-3.5-turbo-instruct", P_TOKENS, 1.5, 2, -1 },
+	{ "davinci-002", P_TOKENS, 2, 2, -1 },
+	{ "babbage-002", P_TOKENS, 0.4, 0.4, -1 },
 	{ "text-embedding-3-small", P_TOKENS, 0.02, 0, -1 },
 	{ "text-embedding-3-large", P_TOKENS, 0.13, 0, -1 },
 	{ "text-embedding-ada-002", P_TOKENS, 0.10, 0, -1 },
@@ -352,4 +355,19 @@ oai_usage_print(const struct oai_usage *u)
 	if (u->cost < 0)
 		oai_noprice(u->model);
 	buf_free(&b);
+}
+
+void
+oai_usage_report(const struct oai_usage *u0, const char *answered,
+    const char *asked)
+{
+	struct oai_usage u = *u0;
+
+	if (!u.requests) {
+		warnx("usage: not reported by the server");
+		return;
+	}
+	snprintf(u.model, sizeof u.model, "%s", answered ? answered : asked);
+	oai_cost(&u);
+	oai_usage_print(&u);
 }

@@ -170,3 +170,13 @@ oai_events_free(struct oai_events *s)
 	sse_free(&s->sse);
 	json_free(&s->j);
 }
+
+void
+oai_events_request(struct oai_req *rq, struct oai_events *s)
+{
+	rq->stream = 1;
+	rq->accept = "text/event-stream";
+	rq->sink = oai_events_sink;
+	rq->sink_ctx = s;
+	rq->complete = &s->done;
+}

@@ -147,6 +147,9 @@ _prove_it_can_fail() {
 	_expect 422 "speech with speed \"fast\"" -H "$a" -H "$j" \
 		-d '{"model":"tts-1","input":"x","voice":"alloy","speed":"fast"}' \
 		"$u/audio/speech" || rc=1
+	_expect 422 "completions without prompt, max_tokens \"many\"" -H "$a" \
+		-H "$j" -d '{"model":"gpt-3.5-turbo-instruct","max_tokens":"many"}' \
+		"$u/completions" || rc=1
 	_expect 422 "transcription without model (multipart)" -H "$a" \
 		-F "file=@$wav" "$u/audio/transcriptions" || rc=1
 	_expect 422 "translation without file (multipart)" -H "$a" \
@@ -243,7 +246,7 @@ w.setframerate(16000); w.writeframes(b"\0\0" * 1600); w.close()' "$1"
 @test "conformance: Prism refuses invalid requests (the tier can fail)" {
 	cat "$CONF_DIR/proof"
 	run cat "$CONF_DIR/proof"
-	[ "$(grep -c '^ok: ' <<<"$output")" -eq 9 ]
+	[ "$(grep -c '^ok: ' <<<"$output")" -eq 10 ]
 	refute_output_contains FAIL
 	# And the valid counterpart passes, so 2xx below means "valid".
 	check_body /chat/completions <(printf '%s' \
@@ -369,6 +372,49 @@ w.setframerate(16000); w.writeframes(b"\0\0" * 1600); w.close()' "$1"
 	mark=$(log_mark)
 	run --separate-stderr oai-chat --retries 0 --no-stream -s 'Be terse.' 'Say hi'
 	validated "$mark" post /chat/completions
+}
+
+# --- oai-complete -----------------------------------------------------------
+
+@test "conformance: oai-complete --dry-run, plain prompt, --no-stream, --usage" {
+	need_tool oai-complete --dry-run
+	dry_run /completions oai-complete --dry-run 'Once upon a time'
+	dry_run /completions oai-complete --dry-run --no-stream 'Once upon a time'
+	dry_run /completions oai-complete --dry-run -u 'Once upon a time'
+}
+
+@test "conformance: oai-complete --dry-run, every parameter" {
+	need_tool oai-complete --dry-run --best-of --echo --logit-bias \
+		--logprobs --suffix --user --stop --seed
+	dry_run /completions oai-complete --dry-run -m davinci-002 -n 2 \
+		-t 0.5 --top-p 0.9 --max-tokens 0 --best-of 3 --echo \
+		--frequency-penalty 0.5 --presence-penalty -0.5 --seed 7 \
+		--logit-bias 50256=-100 --logit-bias '{"11": 5}' --logprobs 5 \
+		--stop END --stop $'\n' --suffix '}' --user user-1 'Say hi'
+}
+
+@test "conformance: oai-complete --dry-run --param" {
+	need_tool oai-complete --dry-run --param
+	dry_run /completions oai-complete --dry-run --param n=2 \
+		--param user=me --param 'stop=["\n"]' \
+		--param stream_options.include_usage=true 'Say hi'
+}
+
+@test "conformance: oai-complete sends a valid streamed request" {
+	need_tool oai-complete
+	local mark
+	mark=$(log_mark)
+	run --separate-stderr oai-complete --retries 0 -u 'Say hi'
+	validated "$mark" post /completions
+}
+
+@test "conformance: oai-complete sends a valid non-streamed request" {
+	need_tool oai-complete --no-stream
+	local mark
+	mark=$(log_mark)
+	run --separate-stderr oai-complete --retries 0 --no-stream --echo \
+		--logprobs 2 'Say hi'
+	validated "$mark" post /completions
 }
 
 # --- oai-embed --------------------------------------------------------------

@@ -78,6 +78,10 @@ walk() {	# walk TOOL: fail the 1st, 2nd, ... allocation until success
 	walk oai-chat
 }
 
+@test "alloc: oai-complete fails cleanly at every allocation of its main path" {
+	walk oai-complete
+}
+
 @test "alloc: oai-embed fails cleanly at every allocation of its main path" {
 	walk oai-embed
 }

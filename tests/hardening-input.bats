@@ -23,6 +23,7 @@ feed() {
 	local t=$1 f=$2
 	case $t in
 	oai-chat)	run --separate-stderr timeout 60 oai-chat <"$f" ;;
+	oai-complete)	run --separate-stderr timeout 60 oai-complete <"$f" ;;
 	oai-speak)	run --separate-stderr timeout 60 oai-speak <"$f" ;;
 	oai-transcribe)	cp "$f" in.mp3
 			run --separate-stderr timeout 60 oai-transcribe in.mp3 ;;

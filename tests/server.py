@@ -361,6 +361,85 @@ def h_chat(req, spec):
     return json_response(obj, indent=2)
 
 
+def h_completions(req, spec):
+    """POST /v1/completions: choice i continues the prompt with
+    " echo: PROMPT" (" echo i: PROMPT" after the first) in word-sized
+    pieces; max_tokens counts pieces (finish_reason "length" past it),
+    echo puts the prompt first, logprobs gives each piece -0.5, n
+    choices are interleaved in a stream as the API does."""
+    j, err = need_json(req)
+    if err:
+        return err
+    prompt = j.get("prompt")
+    if isinstance(prompt, list):
+        prompt = prompt[0] if prompt and isinstance(prompt[0], str) else ""
+    if not isinstance(prompt, str):
+        return api_error(400, "Missing required parameter: 'prompt'.",
+                         param="prompt", code="missing_required_parameter")
+    model = j.get("model") or "gpt-3.5-turbo-instruct"
+    n = j.get("n") if isinstance(j.get("n"), int) else 1
+    limit = j.get("max_tokens")
+    limit = limit if isinstance(limit, int) else 16
+    nlp = j.get("logprobs")
+    choices = []
+    for i in range(n):
+        words = re.findall(r"\s*\S+|\s+", " echo%s: %s" %
+                           (" %d" % i if i else "", prompt))
+        finish = "stop"
+        if len(words) > limit:
+            words, finish = words[:limit], "length"
+        if j.get("echo") is True:
+            words = [prompt] + words
+        choices.append((words, finish))
+    ntok = sum(len(w) for w, _ in choices)
+    prompt_tokens = count_words(prompt)
+    usage = {"prompt_tokens": prompt_tokens, "completion_tokens": ntok,
+             "total_tokens": prompt_tokens + ntok}
+    cid = "cmpl-test%d" % req.n
+
+    def logprobs(words):
+        if not isinstance(nlp, int):
+            return None
+        offs, o = [], 0
+        for w in words:
+            offs.append(o)
+            o += len(w)
+        return {"tokens": words, "token_logprobs": [-0.5] * len(words),
+                "top_logprobs": [{w: -0.5} for w in words],
+                "text_offset": offs}
+
+    def obj(chs):
+        return {"id": cid, "object": "text_completion", "created": CREATED,
+                "model": model, "system_fingerprint": "fp_test",
+                "choices": chs}
+
+    if j.get("stream") is True:
+        opts = j.get("stream_options")
+        with_usage = isinstance(opts, dict) and opts.get("include_usage") is True
+        events = []
+        for k in range(max(len(w) for w, _ in choices)):
+            for i, (words, _) in enumerate(choices):
+                if k < len(words):
+                    events.append(obj([{"text": words[k], "index": i,
+                                        "logprobs": logprobs([words[k]]),
+                                        "finish_reason": None}]))
+        for i, (_, finish) in enumerate(choices):
+            events.append(obj([{"text": "", "index": i, "logprobs": None,
+                                "finish_reason": finish}]))
+        if with_usage:
+            for e in events:
+                e["usage"] = None
+            u = obj([])
+            u["usage"] = usage
+            events.append(u)
+        return sse_response(events)
+    return json_response(obj([{"text": "".join(w), "index": i,
+                               "logprobs": logprobs(w),
+                               "finish_reason": f}
+                              for i, (w, f) in enumerate(choices)])
+                         | {"usage": usage}, indent=2)
+
+
 def fake_embedding(text, dims):
     """dims float32 values in [-1, 1] from a hash of the text."""
     out = []
@@ -577,6 +656,7 @@ ROUTES = [
     ("GET", r"/v1/models", h_models_list),
     ("GET", r"/v1/models/.+", h_model_get),
     ("POST", r"/v1/chat/completions", h_chat),
+    ("POST", r"/v1/completions", h_completions),
     ("POST", r"/v1/embeddings", h_embeddings),
     ("POST", r"/v1/moderations", h_moderations),
     ("POST", r"/v1/audio/speech", h_speech),

@@ -35,6 +35,7 @@ hd_cmd() {
 	HD_IN=/dev/null
 	case $t in
 	oai-chat)	HD_CMD=(oai-chat "$@" hi) ;;
+	oai-complete)	HD_CMD=(oai-complete "$@" hi) ;;
 	oai-embed)	HD_CMD=(oai-embed "$@"); HD_IN=hello.txt ;;
 	oai-models)	HD_CMD=(oai-models "$@") ;;
 	oai-moderate)	HD_CMD=(oai-moderate "$@"); HD_IN=hello.txt ;;
@@ -47,6 +48,7 @@ hd_cmd() {
 hd_path() {
 	case $1 in
 	oai-chat)	echo /v1/chat/completions ;;
+	oai-complete)	echo /v1/completions ;;
 	oai-embed)	echo /v1/embeddings ;;
 	oai-models)	echo /v1/models ;;
 	oai-moderate)	echo /v1/moderations ;;
