@@ -28,9 +28,9 @@ expand() {
 	local w
 	while read -r w; do
 		if [[ $w == -[A-Za-z0-9][A-Za-z0-9]* ]]; then
-			for ((i = 1; i < ${#w}; i++)); do echo "-${w:i:1}"; done
+			for ((i = 1; i < ${#w}; i++)); do printf -- "-%s\n" "${w:i:1}"; done
 		else
-			echo "$w"
+			printf "%s\n" "$w"
 		fi
 	done | sort -u
 }
