@@ -132,40 +132,6 @@ out:
 	return rc;
 }
 
-/*
- * An id given as an argument becomes one path segment: no "/", no "."
- * or ".." (libcurl would resolve them: /v1/models/.. is /v1/), no
- * control characters; the rest is percent-encoded.  -1 if refused.
- */
-static int
-idpath(struct buf *path, const char *id)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *u = (const unsigned char *)id;
-	size_t i, n = strlen(id);
-
-	if (n == 0 || strcmp(id, ".") == 0 || strcmp(id, "..") == 0 ||
-	    strchr(id, '/') || utf8_invalid(id, n) != (size_t)-1)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (u[i] < 0x20 || u[i] == 0x7f ||
-		    (u[i] == 0xc2 && u[i + 1] < 0xa0))
-			return -1;
-	buf_reset(path);
-	buf_adds(path, "/models/");
-	for (i = 0; i < n; i++) {
-		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		    "0123456789-._~:@", u[i]) && u[i])
-			buf_addc(path, u[i]);
-		else {
-			buf_addc(path, '%');
-			buf_addc(path, hex[u[i] >> 4]);
-			buf_addc(path, hex[u[i] & 15]);
-		}
-	}
-	return 0;
-}
-
 /* One model into m; 0 or an exit status (already reported). */
 static int
 showone(struct oai *o, const char *id, struct json *j, struct model *m)
@@ -175,13 +141,8 @@ showone(struct oai *o, const char *id, struct json *j, struct model *m)
 	struct oai_req rq = { .method = "GET" };
 	int rc;
 
-	if (idpath(&path, id) < 0) {
-		buf_reset(&path);
-		buf_addesc(&path, id, strlen(id));
-		warnx("invalid model id: '%s'", path.s);
-		buf_free(&path);
-		return OAI_EX_USAGE;
-	}
+	if (oai_idpath(&path, "/models/", id, "") < 0)
+		return oai_badid("model", id);
 	rq.path = path.s;
 	if ((rc = oai_request(o, &rq, &rs)) == 0) {
 		if (jsonflag)

@@ -486,6 +486,7 @@ oai_att_end(struct oai_att *x, CURL *c, CURLcode rc, const char *url,
 	curl_mime_free(x->mime);
 	x->mime = NULL;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->status);
+	rs->retry_after_ms = x->retry_ms;
 	if (o->verbose) {
 		curl_easy_getinfo(c, CURLINFO_TOTAL_TIME, &secs);
 		warnx("< %ld%s%s in %.0f ms%s%s", rs->status,

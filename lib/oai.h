@@ -775,9 +775,11 @@ struct oai_resp {
 	 * or --meta-fd asks, or from rq->events) and its cost. */
 	struct oai_usage usage;
 	int budget;			/* not sent: over the --budget */
+	long long retry_after_ms;	/* Retry-After of the last answer, or -1 */
 };
 
-#define OAI_RESP_INIT { .body = BUF_INIT, .error = BUF_INIT }
+#define OAI_RESP_INIT { .body = BUF_INIT, .error = BUF_INIT, \
+	.retry_after_ms = -1 }
 
 /*
  * Make the request, retrying as the official SDKs do (connection errors,
@@ -925,6 +927,35 @@ void sampling_write(struct jw *w, const struct sampling *s,
  * stream (the tool's: it decides how the answer is read).
  */
 void params_apply(struct buf *body, const struct oai_list *params);
+
+/* ---- files.c: the Files API (oai-files, oai-batch) ----------------- */
+
+/*
+ * prefix, then id as one path segment, then suffix: "/files/" ID
+ * "/content".  An id that is empty, "." or "..", or holds "/", a
+ * control character or bytes that are not UTF-8 is refused (-1: libcurl
+ * would resolve dot segments); other bytes are percent-encoded.
+ */
+int oai_idpath(struct buf *path, const char *prefix, const char *id,
+    const char *suffix);
+/* The one line for an id oai_idpath() refused: "invalid WHAT id: 'X'"
+ * (escaped); returns OAI_EX_USAGE. */
+int oai_badid(const char *what, const char *id);
+/*
+ * POST /files: path ("-" is standard input) streamed as filename, with
+ * purpose; the file object is left in rs->body and its id, if id is not
+ * NULL, in id.  0 or an exit status (the line already printed).
+ */
+int oai_file_upload(struct oai *o, const char *path, const char *filename,
+    const char *purpose, struct oai_resp *rs, struct buf *id);
+/* GET /files/ID/content through sink (NULL: into rs->body). */
+int oai_file_content(struct oai *o, const char *id, oai_sink sink,
+    void *ctx, struct oai_resp *rs);
+/* DELETE /files/ID; the answer in rs->body. */
+int oai_file_delete(struct oai *o, const char *id, struct oai_resp *rs);
+/* A sink writing to the descriptor *(int *)ctx (for downloads to a
+ * temporary file); OAI_EX_FAILURE with a line on a write error. */
+int oai_fd_sink(void *ctx, const char *p, size_t n);
 
 /* ---- multi.c: several requests at once ----------------------------- */
 

@@ -665,6 +665,327 @@ ROUTES = [
 ]
 
 
+# ---------------------------------------------------------------- files
+# and batches (issue 12).  Files live in memory until /_ctl/reset.  A
+# batch moves one state further on each GET of it (validating ->
+# in_progress -> finalizing -> completed); the spec that answers its
+# POST /v1/batches may hold "batch": {...} with
+#     steps         GETs spent in each state (default 1)
+#     outcome       "completed" (default), "failed", "expired"
+#     errors        [{line, code, message, param}]: fail validation with
+#                   these (in addition to what the server finds itself)
+#     done          expired or cancelled: how many requests completed
+#                   before (default half, rounded down)
+#     seed          of the shuffle of the output file (default 1)
+#     retry_after   N: every GET of the batch says Retry-After: N
+# Every request line is answered by the default handler of its url, so
+# results are those the endpoint itself would give; non-2xx answers go
+# to the error file.  Output lines come in a shuffled (seeded) order.
+
+import random
+
+FILES = {}      # id -> {"meta": OpenAIFile, "data": bytes}
+BATCHES = {}    # id -> {"obj": Batch, "cfg": spec's "batch", "gets": n}
+STORE = {"files": 0, "batches": 0, "lock": threading.RLock()}
+FILE_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data",
+                 "evals", "batch_output")
+BATCH_ENDPOINTS = ("/v1/responses", "/v1/chat/completions", "/v1/embeddings",
+                   "/v1/completions", "/v1/moderations")
+
+
+def store_reset():
+    with STORE["lock"]:
+        FILES.clear()
+        BATCHES.clear()
+        STORE["files"] = STORE["batches"] = 0
+
+
+def new_file(data, filename, purpose):
+    with STORE["lock"]:
+        STORE["files"] += 1
+        n = STORE["files"]
+    fid = "file-test%d" % n
+    meta = {"object": "file", "id": fid, "purpose": purpose,
+            "filename": filename, "bytes": len(data),
+            "created_at": CREATED + n, "expires_at": None,
+            "status": "processed", "status_details": None}
+    FILES[fid] = {"meta": meta, "data": data}
+    return meta
+
+
+def no_such(kind, oid, param="id"):
+    return api_error(404, "No such %s object: %s" % (kind, oid), param=param)
+
+
+def page(req, items, key):
+    """A list answer with limit, after and order=desc|asc (by creation)."""
+    q = urllib.parse.parse_qs(req.query)
+    items = sorted(items, key=lambda o: o[key],
+                   reverse=q.get("order", ["desc"])[0] != "asc")
+    if "after" in q:
+        ids = [o["id"] for o in items]
+        if q["after"][0] in ids:
+            items = items[ids.index(q["after"][0]) + 1:]
+    limit = int(q.get("limit", ["10000"])[0])
+    more = len(items) > limit
+    items = items[:limit]
+    return json_response({"object": "list", "data": items,
+                          "first_id": items[0]["id"] if items else None,
+                          "last_id": items[-1]["id"] if items else None,
+                          "has_more": more}, indent=2)
+
+
+def h_file_upload(req, spec):
+    if req.files is None:
+        return api_error(400, "Expected multipart/form-data request body.")
+    f = req.files.get("file")
+    if f is None:
+        return api_error(400, "Missing required parameter: 'file'.",
+                         param="file", code="missing_required_parameter")
+    purpose = req.form.get("purpose")
+    if purpose not in FILE_PURPOSES[:-1]:
+        return api_error(400, "'%s' is not one of %s - 'purpose'" % (
+            purpose, list(FILE_PURPOSES[:-1])), param="purpose")
+    return json_response(new_file(f["data"], f["filename"], purpose),
+                         indent=2)
+
+
+def h_files_list(req, spec):
+    q = urllib.parse.parse_qs(req.query)
+    items = [f["meta"] for f in FILES.values()
+             if "purpose" not in q or f["meta"]["purpose"] == q["purpose"][0]]
+    return page(req, items, "created_at")
+
+
+def file_of(req):
+    fid = urllib.parse.unquote(req.path.split("/")[3])
+    return fid, FILES.get(fid)
+
+
+def h_file_get(req, spec):
+    fid, f = file_of(req)
+    return json_response(f["meta"], indent=2) if f else no_such("File", fid)
+
+
+def h_file_content(req, spec):
+    fid, f = file_of(req)
+    if not f:
+        return no_such("File", fid)
+    return Response(200, [("Content-Type", "application/octet-stream")],
+                    f["data"])
+
+
+def h_file_delete(req, spec):
+    fid, f = file_of(req)
+    if not f:
+        return no_such("File", fid)
+    del FILES[fid]
+    return json_response({"object": "file", "deleted": True, "id": fid},
+                         indent=2)
+
+
+def batch_check(data, endpoint):
+    """The service's validation of an input file: [BatchError]."""
+    errors, seen = [], set()
+    for i, line in enumerate(data.decode("utf-8", "replace").split("\n")):
+        if not line.strip():
+            continue
+
+        def bad(code, message, param=None):
+            errors.append({"code": code, "message": message,
+                           "param": param, "line": i + 1})
+        try:
+            r = json.loads(line)
+        except ValueError:
+            bad("invalid_json_line", "This line is not parseable as valid "
+                "JSON.")
+            continue
+        if not isinstance(r, dict):
+            bad("invalid_request", "The request must be a JSON object.")
+        elif r.get("url") != endpoint:
+            bad("mismatched_endpoint", "The URL provided for this request "
+                "does not match the batch endpoint.", "url")
+        elif r.get("custom_id") in seen:
+            bad("duplicate_custom_id", "The custom_id for this request is "
+                "a duplicate of another request.", "custom_id")
+        elif not isinstance(r.get("body"), dict):
+            bad("invalid_request", "The body of this request is not an "
+                "object.", "body")
+        else:
+            seen.add(r.get("custom_id"))
+    return errors
+
+
+def batch_results(b, lines, upto):
+    """Output and error lines for the first upto requests; the rest
+    expired or were cancelled (error file, no response)."""
+    out, err = [], []
+    for i, r in enumerate(lines):
+        line = {"id": "batch_req_test%d" % (i + 1),
+                "custom_id": r.get("custom_id"), "response": None,
+                "error": None}
+        if i >= upto:
+            line["error"] = {
+                "code": "batch_expired" if b["obj"]["status"] != "cancelled"
+                else "batch_cancelled",
+                "message": "This request could not be executed before the "
+                "completion window expired." if b["obj"]["status"] !=
+                "cancelled" else "This request was cancelled."}
+            err.append(line)
+            continue
+        body = json.dumps(r["body"]).encode()
+        sub = Request(0, "POST", r["url"], "", {"content-type":
+                      "application/json"}, body)
+        resp = default_response(sub, {})
+        try:
+            rbody = json.loads(resp.body.decode())
+        except ValueError:
+            rbody = resp.body.decode("utf-8", "replace")
+        line["response"] = {"status_code": resp.status,
+                            "request_id": "req_batch_test%d" % (i + 1),
+                            "body": rbody}
+        (out if resp.status < 300 else err).append(line)
+    rnd = random.Random(b["cfg"].get("seed", 1))
+    rnd.shuffle(out)
+    rnd.shuffle(err)
+    return out, err
+
+
+def batch_finish(b, status, upto=None):
+    """Enter a final state (or finalizing), with its files."""
+    o, now = b["obj"], int(time.time())
+    lines = [json.loads(x) for x in
+             FILES[o["input_file_id"]]["data"].decode().split("\n") if x.strip()]
+    if upto is None:
+        upto = len(lines)
+    o["status"] = status
+    o[status + "_at"] = now
+    out, err = batch_results(b, lines, upto)
+    for kind, rows in (("output", out), ("error", err)):
+        if rows:
+            data = "".join(json.dumps(x) + "\n" for x in rows).encode()
+            meta = new_file(data, "%s_%s.jsonl" % (o["id"], kind),
+                            "batch_output")
+            o[kind + "_file_id"] = meta["id"]
+    failed = sum(1 for x in err if x.get("response"))
+    o["request_counts"] = {"total": len(lines), "completed": len(out),
+                           "failed": failed if status != "expired" and
+                           status != "cancelled" else len(err)}
+
+
+def batch_advance(b):
+    o, cfg = b["obj"], b["cfg"]
+    b["gets"] += 1
+    if b["gets"] % max(int(cfg.get("steps", 1)), 1):
+        return
+    st, now = o["status"], int(time.time())
+    total = o["request_counts"]["total"]
+    if st == "validating":
+        if cfg.get("outcome") == "failed" or b["errors"]:
+            o["status"], o["failed_at"] = "failed", now
+            o["errors"] = {"object": "list", "data": b["errors"]}
+        else:
+            o["status"], o["in_progress_at"] = "in_progress", now
+    elif st == "in_progress" and cfg.get("outcome") == "expired":
+        o["expired_at"] = now
+        batch_finish(b, "expired", cfg.get("done", total // 2))
+    elif st == "in_progress":
+        o["status"], o["finalizing_at"] = "finalizing", now
+        o["request_counts"]["completed"] = total
+    elif st == "finalizing":
+        batch_finish(b, "completed")
+    elif st == "cancelling":
+        batch_finish(b, "cancelled", cfg.get("done", total // 2))
+
+
+def h_batch_create(req, spec):
+    j, err = need_json(req)
+    if err:
+        return err
+    fid, endpoint = j.get("input_file_id"), j.get("endpoint")
+    if endpoint not in BATCH_ENDPOINTS:
+        return api_error(400, "Invalid value: '%s'. Supported values are: "
+                         "%s." % (endpoint, ", ".join(
+                             "'%s'" % e for e in BATCH_ENDPOINTS)),
+                         param="endpoint", code="invalid_value")
+    if j.get("completion_window") != "24h":
+        return api_error(400, "Invalid value for 'completion_window'.",
+                         param="completion_window", code="invalid_value")
+    f = FILES.get(fid)
+    if not f:
+        return no_such("File", fid, "input_file_id")
+    if f["meta"]["purpose"] != "batch":
+        return api_error(400, "The input file must have purpose 'batch'.",
+                         param="input_file_id")
+    cfg = spec.get("batch") or {}
+    with STORE["lock"]:
+        STORE["batches"] += 1
+        n = STORE["batches"]
+    errors = batch_check(f["data"], endpoint) + list(cfg.get("errors", []))
+    total = sum(1 for x in f["data"].split(b"\n") if x.strip())
+    obj = {"id": "batch_test%d" % n, "object": "batch", "endpoint": endpoint,
+           "model": None, "errors": None, "input_file_id": fid,
+           "completion_window": "24h", "status": "validating",
+           "output_file_id": None, "error_file_id": None,
+           "created_at": CREATED + n, "in_progress_at": None,
+           "expires_at": CREATED + n + 86400, "finalizing_at": None,
+           "completed_at": None, "failed_at": None, "expired_at": None,
+           "cancelling_at": None, "cancelled_at": None,
+           "request_counts": {"total": 0 if errors else total,
+                              "completed": 0, "failed": 0},
+           "metadata": j.get("metadata")}
+    BATCHES[obj["id"]] = {"obj": obj, "cfg": cfg, "gets": 0,
+                          "errors": errors}
+    return json_response(obj, indent=2)
+
+
+def batch_of(req):
+    bid = urllib.parse.unquote(req.path.split("/")[3])
+    return bid, BATCHES.get(bid)
+
+
+def h_batch_get(req, spec):
+    bid, b = batch_of(req)
+    if not b:
+        return no_such("Batch", bid)
+    with STORE["lock"]:
+        resp = json_response(b["obj"], indent=2)
+        batch_advance(b)
+    if b["cfg"].get("retry_after") is not None:
+        resp.set_header("Retry-After", b["cfg"]["retry_after"])
+    return resp
+
+
+def h_batches_list(req, spec):
+    return page(req, [b["obj"] for b in BATCHES.values()], "created_at")
+
+
+def h_batch_cancel(req, spec):
+    bid, b = batch_of(req)
+    if not b:
+        return no_such("Batch", bid)
+    o = b["obj"]
+    if o["status"] not in ("validating", "in_progress", "finalizing"):
+        return api_error(400, "Cannot cancel a batch with status '%s'."
+                         % o["status"], code="invalid_request")
+    o["status"], o["cancelling_at"] = "cancelling", int(time.time())
+    b["gets"] = 0
+    return json_response(o, indent=2)
+
+
+ROUTES += [
+    ("POST", r"/v1/files", h_file_upload),
+    ("GET", r"/v1/files", h_files_list),
+    ("GET", r"/v1/files/[^/]+", h_file_get),
+    ("DELETE", r"/v1/files/[^/]+", h_file_delete),
+    ("GET", r"/v1/files/[^/]+/content", h_file_content),
+    ("POST", r"/v1/batches", h_batch_create),
+    ("GET", r"/v1/batches", h_batches_list),
+    ("GET", r"/v1/batches/[^/]+", h_batch_get),
+    ("POST", r"/v1/batches/[^/]+/cancel", h_batch_cancel),
+]
+
+
 def default_response(req, spec):
     for method, pattern, fn in ROUTES:
         if method == req.method and re.fullmatch(pattern, req.path):
@@ -739,6 +1060,7 @@ class State:
         open(self.reqlog, "w").close()
 
     def reset(self):
+        store_reset()  # files and batches
         with self.lock:
             self.queue = []
             self.n = 0

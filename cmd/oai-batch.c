@@ -1,0 +1,1146 @@
+/* See LICENSE file for copyright and license details. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "oai.h"
+
+/*
+ * Requests through the Batch API, results in input order.  The input is
+ * checked and spooled line by line into temporary files of at most
+ * MAXREQ requests and MAXBYTES bytes (one batch each), uploaded from
+ * there, and the output and error files are downloaded to temporary
+ * files; the results are then read back by offset, one batch at a time,
+ * so memory holds indexes, never the data.  The order of a batch's
+ * requests is the order of its input file, which --attach downloads.
+ */
+
+#define MAXREQ 50000			/* the API's requests per batch */
+#define MAXBYTES (200LL * 1000 * 1000)	/* and bytes per input file */
+#define POLLMS 5000			/* the first wait between polls */
+#define MAXFAILS 10			/* polls failing in a row: give up */
+
+static const struct {
+	const char *name, *url;
+} endpoints[] = {
+	{ "chat", "/v1/chat/completions" },
+	{ "embeddings", "/v1/embeddings" },
+	{ "completions", "/v1/completions" },
+	{ "moderations", "/v1/moderations" },
+	{ "responses", "/v1/responses" },
+};
+
+static const char *endpoint;	/* -e, as given */
+static const char *url;		/* of every request: from -e or the input */
+static int detach, listflag, jsonflag, keep;
+static struct oai_list attach, statusids, cancelids;
+
+static const struct oai_opt opts[] = {
+	OAI_STR('e', "endpoint", "endpoint", &endpoint,
+	    "each line is a request body for endpoint:\n"
+	    "chat, embeddings, completions, moderations\n"
+	    "or responses (custom_ids generated)"),
+	OAI_FLAG(0, "detach", &detach,
+	    "create the batches, print their ids, exit"),
+	OAI_LIST(0, "attach", "id", &attach,
+	    "wait for batch id (repeatable) and print\n"
+	    "its results"),
+	OAI_LIST(0, "status", "id", &statusids, "show batch id (repeatable)"),
+	OAI_FLAG(0, "list", &listflag, "list the batches"),
+	OAI_LIST(0, "cancel", "id", &cancelids, "cancel batch id (repeatable)"),
+	OAI_FLAG(0, "json", &jsonflag,
+	    "--status, --list, --cancel: print the API's\n"
+	    "JSON responses"),
+	OAI_FLAG(0, "keep-files", &keep,
+	    "keep the input, output and error files\n"
+	    "after a successful run"),
+	OAI_COMMON,
+	OAI_END
+};
+
+static const struct oai_tool tool = {
+	"[file ...]",
+	"Run the JSONL requests of the files (or of standard input) through\n"
+	"the Batch API, at half the price, and print the results in input\n"
+	"order.",
+	opts
+};
+
+/* One batch of the run. */
+struct job {
+	char *id;
+	char *spool;		/* its input as uploaded, or NULL (--attach) */
+	char *infile;		/* input_file_id */
+	char *outfile, *errfile;	/* output_file_id, error_file_id */
+	long long first;	/* the index of its first request */
+	long long n;		/* its requests */
+	char status[16];
+	long long total, completed, failed;
+	struct buf obj;		/* the last batch object */
+	int final;
+};
+
+static struct job *jobs;
+static int njobs;
+
+/* Where the requests come from, for "NAME:LINE" (run: one entry a file
+ * of input; --attach: a batch's input file id). */
+static struct src {
+	long long first;
+	char *name;
+} *srcs;
+static int nsrcs;
+
+/* ---- temporary files, removed at exit -------------------------------- */
+
+static char **tmps;
+static int ntmps;
+
+static void
+rmtmps(void)
+{
+	int i;
+
+	for (i = 0; i < ntmps; i++)
+		unlink(tmps[i]);
+}
+
+/* A new temporary file, open for writing, its name in *path. */
+static int
+mktmp(char **path)
+{
+	const char *dir = getenv("TMPDIR");
+	struct buf b = BUF_INIT;
+	int fd;
+
+	buf_printf(&b, "%s/oai-batch.XXXXXX", dir && *dir ? dir : "/tmp");
+	if ((fd = mkstemp(b.s)) < 0)
+		edie(OAI_EX_FAILURE, "%s", b.s);
+	if (!ntmps)
+		atexit(rmtmps);
+	tmps = xreallocarray(tmps, (size_t)ntmps + 1, sizeof *tmps);
+	tmps[ntmps++] = *path = buf_steal(&b, NULL);
+	return fd;
+}
+
+static long long
+envnum(const char *name, long long def)
+{
+	const char *s = getenv(name);
+
+	return s && *s ? xstrtonum(name, s, 1, 1LL << 40) : def;
+}
+
+/* ---- a map from custom_id to position -------------------------------- */
+
+struct idmap {
+	char **key;
+	size_t *klen;
+	long long *val;
+	size_t cap, n;
+};
+
+static size_t
+hash(const char *s, size_t n)
+{
+	size_t h = 14695981039346656037ULL & (size_t)-1;
+
+	while (n--)
+		h = (h ^ (unsigned char)*s++) * (sizeof h > 4 ?
+		    (size_t)1099511628211ULL : 16777619);
+	return h;
+}
+
+static void idmap_grow(struct idmap *m);
+
+/* The value of key k, or -1 after adding it with value v (v < 0: look
+ * only). */
+static long long
+idmap_put(struct idmap *m, const char *k, size_t kl, long long v)
+{
+	size_t i;
+
+	if (2 * (m->n + 1) > m->cap)
+		idmap_grow(m);
+	for (i = hash(k, kl) & (m->cap - 1); m->key[i];
+	    i = (i + 1) & (m->cap - 1))
+		if (m->klen[i] == kl && memcmp(m->key[i], k, kl) == 0)
+			return m->val[i];
+	if (v >= 0) {
+		m->key[i] = xstrndup(k, kl);
+		m->klen[i] = kl;
+		m->val[i] = v;
+		m->n++;
+	}
+	return -1;
+}
+
+static void
+idmap_free(struct idmap *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->cap; i++)
+		free(m->key[i]);
+	free(m->key);
+	free(m->klen);
+	free(m->val);
+	memset(m, 0, sizeof *m);
+}
+
+static void
+idmap_grow(struct idmap *m)
+{
+	struct idmap old = *m;
+	size_t i;
+
+	m->cap = old.cap ? 2 * old.cap : 1024;
+	m->n = 0;
+	m->key = xcalloc(m->cap, sizeof *m->key);
+	m->klen = xcalloc(m->cap, sizeof *m->klen);
+	m->val = xcalloc(m->cap, sizeof *m->val);
+	for (i = 0; i < old.cap; i++)
+		if (old.key[i])
+			idmap_put(m, old.key[i], old.klen[i], old.val[i]);
+	idmap_free(&old);
+}
+
+/* ---- the input --------------------------------------------------------- */
+
+static const char *
+endpointurl(const char *e)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof endpoints / sizeof endpoints[0]; i++)
+		if (strcmp(e, endpoints[i].name) == 0 ||
+		    strcmp(e, endpoints[i].url) == 0)
+			return endpoints[i].url;
+	return NULL;
+}
+
+/* Why line s (parsed in j) is not a request line, or NULL; its
+ * custom_id into cid. */
+static const char *
+badrequest(const struct json *j, struct buf *cid, struct idmap *seen,
+    long long index)
+{
+	int t = json_get(j, 0, "url"), b = json_get(j, 0, "body");
+	struct buf u = BUF_INIT;
+	const char *why = NULL;
+
+	buf_reset(cid);
+	if (json_str(j, json_get(j, 0, "custom_id"), cid) < 0 || !cid->len)
+		return "no custom_id";
+	if (memchr(cid->s, '\0', cid->len))
+		return "a NUL in the custom_id";
+	if (idmap_put(seen, cid->s, cid->len, index) >= 0)
+		return "a custom_id used before";
+	if (!json_streq(j, json_get(j, 0, "method"), "POST"))
+		return "the method is not POST";
+	if (json_str(j, t, &u) < 0 || !endpointurl(u.s))
+		why = "the url is not a batch endpoint (/v1/chat/completions, "
+		    "/v1/embeddings, /v1/completions, /v1/moderations, "
+		    "/v1/responses)";
+	else if (url && strcmp(u.s, url))
+		why = "a url other than the first line's: one batch, one "
+		    "endpoint";
+	else if (!url)
+		url = endpointurl(u.s);
+	buf_free(&u);
+	if (!why && json_type(j, b) != JSON_OBJECT)
+		why = "the body is not a JSON object";
+	if (!why && json_is_true(j, json_get(j, b, "stream")))
+		why = "\"stream\": true (batches do not stream)";
+	return why;
+}
+
+/* The request line for input line r onto out; dies on bad input. */
+static void
+request(struct lines *r, struct json *j, struct buf *out,
+    struct idmap *seen, long long index)
+{
+	struct buf cid = BUF_INIT;
+	const char *why = NULL;
+
+	if (r->len == 0)
+		why = "an empty line";
+	else if (json_parse(j, r->s, r->len) < 0 ||
+	    json_type(j, 0) != JSON_OBJECT)
+		why = "not a JSON object";
+	else if (!endpoint)
+		why = badrequest(j, &cid, seen, index);
+	else if (json_is_true(j, json_get(j, 0, "stream")))
+		why = "\"stream\": true (batches do not stream)";
+	if (why)
+		die(OAI_EX_USAGE, "%s:%lld: %s", r->name, r->line, why);
+	buf_reset(out);
+	if (endpoint)
+		buf_printf(out, "{\"custom_id\":\"request-%lld\",\"method\":"
+		    "\"POST\",\"url\":\"%s\",\"body\":", index + 1, url);
+	json_compact(out, r->s, r->len);
+	if (endpoint)
+		buf_addc(out, '}');
+	buf_addc(out, '\n');
+	buf_free(&cid);
+}
+
+static void
+writeall(int fd, const char *p, size_t n, const char *path)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) < 0) {
+			if (errno == EINTR && !oai_interrupted)
+				continue;
+			edie(OAI_EX_FAILURE, "%s", path);
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static struct job *
+newjob(long long first)
+{
+	struct job *jb;
+
+	jobs = xreallocarray(jobs, (size_t)njobs + 1, sizeof *jobs);
+	jb = &jobs[njobs++];
+	memset(jb, 0, sizeof *jb);
+	buf_init(&jb->obj);
+	jb->first = first;
+	return jb;
+}
+
+/* Check every line and spool it into the jobs' input files. */
+static void
+spool(char **files, int nfiles)
+{
+	long long maxreq = envnum("OAI_TEST_BATCH_REQUESTS", MAXREQ);
+	long long maxbytes = envnum("OAI_TEST_BATCH_BYTES", MAXBYTES);
+	struct idmap seen = { 0 };
+	struct json j = JSON_INIT;
+	struct buf line = BUF_INIT;
+	struct job *jb = NULL;
+	long long index = 0, bytes = 0;
+	struct lines r;
+	int fd = -1, k;
+
+	lines_init(&r, files, nfiles, LINES_CRLF);
+	while ((k = lines_next(&r)) > 0) {
+		if (!nsrcs || strcmp(srcs[nsrcs - 1].name, r.name)) {
+			srcs = xreallocarray(srcs, (size_t)nsrcs + 1,
+			    sizeof *srcs);
+			srcs[nsrcs].first = index - r.line + 1;
+			srcs[nsrcs++].name = xstrdup(r.name);
+		}
+		request(&r, &j, &line, &seen, index);
+		if (!jb || jb->n == maxreq ||
+		    bytes + (long long)line.len > maxbytes) {
+			if (fd >= 0)
+				close(fd);
+			jb = newjob(index);
+			fd = mktmp(&jb->spool);
+			bytes = 0;
+		}
+		writeall(fd, line.s, line.len, jb->spool);
+		bytes += (long long)line.len;
+		jb->n++;
+		index++;
+	}
+	if (k < 0)
+		die(r.status, "%s", r.err.s);
+	if (fd >= 0 && close(fd) < 0)
+		edie(OAI_EX_FAILURE, "%s", jb->spool);
+	if (!njobs)
+		die(OAI_EX_USAGE, "no requests in the input");
+	lines_free(&r);
+	json_free(&j);
+	buf_free(&line);
+	idmap_free(&seen);
+}
+
+/* ---- batches ------------------------------------------------------------ */
+
+static char *
+jstr(const struct json *j, int t)
+{
+	return json_type(j, t) == JSON_STRING ? json_strdup(j, t) : NULL;
+}
+
+static long long
+jint(const struct json *j, const char *path)
+{
+	long long v;
+
+	return json_int(j, json_path(j, 0, path), &v) < 0 ? 0 : v;
+}
+
+/* Take in the batch object in body; 0 or an exit status. */
+static int
+readjob(struct oai *o, const struct oai_req *rq, struct job *jb,
+    const struct buf *body)
+{
+	struct json j = JSON_INIT;
+	struct buf st = BUF_INIT;
+	int t;
+
+	if ((t = oai_resp_json(o, rq, body, &j, "status", JSON_STRING,
+	    "not a batch")) < 0 || json_type(&j, json_get(&j, 0, "id")) !=
+	    JSON_STRING) {
+		json_free(&j);
+		return t < 0 ? OAI_EX_FAILURE : oai_unexpected(o, rq,
+		    "a batch without id");
+	}
+	json_str(&j, t, &st);
+	snprintf(jb->status, sizeof jb->status, "%s", st.s);
+	if (!jb->id)
+		jb->id = jstr(&j, json_get(&j, 0, "id"));
+	free(jb->infile);
+	free(jb->outfile);
+	free(jb->errfile);
+	jb->infile = jstr(&j, json_get(&j, 0, "input_file_id"));
+	jb->outfile = jstr(&j, json_get(&j, 0, "output_file_id"));
+	jb->errfile = jstr(&j, json_get(&j, 0, "error_file_id"));
+	jb->total = jint(&j, "request_counts.total");
+	jb->completed = jint(&j, "request_counts.completed");
+	jb->failed = jint(&j, "request_counts.failed");
+	jb->final = strcmp(st.s, "completed") == 0 ||
+	    strcmp(st.s, "failed") == 0 || strcmp(st.s, "expired") == 0 ||
+	    strcmp(st.s, "cancelled") == 0;
+	buf_reset(&jb->obj);
+	buf_add(&jb->obj, body->s, body->len);
+	buf_free(&st);
+	json_free(&j);
+	return 0;
+}
+
+/* method PREFIX ID SUFFIX with body; the batch object into jb. */
+static int
+batchreq(struct oai *o, const char *method, const char *id,
+    const char *suffix, const char *body, struct job *jb,
+    struct oai_resp *rs)
+{
+	struct oai_req rq = { .method = method, .body = body,
+	    .bodylen = body ? strlen(body) : 0, .defer_error = 1 };
+	struct buf path = BUF_INIT;
+	int rc;
+
+	if (!id)
+		buf_adds(&path, "/batches");
+	else if (oai_idpath(&path, "/batches/", id, suffix) < 0)
+		return oai_badid("batch", id);
+	rq.path = path.s;
+	if (!(rc = oai_request(o, &rq, rs)))
+		rc = readjob(o, &rq, jb, &rs->body);
+	buf_free(&path);
+	return rc;
+}
+
+/* The deferred error line of rs, said. */
+static int
+said(struct oai_resp *rs, int rc)
+{
+	if (rs->error.len)
+		warnx("%s", rs->error.s);
+	return rc;
+}
+
+/* Upload the spool of jb and create its batch. */
+static int
+create(struct oai *o, struct job *jb, int k)
+{
+	struct oai_resp rs = OAI_RESP_INIT;
+	struct buf id = BUF_INIT, name = BUF_INIT, body = BUF_INIT;
+	struct jw w;
+	int rc;
+
+	buf_printf(&name, "oai-batch-%d.jsonl", k + 1);
+	if (!(rc = oai_file_upload(o, jb->spool, name.s, "batch", &rs,
+	    &id))) {
+		jw_init(&w, &body);
+		jw_obj(&w);
+		jw_key(&w, "input_file_id");
+		jw_strn(&w, id.s, id.len);
+		jw_key(&w, "endpoint");
+		jw_str(&w, url);
+		jw_key(&w, "completion_window");
+		jw_str(&w, "24h");
+		jw_obj_end(&w);
+		oai_resp_free(&rs);
+		rs = (struct oai_resp)OAI_RESP_INIT;
+		rc = said(&rs, batchreq(o, "POST", NULL, "", body.s, jb, &rs));
+	}
+	buf_free(&id);
+	buf_free(&name);
+	buf_free(&body);
+	oai_resp_free(&rs);
+	return rc;
+}
+
+/* "oai-batch --attach ID --attach ID" for the batches created. */
+static void
+resumehint(const char *why)
+{
+	struct buf b = BUF_INIT;
+	int i;
+
+	for (i = 0; i < njobs; i++)
+		if (jobs[i].id)
+			buf_printf(&b, " --attach %s", jobs[i].id);
+	if (b.len)
+		warnx("%s; the batch%s go%s on: %s%s", why, njobs > 1 ? "es" :
+		    "", njobs > 1 ? "" : "es", argv0, b.s);
+	buf_free(&b);
+}
+
+/* ---- waiting ------------------------------------------------------------ */
+
+static void
+progress(time_t start, int done)
+{
+	long long total = 0, completed = 0, failed = 0;
+	const char *st = "completed";
+	long secs = (long)(time(NULL) - start);
+	int i;
+
+	if (!isatty(2))
+		return;
+	if (done) {
+		fputs("\r\033[K", stderr);
+		return;
+	}
+	for (i = 0; i < njobs; i++) {
+		total += jobs[i].total;
+		completed += jobs[i].completed;
+		failed += jobs[i].failed;
+		if (!jobs[i].final)
+			st = jobs[i].status;
+	}
+	fprintf(stderr, "\r\033[K%s: %s, %lld/%lld done, %lld failed, "
+	    "%ld:%02ld:%02ld", njobs > 1 ? "batches" : jobs[0].id, st,
+	    completed, total, failed, secs / 3600, secs / 60 % 60, secs % 60);
+	fflush(stderr);
+}
+
+/* Sleep ms, or less when interrupted: 0, or the interruption's status. */
+static int
+pause_ms(long long ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) *
+	    1000000 };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !oai_interrupted)
+		;
+	return oai_interrupted ? oai_intr_status() : 0;
+}
+
+/* Poll one batch; a transient failure (network, 5xx, 429) counts in
+ * *fails and is no error until MAXFAILS in a row. */
+static int
+poll1(struct oai *o, struct job *jb, int *fails, long long *wait)
+{
+	struct oai_resp rs = OAI_RESP_INIT;
+	int rc = batchreq(o, "GET", jb->id, "", NULL, jb, &rs);
+
+	if (rs.retry_after_ms > *wait)
+		*wait = rs.retry_after_ms;
+	if (rc == 0)
+		*fails = 0;
+	else if ((rc == OAI_EX_FAILURE || rs.status == 429) &&
+	    ++*fails < MAXFAILS)
+		rc = 0;
+	else
+		said(&rs, rc);
+	oai_resp_free(&rs);
+	return rc;
+}
+
+/* Until every batch has ended; backing off from POLLMS to 12 times it. */
+static int
+waitall(struct oai *o)
+{
+	long long delay = envnum("OAI_TEST_BATCH_POLL_MS", POLLMS), wait;
+	long long maxdelay = 12 * delay;
+	time_t start = time(NULL);
+	int i, rc = 0, left, fails = 0;
+
+	for (;;) {
+		left = 0;
+		wait = delay;
+		for (i = 0; !rc && i < njobs; i++)
+			if (!jobs[i].final) {
+				rc = poll1(o, &jobs[i], &fails, &wait);
+				left += !jobs[i].final;
+			}
+		if (rc || !left)
+			break;
+		progress(start, 0);
+		if ((rc = pause_ms(wait)))
+			break;
+		if ((delay = delay * 3 / 2) > maxdelay)
+			delay = maxdelay;
+	}
+	progress(start, 1);
+	if (rc == OAI_EX_INTR || rc == OAI_EX_TERM)
+		resumehint("interrupted");
+	return rc;
+}
+
+/* ---- results ------------------------------------------------------------ */
+
+/* Where a batch's result line is: in its output or its error file. */
+enum { NONE, OUT, ERR };
+struct res {
+	int which;
+	off_t off;
+	size_t len;
+};
+
+static int
+download(struct oai *o, const char *id, char **path)
+{
+	struct oai_resp rs = OAI_RESP_INIT;
+	int fd = mktmp(path), rc;
+
+	rc = oai_file_content(o, id, oai_fd_sink, &fd, &rs);
+	if (close(fd) < 0 && !rc)
+		edie(OAI_EX_FAILURE, "%s", *path);
+	oai_resp_free(&rs);
+	return rc;
+}
+
+/* Each line of file path to fn with its offset; 0 or fn's status. */
+static int
+eachline(const char *path, int (*fn)(void *, const struct json *, off_t,
+    size_t), void *ctx)
+{
+	struct json j = JSON_INIT;
+	struct lines r;
+	char *files[1];
+	off_t off = 0;
+	int k, rc = 0;
+
+	files[0] = (char *)path;
+	lines_init(&r, files, 1, 0);
+	while (!rc && (k = lines_next(&r)) > 0) {
+		if (r.len && json_parse(&j, r.s, r.len) == 0)
+			rc = fn(ctx, &j, off, r.len);
+		else if (r.len)
+			rc = fn(ctx, NULL, off, r.len);
+		off += (off_t)r.len + 1;
+	}
+	if (!rc && k < 0) {
+		warnx("%s", r.err.s);
+		rc = r.status;
+	}
+	lines_free(&r);
+	json_free(&j);
+	return rc;
+}
+
+struct scan {
+	struct job *jb;
+	struct idmap *m;
+	struct res *res;
+	int which;
+	struct buf cid;
+};
+
+static int
+inputline(void *ctx, const struct json *j, off_t off, size_t len)
+{
+	struct scan *s = ctx;
+
+	(void)off;
+	(void)len;
+	buf_reset(&s->cid);
+	if (!j || json_str(j, json_get(j, 0, "custom_id"), &s->cid) < 0 ||
+	    idmap_put(s->m, s->cid.s, s->cid.len, s->jb->n) >= 0) {
+		warnx("%s: input file %s: line %lld is not a request with a "
+		    "custom_id of its own", s->jb->id, s->jb->infile,
+		    s->jb->n + 1);
+		return OAI_EX_FAILURE;
+	}
+	s->jb->n++;
+	return 0;
+}
+
+static int
+resultline(void *ctx, const struct json *j, off_t off, size_t len)
+{
+	struct scan *s = ctx;
+	long long pos = -1;
+
+	buf_reset(&s->cid);
+	if (j && json_str(j, json_get(j, 0, "custom_id"), &s->cid) == 0)
+		pos = idmap_put(s->m, s->cid.s, s->cid.len, -1);
+	if (pos < 0 || s->res[pos].which != NONE) {
+		warnx("%s: a result that answers no request of the input, or "
+		    "one answered already", s->jb->id);
+		return OAI_EX_FAILURE;
+	}
+	s->res[pos] = (struct res){ s->which, off, len };
+	return 0;
+}
+
+/* "NAME:LINE" of request pos of jb. */
+static void
+where(struct buf *b, const struct job *jb, long long pos)
+{
+	long long g = jb->first + pos;
+	int i;
+
+	buf_reset(b);
+	if (!jb->spool) {
+		buf_printf(b, "%s:%lld", jb->infile, pos + 1);
+		return;
+	}
+	for (i = nsrcs - 1; i > 0 && srcs[i].first > g; i--)
+		;
+	buf_printf(b, "%s:%lld", srcs[i].name, g - srcs[i].first + 1);
+}
+
+/* The request positions of jb (map), from its spool or input file. */
+static int
+inputmap(struct oai *o, struct job *jb, struct idmap *m)
+{
+	struct scan s = { jb, m, NULL, NONE, BUF_INIT };
+	char *path = jb->spool;
+	int rc = 0;
+
+	jb->n = 0;
+	if (!path && !jb->infile)
+		rc = oai_unexpected(o, &(struct oai_req){ .path = "/batches" },
+		    "batch %s without input_file_id", jb->id);
+	else if (!path)
+		rc = download(o, jb->infile, &path);
+	if (!rc)
+		rc = eachline(path, inputline, &s);
+	buf_free(&s.cid);
+	return rc;
+}
+
+/* Which of jb's requests have a result, and where. */
+static int
+indexresults(struct oai *o, struct job *jb, struct idmap *m, struct res *res,
+    char **paths)
+{
+	struct scan s = { jb, m, res, OUT, BUF_INIT };
+	int rc = 0;
+
+	if (jb->outfile && !(rc = download(o, jb->outfile, &paths[0])))
+		rc = eachline(paths[0], resultline, &s);
+	s.which = ERR;
+	if (!rc && jb->errfile && !(rc = download(o, jb->errfile, &paths[1])))
+		rc = eachline(paths[1], resultline, &s);
+	buf_free(&s.cid);
+	return rc;
+}
+
+static void
+readat(int fd, const char *path, off_t off, size_t len, struct buf *b)
+{
+	ssize_t k;
+	size_t got = 0;
+
+	buf_reset(b);
+	buf_grow(b, len);
+	while (got < len) {
+		if ((k = pread(fd, b->s + got, len - got, off + (off_t)got)) <= 0) {
+			if (k < 0 && errno == EINTR && !oai_interrupted)
+				continue;
+			edie(OAI_EX_FAILURE, "%s", path);
+		}
+		got += (size_t)k;
+	}
+	b->len = len;
+	b->s[len] = '\0';
+}
+
+/* Why result line b (parsed in j) failed, onto why; 0 if it did not. */
+static int
+failure(const struct json *j, struct buf *why)
+{
+	int r = json_get(j, 0, "response"), e = json_get(j, 0, "error"), t;
+	long long code = 0;
+	const char *s;
+	size_t n;
+
+	if (json_int(j, json_get(j, r, "status_code"), &code) == 0 &&
+	    code >= 200 && code < 300 && json_is_null(j, e))
+		return 0;
+	if (code) {
+		t = json_get(j, r, "body");
+		s = json_text(j, t, &n);
+		oai_error_line(why, code, t < 0 ? "" : s, t < 0 ? 0 : n);
+		return 1;
+	}
+	if ((t = json_get(j, e, "code")) >= 0 && !json_is_null(j, t)) {
+		json_str(j, t, why);
+		buf_adds(why, ": ");
+	}
+	if (json_str(j, json_get(j, e, "message"), why) < 0)
+		buf_adds(why, "no response");
+	return 1;
+}
+
+/* Print jb's results in input order; failures on stderr. */
+static int
+printjob(const struct job *jb, const struct res *res, char **paths)
+{
+	struct buf line = BUF_INIT, why = BUF_INIT, at = BUF_INIT;
+	struct buf cid = BUF_INIT, tmp = BUF_INIT;
+	struct json j = JSON_INIT;
+	int fd[2] = { -1, -1 }, i, rc = 0;
+	long long pos;
+
+	for (i = 0; i < 2; i++)
+		if (paths[i] && (fd[i] = open(paths[i], O_RDONLY)) < 0)
+			edie(OAI_EX_FAILURE, "%s", paths[i]);
+	for (pos = 0; pos < jb->n; pos++) {
+		buf_reset(&why);
+		buf_reset(&cid);
+		if (res[pos].which == NONE)
+			buf_adds(&why, "no result");
+		else {
+			i = res[pos].which == OUT ? 0 : 1;
+			readat(fd[i], paths[i], res[pos].off, res[pos].len, &line);
+			if (json_parse(&j, line.s, line.len) < 0)
+				buf_adds(&why, "a result that is not JSON");
+			else if (!failure(&j, &why)) {
+				out_add(line.s, line.len);
+				out_add("\n", 1);
+				continue;
+			}
+			buf_adds(&cid, " ");
+			json_str(&j, json_get(&j, 0, "custom_id"), &tmp);
+			buf_addesc(&cid, tmp.s, tmp.len);
+			buf_reset(&tmp);
+		}
+		where(&at, jb, pos);
+		warnx("%s: request%s failed: %s", at.s, cid.s, why.s);
+		rc = OAI_EX_FAILURE;
+	}
+	for (i = 0; i < 2; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	json_free(&j);
+	buf_free(&line);
+	buf_free(&why);
+	buf_free(&at);
+	buf_free(&cid);
+	buf_free(&tmp);
+	return rc;
+}
+
+/* A batch that failed validation: the service's errors, by input line. */
+static int
+invalid(struct job *jb)
+{
+	struct json j = JSON_INIT;
+	struct buf at = BUF_INIT, msg = BUF_INIT, raw = BUF_INIT;
+	int data, i, t, n;
+	long long line;
+
+	json_parse(&j, jb->obj.s, jb->obj.len);
+	data = json_path(&j, 0, "errors.data");
+	n = json_size(&j, data);
+	warnx("%s failed validation", jb->id);
+	for (i = 0, t = data + 1; i < n; i++, t = json_skip(&j, t)) {
+		buf_reset(&msg);
+		buf_reset(&raw);
+		if (json_str(&j, json_get(&j, t, "code"), &raw) == 0)
+			buf_adds(&raw, ": ");
+		json_str(&j, json_get(&j, t, "message"), &raw);
+		buf_addline(&msg, raw.s, raw.len);
+		if (json_int(&j, json_get(&j, t, "line"), &line) == 0 &&
+		    line > 0) {
+			where(&at, jb, line - 1);
+			warnx("%s: %s", at.s, msg.s);
+		} else
+			warnx("%s: %s", jb->id, msg.s);
+	}
+	json_free(&j);
+	buf_free(&at);
+	buf_free(&msg);
+	buf_free(&raw);
+	return OAI_EX_REJECTED;
+}
+
+/* Print the results of one ended batch. */
+static int
+results1(struct oai *o, struct job *jb)
+{
+	struct idmap m = { 0 };
+	struct res *res = NULL;
+	char *paths[2] = { NULL, NULL };
+	int rc;
+
+	if (strcmp(jb->status, "failed") == 0)
+		return invalid(jb);
+	if ((rc = inputmap(o, jb, &m)) == 0) {
+		res = xcalloc((size_t)jb->n + 1, sizeof *res);
+		if ((rc = indexresults(o, jb, &m, res, paths)) == 0)
+			rc = printjob(jb, res, paths);
+	}
+	out_flush();
+	if (!rc && strcmp(jb->status, "completed"))
+		rc = OAI_EX_FAILURE;
+	if (strcmp(jb->status, "completed"))
+		warnx("%s %s: %lld of %lld requests completed", jb->id,
+		    jb->status, jb->completed, jb->n);
+	free(res);
+	idmap_free(&m);
+	return rc;
+}
+
+static int
+worse(int a, int b)
+{
+	return !a || b == OAI_EX_INTR || b == OAI_EX_TERM || (b && b > a &&
+	    a != OAI_EX_INTR && a != OAI_EX_TERM) ? b : a;
+}
+
+/* Every batch's results, in order; then its files go. */
+static int
+results(struct oai *o)
+{
+	struct oai_resp rs = OAI_RESP_INIT;
+	const char *ids[3];
+	int i, k, rc = 0;
+
+	for (i = 0; i < njobs && rc != OAI_EX_INTR && rc != OAI_EX_TERM;
+	    i++) {
+		if (i)
+			jobs[i].first = jobs[i - 1].first + jobs[i - 1].n;
+		rc = worse(rc, results1(o, &jobs[i]));
+	}
+	for (i = 0; !rc && !keep && i < njobs; i++) {
+		ids[0] = jobs[i].infile;
+		ids[1] = jobs[i].outfile;
+		ids[2] = jobs[i].errfile;
+		for (k = 0; !rc && k < 3; k++)
+			if (ids[k]) {
+				rc = oai_file_delete(o, ids[k], &rs);
+				oai_resp_free(&rs);
+				rs = (struct oai_resp)OAI_RESP_INIT;
+			}
+	}
+	return rc;
+}
+
+/* ---- the modes ------------------------------------------------------------ */
+
+/* The ids of a repeatable option, each argument split at blanks (so
+ * that "$(oai-batch --detach)" passes several). */
+static char **
+splitids(const struct oai_list *l, int *n)
+{
+	char **v = NULL, *s, *p, *save;
+	int i;
+
+	*n = 0;
+	for (i = 0; i < l->n; i++) {
+		s = xstrdup(l->v[i]);
+		for (p = strtok_r(s, " \t\n", &save); p;
+		    p = strtok_r(NULL, " \t\n", &save)) {
+			v = xreallocarray(v, (size_t)*n + 1, sizeof *v);
+			v[(*n)++] = xstrdup(p);
+		}
+		free(s);
+	}
+	return v;
+}
+
+static int
+run(struct oai *o, char **files, int nfiles)
+{
+	int i, rc = 0;
+
+	spool(files, nfiles);
+	oai_setup(o);
+	for (i = 0; !rc && i < njobs; i++)
+		rc = create(o, &jobs[i], i);
+	if (rc) {
+		resumehint("stopped");
+		return rc;
+	}
+	if (detach) {
+		for (i = 0; i < njobs; i++)
+			out_printf("%s\n", jobs[i].id);
+		return 0;
+	}
+	return (rc = waitall(o)) ? rc : results(o);
+}
+
+static int
+attachrun(struct oai *o)
+{
+	struct oai_resp rs = OAI_RESP_INIT;
+	char **ids;
+	int i, n, rc = 0;
+
+	ids = splitids(&attach, &n);
+	for (i = 0; !rc && i < n; i++) {
+		rc = said(&rs, batchreq(o, "GET", ids[i], "", NULL,
+		    newjob(0), &rs));
+		oai_resp_free(&rs);
+		rs = (struct oai_resp)OAI_RESP_INIT;
+	}
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	return rc ? rc : (rc = waitall(o)) ? rc : results(o);
+}
+
+/* One line for a batch: id, state, requests done of all, failed,
+ * endpoint; escaped for a terminal. */
+static void
+showjob(const struct job *jb)
+{
+	struct json j = JSON_INIT;
+	struct buf id = BUF_INIT, st = BUF_INIT, ep = BUF_INIT, raw = BUF_INIT;
+
+	json_parse(&j, jb->obj.s, jb->obj.len);
+	buf_addesc(&id, jb->id, strlen(jb->id));
+	buf_addesc(&st, jb->status, strlen(jb->status));
+	if (json_str(&j, json_get(&j, 0, "endpoint"), &raw) < 0)
+		buf_adds(&raw, "-");
+	buf_addesc(&ep, raw.s, raw.len);
+	out_printf("%s  %s  %lld/%lld  %lld failed  %s\n", id.s, st.s,
+	    jb->completed, jb->total, jb->failed, ep.s);
+	json_free(&j);
+	buf_free(&id);
+	buf_free(&st);
+	buf_free(&ep);
+	buf_free(&raw);
+}
+
+/* --status and --cancel: each id in turn, the worst status. */
+static int
+each(struct oai *o, const struct oai_list *l, int cancel)
+{
+	struct oai_resp rs = OAI_RESP_INIT;
+	struct job *jb;
+	char **ids;
+	int i, n, rc, worst = 0;
+
+	ids = splitids(l, &n);
+	for (i = 0; i < n; i++) {
+		jb = newjob(0);
+		rc = said(&rs, batchreq(o, cancel ? "POST" : "GET", ids[i],
+		    cancel ? "/cancel" : "", NULL, jb, &rs));
+		if (!rc && jsonflag)
+			out_json(rs.body.s, rs.body.len);
+		else if (!rc)
+			showjob(jb);
+		worst = worse(worst, rc);
+		oai_resp_free(&rs);
+		rs = (struct oai_resp)OAI_RESP_INIT;
+		free(ids[i]);
+	}
+	free(ids);
+	return worst;
+}
+
+/* --list: every batch, newest first, page by page. */
+static int
+list(struct oai *o)
+{
+	struct oai_req rq = { .method = "GET" };
+	struct oai_resp rs = OAI_RESP_INIT;
+	struct json j = JSON_INIT;
+	struct buf path = BUF_INIT, after = BUF_INIT, q = BUF_INIT;
+	int data, i, n, t, rc;
+
+	do {
+		buf_reset(&path);
+		buf_adds(&path, "/batches?limit=100");
+		if (after.len && oai_idpath(&q, "&after=", after.s, "") == 0)
+			buf_adds(&path, q.s);
+		rq.path = path.s;
+		if ((rc = oai_request(o, &rq, &rs)))
+			break;
+		if (jsonflag)
+			out_json(rs.body.s, rs.body.len);
+		if ((data = oai_resp_json(o, &rq, &rs.body, &j, "data",
+		    JSON_ARRAY, "not a batch list")) < 0) {
+			rc = OAI_EX_FAILURE;
+			break;
+		}
+		n = json_size(&j, data);
+		buf_reset(&after);
+		for (i = 0, t = data + 1; i < n; i++, t = json_skip(&j, t)) {
+			struct buf one = BUF_INIT;
+			struct job *jb = newjob(0);
+			size_t tl;
+			const char *tx = json_text(&j, t, &tl);
+
+			buf_add(&one, tx, tl);
+			if ((rc = readjob(o, &rq, jb, &one)) == 0 && !jsonflag)
+				showjob(jb);
+			buf_reset(&after);
+			if (jb->id)
+				buf_adds(&after, jb->id);
+			buf_free(&one);
+		}
+		if (!json_is_true(&j, json_get(&j, 0, "has_more")))
+			buf_reset(&after);
+		oai_resp_free(&rs);
+		rs = (struct oai_resp)OAI_RESP_INIT;
+	} while (!rc && after.len);
+	json_free(&j);
+	oai_resp_free(&rs);
+	buf_free(&path);
+	buf_free(&after);
+	buf_free(&q);
+	return rc;
+}
+
+static void
+checkmodes(int nfiles)
+{
+	int modes = detach + !!attach.n + !!statusids.n + listflag +
+	    !!cancelids.n;
+
+	if (modes > 1)
+		die(OAI_EX_USAGE, "--detach, --attach, --status, --list and "
+		    "--cancel do not go together");
+	if (nfiles && (attach.n || statusids.n || listflag || cancelids.n))
+		die(OAI_EX_USAGE, "files go with a run or --detach");
+	if (jsonflag && !statusids.n && !listflag && !cancelids.n)
+		die(OAI_EX_USAGE, "--json goes with --status, --list or "
+		    "--cancel");
+	if (endpoint && !(url = endpointurl(endpoint)))
+		die(OAI_EX_USAGE, "--endpoint: '%s' is not one of chat, "
+		    "embeddings, completions, moderations, responses",
+		    endpoint);
+	if (endpoint && modes && !detach)
+		die(OAI_EX_USAGE, "-e goes with a run or --detach");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct oai o;
+	int i = oai_start(&o, &tool, argc, argv), rc;
+
+	checkmodes(argc - i);
+	if (!attach.n && !statusids.n && !listflag && !cancelids.n)
+		return oai_finish(&o, run(&o, argv + i, argc - i));
+	oai_setup(&o);
+	if (attach.n)
+		rc = attachrun(&o);
+	else if (listflag)
+		rc = list(&o);
+	else
+		rc = each(&o, statusids.n ? &statusids : &cancelids,
+		    !!cancelids.n);
+	return oai_finish(&o, rc);
+}
