@@ -405,26 +405,11 @@ static int
 onevent(void *ctx, const struct json *j, const struct sse_event *ev)
 {
 	struct reply *r = ctx;
-	int ch;
+	int ch = json_path(j, 0, "choices.0");
 
-	if (opt.json)	/* one chunk a line, even if data: spans several */
-		out_json_line(ev->data, ev->datalen);
-	ch = json_path(j, 0, "choices.0");
+	(void)ev;
 	common(r, j, ch);
-	if (content(r, j, json_get(j, ch, "delta")))
-		return OAI_EX_FAILURE;
-	out_flush();
-	return 0;
-}
-
-/* An error in the stream: the text so far ends first. */
-static void
-onerror(void *ctx)
-{
-	struct reply *r = ctx;
-
-	textout_end(&r->out, 0);
-	out_flush();
+	return content(r, j, json_get(j, ch, "delta")) ? OAI_EX_FAILURE : 0;
 }
 
 static void
@@ -435,7 +420,8 @@ reply_init(struct reply *r)
 	buf_init(&r->refusal);
 	oai_usage_init(&r->usage, NULL);
 	oai_events_init(&r->ev, onevent, r);
-	r->ev.onerror = onerror;
+	r->ev.errout = &r->out;
+	r->ev.json = opt.json;
 }
 
 static void

@@ -300,24 +300,8 @@ readchoices(struct completion *cm, const struct json *j)
 static int
 onevent(void *ctx, const struct json *j, const struct sse_event *ev)
 {
-	struct completion *cm = ctx;
-	int rc;
-
-	if (opt.json)	/* one chunk a line, even if data: spans several */
-		out_json_line(ev->data, ev->datalen);
-	rc = readchoices(cm, j);
-	out_flush();
-	return rc;
-}
-
-/* An error in the stream: the text so far ends first. */
-static void
-onerror(void *ctx)
-{
-	struct completion *cm = ctx;
-
-	textout_end(&cm->out, 0);
-	out_flush();
+	(void)ev;
+	return readchoices(ctx, j);
 }
 
 static void
@@ -330,7 +314,8 @@ completion_init(struct completion *cm, const struct buf *body)
 	memset(cm, 0, sizeof *cm);
 	oai_usage_init(&cm->usage, NULL);
 	oai_events_init(&cm->ev, onevent, cm);
-	cm->ev.onerror = onerror;
+	cm->ev.errout = &cm->out;
+	cm->ev.json = opt.json;
 	/* as many choices as the body asks for, --param n included */
 	cm->n = 1;
 	if (json_parse(&j, body->s, body->len) == 0 &&

@@ -836,9 +836,11 @@ int oai_error_status(const struct json *j, int e);
  * sets done and ends the events; empty data is skipped; data that is not
  * a JSON object, and error events ("error" member, event or type), are
  * the one-line error ("error in the stream: MESSAGE") and stop the
- * transfer with 5 or the error's status; onerror, if set, runs first
- * (to end a line of output).  Every other event goes to cb, parsed in j;
- * cb returns 0 or an exit status.
+ * transfer with 5 or the error's status; errout, if set, is ended
+ * first (textout_end(errout, 0): the text so far stays a prefix).
+ * Every other event goes to cb, parsed in j (printed first, compacted
+ * on one line, when json is set: --json), then standard output is
+ * flushed; cb returns 0 or an exit status.
  */
 struct oai_events;
 typedef int (*oai_event_cb)(void *ctx, const struct json *j,
@@ -849,7 +851,8 @@ struct oai_events {
 	struct json j;
 	oai_event_cb cb;
 	void *ctx;
-	void (*onerror)(void *ctx);
+	struct textout *errout;	/* the text to end before an error */
+	int json;		/* --json: print each event's JSON, one a line */
 	int done;		/* [DONE] seen */
 	struct oai_usage usage;	/* the last usage object and model seen */
 };

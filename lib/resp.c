@@ -103,6 +103,17 @@ usage(struct oai_events *s, const struct json *j)
 	buf_free(&m);
 }
 
+/* The text out so far ends (cut: no newline in a pipe) before an
+ * error is reported on stderr. */
+static void
+errout(struct oai_events *s)
+{
+	if (s->errout) {
+		textout_end(s->errout, 0);
+		out_flush();
+	}
+}
+
 static int
 onevent(void *ctx, const struct sse_event *ev)
 {
@@ -123,16 +134,14 @@ onevent(void *ctx, const struct sse_event *ev)
 	    json_type(j, 0) != JSON_OBJECT) {
 		if (ev->datalen == 0)
 			return 0;
-		if (s->onerror)
-			s->onerror(s->ctx);
+		errout(s);
 		warnx("unexpected data in the stream: not a JSON object");
 		return OAI_EX_FAILURE;
 	}
 	if ((e = json_get(j, 0, "error")) >= 0 ||
 	    strcmp(ev->event, "error") == 0 ||
 	    json_streq(j, json_get(j, 0, "type"), "error")) {
-		if (s->onerror)
-			s->onerror(s->ctx);
+		errout(s);
 		oai_error_line(&line, 0, ev->data, ev->datalen);
 		warnx("error in the stream: %s", line.len ? line.s :
 		    "no message");
@@ -140,7 +149,11 @@ onevent(void *ctx, const struct sse_event *ev)
 		return oai_error_status(j, e >= 0 ? e : 0);
 	}
 	usage(s, j);
-	return s->cb(s->ctx, j, ev);
+	if (s->json)	/* one chunk a line, even if data: spans several */
+		out_json_line(ev->data, ev->datalen);
+	e = s->cb(s->ctx, j, ev);
+	out_flush();
+	return e;
 }
 
 void
