@@ -145,7 +145,8 @@ reply() {
 	assert_output ''
 	assert_equal "$(seq 1 5 | sed 's/^/echo: /')" "$(cat "$BATS_TEST_TMPDIR/out")"
 	[ "$(srv_nreq)" = 3 ]
-	assert_equal '"3"' "$(srv_req_field 1 '.body | fromjson | .messages[0].content | tojson')"
+	# lines 3 to 5 were asked, in any order (-P 4 sends them together)
+	assert_equal '3 4 5' "$(srv_requests | jq -r '.body | fromjson | .messages[0].content' | sort | xargs)"
 	# without --resume the file starts over
 	run --separate-stderr oai-chat --each -o "$BATS_TEST_TMPDIR/out" <<<'x'
 	assert_equal 'echo: x' "$(cat "$BATS_TEST_TMPDIR/out")"
@@ -168,7 +169,8 @@ reply() {
 	st=0; wait $pid || st=$?
 	exec 5>&-
 	assert_equal 130 "$st"
-	[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 1000 ] || fail "took too long"
+	# not waiting for the 8 s answer (how fast it is: bench, not tests)
+	[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 6000 ] || fail "waited for the slow answer"
 	assert_equal 'echo: fast' "$(cat "$BATS_TEST_TMPDIR/out")"
 	assert_equal '' "$(cat "$BATS_TEST_TMPDIR/err")"
 }
