@@ -262,7 +262,7 @@ checkfamily(void)
 		die(OAI_EX_USAGE, "--response-format: %s always answers "
 		    "b64_json", opt.model);
 	if (opt.family == DALLE3 && opt.n != 1)
-		die(OAI_EX_USAGE, "-n: dall-e-3 makes one image at a time");
+		die(OAI_EX_USAGE, "--count: dall-e-3 makes one image at a time");
 	if (opt.family == DALLE3 && opt.mode != GENERATE)
 		die(OAI_EX_USAGE, "dall-e-3 does not edit images; use %s",
 		    "gpt-image-1 or dall-e-2");
@@ -304,7 +304,7 @@ checks(void)
 	if (opt.user)
 		input_check("--user", opt.user, strlen(opt.user), 0);
 	if (opt.n > 1 && !opt.output && !opt.json && !opt.dryrun)
-		die(OAI_EX_USAGE, "-n %lld: several images need -o FILE",
+		die(OAI_EX_USAGE, "--count %lld: several images need -o FILE",
 		    opt.n);
 	if (!opt.output && !opt.json && !opt.dryrun)
 		out_refuse_tty("an image", "use -o FILE");
