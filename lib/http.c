@@ -601,8 +601,10 @@ oai_request(struct oai *o, const struct oai_req *rq, struct oai_resp *rs)
 	c = o->curl;
 	memset(&x, 0, sizeof x);
 	if (rq->url) {
-		if ((status = elsewhere(rq->url, &shown, &direct)))
+		if ((status = elsewhere(rq->url, &shown, &direct))) {
+			buf_free(&shown);
 			return status;
+		}
 		buf_adds(&url, rq->url);
 		x.shown = shown.s;
 	} else
