@@ -683,7 +683,7 @@ run(struct oai *o, const struct buf *prompt, const struct image *im,
     const struct image *mask)
 {
 	struct oai_part parts[16 + MAXEDITS];
-	struct oai_req rq = { .method = "POST" };
+	struct oai_req rq = { .method = "POST", .model = opt.model };
 	struct oai_resp rs = OAI_RESP_INIT;
 	struct buf body = BUF_INIT;
 	char nums[2][24];
@@ -723,7 +723,7 @@ main(int argc, char *argv[])
 	if (opt.mode == VARY && argc > i)
 		die(OAI_EX_USAGE, "--variation takes no prompt");
 	if (opt.mode != VARY) {
-		input_prompt(&prompt, argv + i, argc - i, NULL, 0);
+		prompt_read(&prompt, argc - i, argv + i, NULL, isatty(0));
 		if (prompt.len == 0)
 			die(OAI_EX_USAGE, "no prompt: give it as arguments or "
 			    "on standard input");

@@ -291,3 +291,12 @@ body() { srv_req_field "$1" ".body | fromjson | $2"; }
 	assert_equal '' "$(cat "$BATS_TEST_TMPDIR/err")"
 	assert_equal '' "$(ls -A)"
 }
+
+@test "oai-image --meta-fd: one line per request with the GPT image model's usage" {
+	run --separate-stderr bash -c 'oai-image --meta-fd 3 -o m.png "a b c" 3>meta'
+	assert_status 0
+	assert_output m.png
+	assert_equal 1 "$(wc -l < meta)"
+	assert_equal 'gpt-image-1 /images/generations 3 1056' \
+		"$(jq -r '"\(.model) \(.endpoint) \(.usage.input_tokens) \(.usage.output_tokens)"' meta)"
+}
