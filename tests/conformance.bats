@@ -251,7 +251,7 @@ w.setframerate(16000); w.writeframes(b"\0\0" * 1600); w.close()' "$1"
 @test "conformance: Prism refuses invalid requests (the tier can fail)" {
 	cat "$CONF_DIR/proof"
 	run cat "$CONF_DIR/proof"
-	[ "$(grep -c '^ok: ' <<<"$output")" -eq 10 ]
+	[ "$(grep -c '^ok: ' <<<"$output")" -eq 11 ]
 	refute_output_contains FAIL
 	# And the valid counterpart passes, so 2xx below means "valid".
 	check_body /chat/completions <(printf '%s' \
