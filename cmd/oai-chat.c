@@ -150,22 +150,6 @@ parsemessages(struct msgs *m, const char *s, size_t n, const char *what,
 
 /* ---- input ----------------------------------------------------------- */
 
-static const char *
-imagetype(const unsigned char *p, size_t n)
-{
-	if (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0)
-		return "image/png";
-	if (n >= 3 && memcmp(p, "\xff\xd8\xff", 3) == 0)
-		return "image/jpeg";
-	if (n >= 6 && (memcmp(p, "GIF87a", 6) == 0 ||
-	    memcmp(p, "GIF89a", 6) == 0))
-		return "image/gif";
-	if (n >= 12 && memcmp(p, "RIFF", 4) == 0 &&
-	    memcmp(p + 8, "WEBP", 4) == 0)
-		return "image/webp";
-	return NULL;
-}
-
 /* The url of an image part: URLs as given, files as data: URLs. */
 static void
 imageurl(struct buf *url, const char *arg)
@@ -179,7 +163,7 @@ imageurl(struct buf *url, const char *arg)
 		return;
 	}
 	input_read(&data, arg);
-	if (!(type = imagetype((unsigned char *)data.s, data.len)))
+	if (!(type = image_type(data.s, data.len)))
 		die(OAI_EX_USAGE, "%s: not a PNG, JPEG, GIF or WebP image",
 		    arg);
 	buf_printf(url, "data:%s;base64,", type);

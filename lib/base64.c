@@ -80,3 +80,51 @@ base64_decode(struct buf *b, const char *s, size_t n)
 	b->s[b->len] = '\0';
 	return 0;
 }
+
+/*
+ * The streaming form: the characters may come in pieces of any length
+ * (an image's base64 decoded from the JSON body a window at a time, with
+ * its escapes cut out), and each byte is written out as soon as its
+ * bits are in.
+ */
+long
+base64_dec_feed(struct base64_dec *d, const char *s, size_t n,
+    unsigned char *out)
+{
+	static signed char val[256];
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned char *o = out;
+	size_t k;
+	int v, i;
+
+	if (!val[0]) {
+		memset(val, -1, sizeof val);
+		for (i = 0; i < 64; i++)
+			val[(unsigned char)b64[i]] = (signed char)i;
+	}
+	for (k = 0; k < n; k++, d->nch++) {
+		if (p[k] == '=') {
+			/* padding only ends a quantum of 2 or 3 characters */
+			if ((d->nch & 3) < 2)
+				return -1;
+			d->pad++;
+			continue;
+		}
+		if ((v = val[p[k]]) < 0 || d->pad)
+			return -1;
+		d->v = (d->v << 6 | (unsigned)v) & 0xffffff;
+		if ((d->bits += 6) >= 8) {
+			d->bits -= 8;
+			*o++ = (unsigned char)(d->v >> d->bits);
+		}
+	}
+	return (long)(o - out);
+}
+
+int
+base64_dec_end(const struct base64_dec *d)
+{
+	if (d->pad)
+		return (d->nch & 3) == 0 ? 0 : -1;
+	return (d->nch & 3) == 1 ? -1 : 0;
+}

@@ -313,12 +313,23 @@ hasuserinfo(const char *url)
 	return 0;
 }
 
-int
-oai_check_base_url(const char *url, int allow_http, struct buf *why,
+/* What messages show of a URL: up to its query or fragment (a
+ * download's may hold a signature). */
+static void
+addurl(struct buf *why, const char *url)
+{
+	buf_addline(why, url, strcspn(url, "?#"));
+}
+
+/*
+ * The checks of a base URL (base: 1) or of a URL a server gave (base: 0;
+ * a query allowed).  See oai_check_base_url().
+ */
+static int
+checkurl(const char *url, int base, int allow_http, struct buf *why,
     int *flags)
 {
-	static const char creds[] = "base URL must not contain a user name "
-	    "or password (user:password@host); use --api-key-file for the key";
+	const char *noun = base ? "base URL" : "URL";
 	CURLU *u;
 	char *scheme = NULL, *host = NULL, *part;
 	int status = OAI_EX_USAGE, i;
@@ -328,43 +339,44 @@ oai_check_base_url(const char *url, int allow_http, struct buf *why,
 	*flags = 0;
 	/* Neither is sent as part of a request path; and either may hold
 	 * a token: refused without echoing the URL. */
-	if (strchr(url, '?')) {
+	if (base && strchr(url, '?')) {
 		buf_adds(why, "base URL must not contain a query (?...)");
 		return status;
 	}
-	if (strchr(url, '#')) {
+	if (base && strchr(url, '#')) {
 		buf_adds(why, "base URL must not contain a fragment (#...)");
 		return status;
 	}
-	if (hasuserinfo(url)) {
-		buf_adds(why, creds);
-		return status;
-	}
+	if (hasuserinfo(url))
+		goto creds;
 	if (!(u = curl_url()))
 		die(OAI_EX_FAILURE, "out of memory");
 	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-		buf_adds(why, "invalid base URL: ");
-		buf_addline(why, url, strlen(url));
+		buf_printf(why, "invalid %s: ", noun);
+		addurl(why, url);
 		goto out;
 	}
 	/* libcurl may read a URL otherwise than the scan above did. */
 	for (i = 0; i < 3; i++)
 		if (curl_url_get(u, secret[i], &part, 0) == CURLUE_OK) {
 			curl_free(part);
-			buf_adds(why, creds);
-			goto out;
+			curl_free(scheme);
+			curl_free(host);
+			curl_url_cleanup(u);
+			goto creds;
 		}
 	if (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0) {
-		buf_adds(why, "base URL must be http or https: ");
-		buf_addline(why, url, strlen(url));
+		buf_printf(why, "%s must be http or https: ", noun);
+		addurl(why, url);
 	} else if (strcmp(scheme, "http") == 0 && !isloopback(host) &&
 	    !allow_http) {
 		buf_adds(why, "refusing plain http to ");
 		buf_addline(why, host, strlen(host));
-		buf_adds(why, " (the key and data would travel unencrypted); "
-		    "use https or set OAI_ALLOW_HTTP=1");
+		buf_printf(why, " (the %s would travel unencrypted); "
+		    "use https or set OAI_ALLOW_HTTP=1", base ? "key and data" :
+		    "data");
 	} else {
 		status = 0;
 		/* A proxy would get the key in clear text over http, and
@@ -379,6 +391,26 @@ out:
 	curl_free(host);
 	curl_url_cleanup(u);
 	return status;
+creds:
+	buf_printf(why, "%s must not contain a user name or password "
+	    "(user:password@host)%s", noun, base ? "; use --api-key-file for "
+	    "the key" : "");
+	return OAI_EX_USAGE;
+}
+
+int
+oai_check_base_url(const char *url, int allow_http, struct buf *why,
+    int *flags)
+{
+	return checkurl(url, 1, allow_http, why, flags);
+}
+
+int
+oai_check_url(const char *url, struct buf *why, int *flags)
+{
+	const char *allow = getenv("OAI_ALLOW_HTTP");
+
+	return checkurl(url, 0, allow && strcmp(allow, "1") == 0, why, flags);
 }
 
 void

@@ -22,7 +22,9 @@
 struct src {
 	int fd;
 	long long size;		/* a regular file's, or -1 */
-	struct upload *up;
+	long long sent;		/* this part's bytes read so far */
+	const struct oai_part *part;
+	struct upload *up;	/* shared by the parts: the one reported on */
 };
 
 size_t
@@ -33,8 +35,11 @@ upload_read(char *p, size_t size, size_t nitems, void *ctx)
 	size_t want = size * nitems;
 	ssize_t n;
 
-	if (s->size >= 0 && (long long)want > s->size - up->sent)
-		want = (size_t)(s->size - up->sent);
+	/* several file parts (oai-image's image[]): each counts its own
+	 * bytes, and the one that stops the transfer is reported */
+	up->part = s->part;
+	if (s->size >= 0 && (long long)want > s->size - s->sent)
+		want = (size_t)(s->size - s->sent);
 	for (;;) {
 		n = want ? read(s->fd, p, want) : 0;
 		if (n >= 0)
@@ -45,12 +50,13 @@ upload_read(char *p, size_t size, size_t nitems, void *ctx)
 			return CURL_READFUNC_ABORT;
 		}
 	}
-	if (n == 0 && up->sent == 0) {
+	if (n == 0 && s->sent == 0) {
+		up->sent = 0;
 		up->why = UPLOAD_EMPTY;
 		return CURL_READFUNC_ABORT;
 	}
-	up->sent += n;
-	if (up->part->max > 0 && up->sent > up->part->max) {
+	up->sent = s->sent += n;
+	if (s->part->max > 0 && s->sent > s->part->max) {
 		up->why = UPLOAD_TOOBIG;
 		return CURL_READFUNC_ABORT;
 	}
@@ -66,7 +72,7 @@ upload_seek(void *ctx, curl_off_t off, int origin)
 	if (off != 0 || origin != SEEK_SET || s->size < 0 ||
 	    lseek(s->fd, 0, SEEK_SET) < 0)
 		return CURL_SEEKFUNC_CANTSEEK;
-	s->up->sent = 0;
+	s->sent = s->up->sent = 0;
 	return CURL_SEEKFUNC_OK;
 }
 
@@ -88,6 +94,7 @@ upload_open(const struct oai_part *f, struct upload *up, curl_off_t *size)
 
 	up->part = f;
 	up->sent = 0;
+	s->part = f;
 	s->up = up;
 	s->size = -1;
 	if (strcmp(f->path, "-") == 0)
@@ -122,7 +129,6 @@ oai_form(CURL *c, const struct oai_req *rq, struct upload *up)
 			curl_mime_data(p, f->value, CURL_ZERO_TERMINATED);
 			continue;
 		}
-		/* one file part per request: the one reported on */
 		s = upload_open(f, up, &size);
 		curl_mime_data_cb(p, size, upload_read, upload_seek,
 		    upload_free, s);

@@ -328,18 +328,19 @@ oai_http_headers(struct oai *o, const struct oai_req *rq)
 	struct curl_slist *h = NULL;
 	struct buf b = BUF_INIT;
 
-	if (o->key) {
+	/* a URL elsewhere (a download) gets none of these */
+	if (o->key && !rq->url) {
 		buf_printf(&b, "Authorization: Bearer %s", o->key);
 		h = curl_slist_append(h, b.s);
 		wipe(b.s, b.len);
 		buf_reset(&b);
 	}
-	if (o->org) {
+	if (o->org && !rq->url) {
 		buf_printf(&b, "OpenAI-Organization: %s", o->org);
 		h = curl_slist_append(h, b.s);
 		buf_reset(&b);
 	}
-	if (o->project) {
+	if (o->project && !rq->url) {
 		buf_printf(&b, "OpenAI-Project: %s", o->project);
 		h = curl_slist_append(h, b.s);
 		buf_reset(&b);
@@ -465,7 +466,8 @@ oai_att_begin(struct oai_att *x, CURL *c, const char *url,
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	x->mime = oai_http_easyopts(o, c, x->rq, &x->up);
 	if (o->verbose)
-		warnx("> %s %s", x->rq->method ? x->rq->method : "GET", url);
+		warnx("> %s %s", x->rq->method ? x->rq->method : "GET",
+		    x->shown ? x->shown : url);
 }
 
 /*
@@ -539,7 +541,8 @@ oai_att_end(struct oai_att *x, CURL *c, CURLcode rc, const char *url,
 	if (rc == CURLE_WRITE_ERROR && x->sinkrc)
 		return x->sinkrc;	/* the sink has said why */
 	if (rc != CURLE_OK)
-		status = oai_att_failline(x, rc, &line, url);
+		status = oai_att_failline(x, rc, &line,
+		    x->shown ? x->shown : url);
 	else {
 		oai_error_line(&line, rs->status, rs->body.s,
 		    rs->body.len);
@@ -559,26 +562,60 @@ report:
 	return status;
 }
 
+/*
+ * A URL a server gave (rq->url): checked as the base URL is; *shown is
+ * what messages say of it, *direct whether no proxy may carry it.
+ * Returns 0, or the exit status after one line: the server's fault.
+ */
+static int
+elsewhere(const char *url, struct buf *shown, int *direct)
+{
+	struct buf why = BUF_INIT;
+	int flags;
+
+	buf_addline(shown, url, strcspn(url, "?#"));
+	if (strcspn(url, "?#") < strlen(url))
+		buf_adds(shown, "?...");
+	if (oai_check_url(url, &why, &flags)) {
+		warnx("%s", why.s);
+		buf_free(&why);
+		return OAI_EX_FAILURE;
+	}
+	*direct = (flags & OAI_URL_DIRECT) != 0;
+	return 0;
+}
+
 int
 oai_request(struct oai *o, const struct oai_req *rq, struct oai_resp *rs)
 {
 	struct oai_att x;
 	struct curl_slist *h;
-	struct buf url = BUF_INIT;
+	struct buf url = BUF_INIT, shown = BUF_INIT;
 	long long ms;
 	CURL *c;
-	int attempt, status;
+	int attempt, status, saved, direct = o->direct;
 
 	oai_curl_init();
 	if (!o->curl && !(o->curl = curl_easy_init()))
 		die(OAI_EX_FAILURE, "cannot initialise libcurl");
 	c = o->curl;
-	buf_printf(&url, "%s%s", o->base_url, rq->path);
-	h = oai_http_headers(o, rq);
 	memset(&x, 0, sizeof x);
+	if (rq->url) {
+		if ((status = elsewhere(rq->url, &shown, &direct))) {
+			buf_free(&shown);
+			return status;
+		}
+		buf_adds(&url, rq->url);
+		x.shown = shown.s;
+	} else
+		buf_printf(&url, "%s%s", o->base_url, rq->path);
+	h = oai_http_headers(o, rq);
 	x.o = o;
 	x.rq = rq;
 	x.rs = rs;
+	/* the proxy rule of the URL asked, for this request only */
+	saved = o->direct;
+	o->direct = direct;
 	for (attempt = 0;; attempt++) {
 		/* reset keeps the connection cache: one connection per run */
 		curl_easy_reset(c);
@@ -594,9 +631,11 @@ oai_request(struct oai *o, const struct oai_req *rq, struct oai_resp *rs)
 			break;
 		}
 	}
+	o->direct = saved;
 	oai_att_final(&x, c, status);
 	oai_http_headers_free(h);
 	buf_free(&url);
+	buf_free(&shown);
 	return status;
 }
 

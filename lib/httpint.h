@@ -56,6 +56,7 @@ struct oai_att {
 	long long errstart;	/* when an error status arrived (ms), or 0 */
 	curl_mime *mime;
 	struct upload up;
+	const char *shown;	/* the URL for messages, if not the one used */
 	char errbuf[CURL_ERROR_SIZE];
 	long long first;	/* when the first attempt began (ms) */
 	long long waited;	/* ms spent waiting to retry */

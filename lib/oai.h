@@ -299,6 +299,25 @@ void base64_encode(struct buf *b, const void *src, size_t n);
 /* Append the bytes of standard base64 s[0..n) (padding optional) to b;
  * -1 (b unchanged in length) if s is not base64. */
 int base64_decode(struct buf *b, const char *s, size_t n);
+/*
+ * The same, a piece at a time: feed the characters in pieces of any
+ * length; each call writes the bytes completed so far to out, which must
+ * hold n / 4 * 3 + 3, and returns their number, or -1 once the input is
+ * not base64 (a character outside the alphabet, padding misplaced or
+ * followed by more).  base64_dec_end(): 0 if the whole was complete
+ * (padded or not), -1 if it stopped inside a byte.
+ */
+struct base64_dec {
+	unsigned v;		/* the bits not yet written */
+	int bits;
+	unsigned long long nch;	/* characters seen, padding included */
+	int pad;		/* '=' seen */
+};
+
+#define BASE64_DEC_INIT { 0, 0, 0, 0 }
+long base64_dec_feed(struct base64_dec *d, const char *s, size_t n,
+    unsigned char *out);
+int base64_dec_end(const struct base64_dec *d);
 
 /* Little-endian 32-bit words (WAV headers, float32 vectors). */
 static inline void
@@ -316,6 +335,16 @@ le32_get(const unsigned char *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 	    (uint32_t)p[3] << 24;
 }
+
+/* ---- image.c -------------------------------------------------------- */
+
+/* The content type of an image from its first bytes (PNG, JPEG, GIF,
+ * WebP: "image/png"...), or NULL. */
+const char *image_type(const void *head, size_t n);
+/* A PNG's width and height, from its first 24 bytes (the signature and
+ * the IHDR chunk); -1 if they are not those of a PNG. */
+int png_size(const void *head, size_t n, unsigned long *w,
+    unsigned long *h);
 
 /* ---- f32.c ---------------------------------------------------------- */
 
@@ -648,6 +677,9 @@ void oai_setup(struct oai *o);
 enum { OAI_URL_DIRECT = 1, OAI_URL_OPENAI = 2 };
 int oai_check_base_url(const char *url, int allow_http, struct buf *why,
     int *flags);
+/* The same check for a URL a server gave (oai_req.url): a query is
+ * allowed, and no message shows it. */
+int oai_check_url(const char *url, struct buf *why, int *flags);
 /* Release curl and wipe the key. */
 void oai_cleanup(struct oai *o);
 /* Set by the signal handlers: nonzero (the signal number) once
@@ -736,6 +768,11 @@ typedef int (*oai_sink)(void *ctx, const char *p, size_t n);
 struct oai_req {
 	const char *method;		/* "GET", "POST", "DELETE" */
 	const char *path;		/* appended to base_url: "/models" */
+	/* Or a whole URL elsewhere, from a response (an image to
+	 * download): no key, organisation or project goes with it; it is
+	 * checked as the base URL is (https unless loopback; a query is
+	 * allowed but never shown: it may hold a signature). */
+	const char *url;
 	const char *body;		/* request body, or NULL */
 	size_t bodylen;
 	const char *content_type;	/* default "application/json" with body */

@@ -22,7 +22,9 @@
 #
 # Known blind spot: Prism treats the multipart field
 # `timestamp_granularities[]` (the API's own spelling) as an unknown extra
-# field and does not check its values.
+# field and does not check its values; likewise `image[]` (several images
+# of one edit, as the official SDKs send them), so it sees no `image` and
+# refuses the form: that case is tested against tests/server.py only.
 
 bats_require_minimum_version 1.5.0
 
@@ -154,6 +156,9 @@ _prove_it_can_fail() {
 		-F "file=@$wav" "$u/audio/transcriptions" || rc=1
 	_expect 422 "translation without file (multipart)" -H "$a" \
 		-F model=whisper-1 "$u/audio/translations" || rc=1
+	_expect 422 "image generation without prompt" -H "$a" -H "$j" \
+		-d '{"model":"gpt-image-1","n":"many"}' \
+		"$u/images/generations" || rc=1
 	return $rc
 }
 
@@ -246,7 +251,7 @@ w.setframerate(16000); w.writeframes(b"\0\0" * 1600); w.close()' "$1"
 @test "conformance: Prism refuses invalid requests (the tier can fail)" {
 	cat "$CONF_DIR/proof"
 	run cat "$CONF_DIR/proof"
-	[ "$(grep -c '^ok: ' <<<"$output")" -eq 10 ]
+	[ "$(grep -c '^ok: ' <<<"$output")" -eq 11 ]
 	refute_output_contains FAIL
 	# And the valid counterpart passes, so 2xx below means "valid".
 	check_body /chat/completions <(printf '%s' \
@@ -519,4 +524,40 @@ w.setframerate(16000); w.writeframes(b"\0\0" * 1600); w.close()' "$1"
 	run --separate-stderr oai-transcribe --retries 0 --translate \
 		"$BATS_TEST_TMPDIR/a.wav"
 	validated "$mark" post /audio/translations
+}
+
+# oai-image (issue 11): the JSON of a generation, and the forms.
+
+@test "conformance: oai-image --dry-run, GPT image model parameters" {
+	need_tool oai-image --dry-run
+	dry_run /images/generations oai-image --dry-run "a fox" </dev/null
+	dry_run /images/generations oai-image --dry-run -m gpt-image-1 -n 2 \
+		-q high -s 1536x1024 --background transparent \
+		--output-format webp --output-compression 80 --moderation low \
+		--user u-1 "a fox" </dev/null
+}
+
+@test "conformance: oai-image --dry-run, dall-e parameters" {
+	need_tool oai-image --dry-run
+	dry_run /images/generations oai-image --dry-run -m dall-e-3 -q hd \
+		-s 1792x1024 --style natural "a fox" </dev/null
+	dry_run /images/generations oai-image --dry-run -m dall-e-2 -n 3 \
+		-s 256x256 --response-format url "a fox" </dev/null
+}
+
+@test "conformance: oai-image --edit and --variation upload valid forms" {
+	need_tool oai-image --edit --variation
+	python3 -c "import sys; sys.path.insert(0, '$ROOT/tests'); import server
+open(sys.argv[1], 'wb').write(server.tiny_png(32, 32, 1))" "$BATS_TEST_TMPDIR/a.png"
+	local mark
+	mark=$(log_mark)
+	run --separate-stderr oai-image --retries 0 -o "$BATS_TEST_TMPDIR/o.png" \
+		--edit "$BATS_TEST_TMPDIR/a.png" \
+		--mask "$BATS_TEST_TMPDIR/a.png" -q high --input-fidelity high \
+		--output-format png "add a hat"
+	validated "$mark" post /images/edits
+	mark=$(log_mark)
+	run --separate-stderr oai-image --retries 0 -o "$BATS_TEST_TMPDIR/v.png" \
+		--variation "$BATS_TEST_TMPDIR/a.png" -n 2 -s 256x256
+	validated "$mark" post /images/variations
 }

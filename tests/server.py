@@ -79,6 +79,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import zlib
 
 # The fixtures written for this project (tests/fixtures/make.py); real
 # recordings of the same layout can be served with --cassettes DIR.
@@ -210,13 +211,20 @@ def parse_multipart(body, boundary):
         _, disp = header_params(hdrs.get("content-disposition", ""))
         name = disp.get("name", "")
         if "filename" in disp:
-            files[name] = {
+            f = {
                 "filename": disp["filename"],
                 "content_type": hdrs.get("content-type"),
                 "size": len(data),
                 "sha256": hashlib.sha256(data).hexdigest(),
                 "data": data,
             }
+            # A repeated file field (image[]) becomes a list.
+            if name in files:
+                if not isinstance(files[name], list):
+                    files[name] = [files[name]]
+                files[name].append(f)
+            else:
+                files[name] = f
         else:
             text = data.decode("utf-8", "replace")
             if name in form:
@@ -651,6 +659,144 @@ def h_transcribe(req, spec):
                      param="response_format", code="invalid_value")
 
 
+# ---------------------------------------------------------------- images
+#
+# /v1/images/generations (JSON), /edits and /variations (forms).  Images
+# are small valid PNGs of the size asked (JPEG and WebP: the right magic
+# bytes around the PNG), each one different; b64_json always for the GPT
+# image models, else as response_format says (default url).  A url points
+# back here, at /download/NAME?sig=..., which serves it once asked.
+# dall-e-3 adds revised_prompt; the GPT image models add usage.
+
+
+_images = {}
+_images_lock = threading.Lock()
+
+
+def image_family(model):
+    if model in ("dall-e-2", "dall-e-3"):
+        return model
+    if model.startswith("gpt-image") or model.startswith("chatgpt-image"):
+        return "gpt"
+    return "other"
+
+
+def tiny_png(w, h, shade):
+    def chunk(kind, data):
+        c = kind + data
+        return (struct.pack(">I", len(data)) + c +
+                struct.pack(">I", zlib.crc32(c) & 0xffffffff))
+    row = b"\x00" + bytes([shade & 255, (shade * 7) & 255, 200]) * w
+    raw = zlib.compress(row * h, 6)
+    return (b"\x89PNG\r\n\x1a\n" +
+            chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
+            chunk(b"IDAT", raw) + chunk(b"IEND", b""))
+
+
+def fake_image(size, fmt, shade):
+    m = re.fullmatch(r"(\d+)x(\d+)", size or "")
+    w, h = (int(m.group(1)), int(m.group(2))) if m else (1024, 1024)
+    png = tiny_png(min(w, 4096), min(h, 4096), shade)
+    if fmt == "jpeg":
+        return b"\xff\xd8\xff\xe0" + png + b"\xff\xd9"
+    if fmt == "webp":
+        return b"RIFF" + struct.pack("<I", len(png) + 4) + b"WEBP" + png
+    return png
+
+
+IMAGE_TYPES = {"png": "image/png", "jpeg": "image/jpeg",
+               "webp": "image/webp"}
+
+
+def h_images(req, spec):
+    kind = req.path.rsplit("/", 1)[1]
+    if kind == "generations":
+        params, err = need_json(req)
+        if err:
+            return err
+        files = {}
+    else:
+        if req.files is None:
+            return api_error(400, "Expected multipart/form-data request "
+                             "body.")
+        params, files = dict(req.form), req.files
+        for k in ("n", "output_compression"):
+            if k in params:
+                try:
+                    params[k] = int(params[k])
+                except ValueError:
+                    return api_error(400, "Invalid value for '%s'." % k,
+                                     param=k)
+    model = params.get("model") or "dall-e-2"
+    fam = image_family(model)
+    prompt = params.get("prompt")
+    if kind != "variations" and not isinstance(prompt, str):
+        return api_error(400, "Missing required parameter: 'prompt'.",
+                         param="prompt", code="missing_required_parameter")
+    images = files.get("image") or files.get("image[]")
+    if kind != "generations" and not images:
+        return api_error(400, "Missing required parameter: 'image'.",
+                         param="image", code="missing_required_parameter")
+    rf = params.get("response_format")
+    if fam == "gpt" and rf is not None:
+        return api_error(400, "Unknown parameter: 'response_format'.",
+                         param="response_format", code="unknown_parameter")
+    n = params.get("n", 1)
+    if not isinstance(n, int) or not 1 <= n <= 10:
+        return api_error(400, "Invalid 'n': must be between 1 and 10.",
+                         param="n", code="invalid_value")
+    fmt = params.get("output_format") or "png"
+    b64 = fam in ("gpt", "other") and rf is None or rf == "b64_json"
+    data = []
+    for i in range(n):
+        img = fake_image(params.get("size"), fmt, req.n * 16 + i)
+        item = {}
+        if b64:
+            item["b64_json"] = base64.b64encode(img).decode()
+        else:
+            name = "img_%d_%d.%s" % (req.n, i + 1, fmt)
+            with _images_lock:
+                _images[name] = (IMAGE_TYPES[fmt], img)
+            item["url"] = "http://%s/download/%s?se=2099&sig=s3cr3t" % (
+                req.headers.get("host", "127.0.0.1"), name)
+        if fam == "dall-e-3":
+            item["revised_prompt"] = "A revised: " + prompt
+        data.append(item)
+    body = {"created": CREATED, "data": data}
+    if fam == "gpt":
+        words = len((prompt or "").split())
+        nimg = len(images) if isinstance(images, list) else int(bool(images))
+        body.update({"background": params.get("background") or "opaque",
+                     "output_format": fmt,
+                     "size": params.get("size") or "1024x1024",
+                     "quality": params.get("quality") or "medium",
+                     "usage": {"input_tokens": words + 323 * nimg,
+                               "input_tokens_details": {
+                                   "image_tokens": 323 * nimg,
+                                   "text_tokens": words},
+                               "output_tokens": 1056 * n,
+                               "total_tokens": words + 323 * nimg + 1056 * n}})
+    return json_response(body)
+
+
+def h_image_download(req, spec):
+    name = req.path[len("/download/"):]
+    with _images_lock:
+        got = _images.get(name)
+    if got is None:
+        return Response(404, [("Content-Type", "application/xml")],
+                        b"<Error><Code>BlobNotFound</Code></Error>")
+    return Response(200, [("Content-Type", got[0])], got[1])
+
+
+IMAGE_ROUTES = [
+    ("POST", r"/v1/images/generations", h_images),
+    ("POST", r"/v1/images/edits", h_images),
+    ("POST", r"/v1/images/variations", h_images),
+    ("GET", r"/download/[A-Za-z0-9_.]+", h_image_download),
+]
+
+
 # (method, path regex, handler): first match wins.
 ROUTES = [
     ("GET", r"/v1/models", h_models_list),
@@ -662,7 +808,7 @@ ROUTES = [
     ("POST", r"/v1/audio/speech", h_speech),
     ("POST", r"/v1/audio/transcriptions", h_transcribe),
     ("POST", r"/v1/audio/translations", h_transcribe),
-]
+] + IMAGE_ROUTES
 
 
 # ---------------------------------------------------------------- files
@@ -1085,9 +1231,11 @@ class State:
             entry["body_sha256"] = hashlib.sha256(body).hexdigest()
             if form is not None:
                 entry["form"] = form
-                entry["files"] = {k: {x: v[x] for x in ("filename",
-                                  "content_type", "size", "sha256")}
-                                  for k, v in files.items()}
+                keep = ("filename", "content_type", "size", "sha256")
+                entry["files"] = {
+                    k: [{x: f[x] for x in keep} for f in v]
+                    if isinstance(v, list) else {x: v[x] for x in keep}
+                    for k, v in files.items()}
             with open(self.reqlog, "a") as f:
                 f.write(json.dumps(entry, ensure_ascii=False) + "\n")
             return self.n
