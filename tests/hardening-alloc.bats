@@ -74,6 +74,10 @@ walk() {	# walk TOOL: fail the 1st, 2nd, ... allocation until success
 	fail "$t: still failing after $n allocations"
 }
 
+@test "alloc: oai-batch fails cleanly at every allocation of its main path" {
+	walk oai-batch
+}
+
 @test "alloc: oai-chat fails cleanly at every allocation of its main path" {
 	walk oai-chat
 }
@@ -84,6 +88,14 @@ walk() {	# walk TOOL: fail the 1st, 2nd, ... allocation until success
 
 @test "alloc: oai-embed fails cleanly at every allocation of its main path" {
 	walk oai-embed
+}
+
+@test "alloc: oai-files fails cleanly at every allocation of its main path" {
+	walk oai-files
+}
+
+@test "alloc: oai-image fails cleanly at every allocation of its main path" {
+	walk oai-image
 }
 
 @test "alloc: oai-models fails cleanly at every allocation of its main path" {

@@ -24,6 +24,7 @@ feed() {
 	case $t in
 	oai-chat)	run --separate-stderr timeout 60 oai-chat <"$f" ;;
 	oai-complete)	run --separate-stderr timeout 60 oai-complete <"$f" ;;
+	oai-image)	run --separate-stderr timeout 60 oai-image <"$f" ;;
 	oai-speak)	run --separate-stderr timeout 60 oai-speak <"$f" ;;
 	oai-transcribe)	cp "$f" in.mp3
 			run --separate-stderr timeout 60 oai-transcribe in.mp3 ;;
@@ -46,7 +47,10 @@ assert_clean() {	# TOOL ALLOWED-STATUS...: documented status, no crash
 	for t in "${HD_TOOLS[@]}"; do
 		feed "$t" empty
 		assert_clean "$t" 0 2
-		[ "$t" = oai-models ] || [ "$status" = 2 ] || [ -z "$output" ] ||
+		case $t in	# their main path reads no input: a listing
+		oai-models|oai-files|oai-batch) continue ;;
+		esac
+		[ "$status" = 2 ] || [ -z "$output" ] ||
 			fail "$t: output from empty input"
 	done
 }
@@ -56,7 +60,8 @@ assert_clean() {	# TOOL ALLOWED-STATUS...: documented status, no crash
 	for t in "${HD_TOOLS[@]}"; do
 		feed "$t" bad
 		case $t in
-		oai-models|oai-transcribe) assert_clean "$t" 0 ;;
+		oai-models|oai-transcribe|oai-files|oai-batch)
+			assert_clean "$t" 0 ;;	# their main path reads no text
 		*) assert_clean "$t" 2; assert_equal 0 "$(srv_nreq)" ;;
 		esac
 		srv_reset
@@ -69,7 +74,8 @@ assert_clean() {	# TOOL ALLOWED-STATUS...: documented status, no crash
 		feed "$t" nul
 		assert_clean "$t" 0 2
 		if [ "$status" = 0 ] && [ "$(srv_nreq)" -ge 1 ] &&
-			[ "$t" != oai-transcribe ] && [ "$t" != oai-models ]; then
+			[ "$t" != oai-transcribe ] && [ "$t" != oai-models ] &&
+			[ "$t" != oai-files ] && [ "$t" != oai-batch ]; then
 			# Sent: the whole text reached the server.
 			srv_req_field 1 .body | grep -q after ||
 				fail "$t: the text after the NUL was dropped"

@@ -663,7 +663,8 @@ def h_transcribe(req, spec):
 #
 # /v1/images/generations (JSON), /edits and /variations (forms).  Images
 # are small valid PNGs of the size asked (JPEG and WebP: the right magic
-# bytes around the PNG), each one different; b64_json always for the GPT
+# bytes around the PNG), each of an answer different, the same for the
+# same prompt; b64_json always for the GPT
 # image models, else as response_format says (default url).  A url points
 # back here, at /download/NAME?sig=..., which serves it once asked.
 # dall-e-3 adds revised_prompt; the GPT image models add usage.
@@ -749,7 +750,9 @@ def h_images(req, spec):
     b64 = fam in ("gpt", "other") and rf is None or rf == "b64_json"
     data = []
     for i in range(n):
-        img = fake_image(params.get("size"), fmt, req.n * 16 + i)
+        # the same request, the same image (tests compare runs)
+        img = fake_image(params.get("size"), fmt,
+                         zlib.crc32((prompt or "").encode()) + i * 16)
         item = {}
         if b64:
             item["b64_json"] = base64.b64encode(img).decode()

@@ -34,9 +34,15 @@ hd_cmd() {
 	shift
 	HD_IN=/dev/null
 	case $t in
+	# oai-batch: its listing (as JSON, so that even an empty one
+	# prints); a whole run (upload, create, poll, download) is
+	# tests/oai-batch.bats's
+	oai-batch)	HD_CMD=(oai-batch "$@" --list --json) ;;
 	oai-chat)	HD_CMD=(oai-chat "$@" hi) ;;
 	oai-complete)	HD_CMD=(oai-complete "$@" hi) ;;
 	oai-embed)	HD_CMD=(oai-embed "$@"); HD_IN=hello.txt ;;
+	oai-files)	HD_CMD=(oai-files "$@" --json) ;;
+	oai-image)	HD_CMD=(oai-image "$@" hi) ;;
 	oai-models)	HD_CMD=(oai-models "$@") ;;
 	oai-moderate)	HD_CMD=(oai-moderate "$@"); HD_IN=hello.txt ;;
 	oai-speak)	HD_CMD=(oai-speak "$@" hi) ;;
@@ -47,9 +53,12 @@ hd_cmd() {
 
 hd_path() {
 	case $1 in
+	oai-batch)	echo /v1/batches ;;
 	oai-chat)	echo /v1/chat/completions ;;
 	oai-complete)	echo /v1/completions ;;
 	oai-embed)	echo /v1/embeddings ;;
+	oai-files)	echo /v1/files ;;
+	oai-image)	echo /v1/images/generations ;;
 	oai-models)	echo /v1/models ;;
 	oai-moderate)	echo /v1/moderations ;;
 	oai-speak)	echo /v1/audio/speech ;;
