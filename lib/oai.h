@@ -421,6 +421,70 @@ char *json_strdup(const struct json *j, int t);
 int json_num(const struct json *j, int t, double *v);
 int json_int(const struct json *j, int t, long long *v);
 
+/* ---- jscan.c: JSON read as it arrives ------------------------------ */
+
+/*
+ * A document fed in pieces of any size (a response body as it comes),
+ * checked against json_parse()'s grammar as it goes and reported value
+ * by value, without the text being kept.  The callback sees where each
+ * value sits (jscan_at(), s->depth, s->f[]) and returns 0 to go on, or
+ * a positive status to stop; jscan_feed() then returns that.
+ */
+enum jscan_ev {
+	JSCAN_OBJ, JSCAN_ARR,		/* a container begins (p NULL) */
+	JSCAN_OBJ_END, JSCAN_ARR_END,	/* and ends, where it sits */
+	JSCAN_STR,	/* a piece of a string, unescaped (split anywhere,
+			 * even inside a UTF-8 character) */
+	JSCAN_STR_END,	/* the string is whole */
+	JSCAN_NUM,	/* a number, whole: p NUL-terminated */
+	JSCAN_TRUE, JSCAN_FALSE, JSCAN_NULL
+};
+
+#define JSCAN_KEYMAX 32
+
+struct jscan_frame {		/* a container open around the value */
+	int obj;		/* object, else array */
+	long long n;		/* the member or element (from 0) being read */
+	size_t keylen;		/* the member's name: its length, */
+	char key[JSCAN_KEYMAX];	/* its first JSCAN_KEYMAX bytes */
+};
+
+struct jscan;
+typedef int (*jscan_cb)(void *ctx, const struct jscan *s,
+    enum jscan_ev ev, const char *p, size_t n);
+
+struct jscan {
+	jscan_cb cb;
+	void *ctx;
+	int depth;		/* containers around the value reported */
+	struct jscan_frame *f;	/* f[0] outermost */
+	int cap;
+	size_t off;		/* bytes fed */
+	/* the reader's state */
+	int state, iskey, failed;
+	int u8need;
+	unsigned char u8lo, u8hi;
+	char esc[12];
+	int esclen;
+	const char *word;
+	int wordpos;
+	struct buf tok;
+};
+
+void jscan_init(struct jscan *s, jscan_cb cb, void *ctx);
+/* Returns 0, -1 once the text is not JSON, or the callback's stop
+ * status; after anything but 0, every later call returns it again. */
+int jscan_feed(struct jscan *s, const char *p, size_t n);
+/* The end of the text: 0 if it held exactly one whole value, else as
+ * jscan_feed(). */
+int jscan_end(struct jscan *s);
+/* Ready for another document (memory kept). */
+void jscan_reset(struct jscan *s);
+void jscan_free(struct jscan *s);
+/* Does the value being reported sit at path: "data.*.embedding" ("*"
+ * any member or element, a number one element; "" the root)? */
+int jscan_at(const struct jscan *s, const char *path);
+
 /* ---- json.c: writing ----------------------------------------------- */
 
 /*
