@@ -74,7 +74,10 @@ jscan_at(const struct jscan *s, const char *path)
 		e = strchr(path, '.');
 		n = e ? (size_t)(e - path) : strlen(path);
 		f = &s->f[d];
-		if (!(n == 1 && *path == '*')) {
+		if (n == 1 && *path == '*') {
+			if (f->obj)
+				return 0;
+		} else {
 			if (f->obj) {
 				if (f->keylen != n || n > JSCAN_KEYMAX ||
 				    memcmp(f->key, path, n) != 0)

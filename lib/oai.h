@@ -482,7 +482,8 @@ int jscan_end(struct jscan *s);
 void jscan_reset(struct jscan *s);
 void jscan_free(struct jscan *s);
 /* Does the value being reported sit at path: "data.*.embedding" ("*"
- * any member or element, a number one element; "" the root)? */
+ * any element of an array, a number one element, a name a member of an
+ * object; "" the root)? */
 int jscan_at(const struct jscan *s, const char *path);
 
 /* ---- json.c: writing ----------------------------------------------- */
@@ -828,6 +829,9 @@ struct oai_part {		/* one multipart/form-data field */
  * returns that status.  Sinks write output through out_*.
  */
 typedef int (*oai_sink)(void *ctx, const char *p, size_t n);
+/* Under oai_multi only: the sink has not taken the bytes and the
+ * transfer waits; they come again after oai_multi_resume(). */
+#define OAI_SINK_PAUSE (-1)
 
 struct oai_req {
 	const char *method;		/* "GET", "POST", "DELETE" */
@@ -862,6 +866,14 @@ struct oai_req {
 	/* The event stream the sink feeds (oai_events), whose usage and
 	 * model count; NULL: the body's, when it is JSON. */
 	const struct oai_events *events;
+	/* With a sink: the most a 2xx body may hold (0: no limit).  Past
+	 * it the transfer stops as a buffered body's does ("the response
+	 * is larger than ..."); with a limit the body may come compressed. */
+	size_t body_max;
+	/* With a sink: start it over for another attempt after it has
+	 * received data (a connection lost, a 5xx); 0 if it can, and the
+	 * request is retried as one whose sink saw nothing; -1 if not. */
+	int (*rewind)(void *ctx);
 };
 
 struct oai_resp {
@@ -1066,10 +1078,13 @@ int oai_fd_sink(void *ctx, const char *p, size_t n);
 /*
  * Up to `parallel` requests in flight over libcurl's multi interface
  * (one connection cache), each retried as oai_request() retries, the
- * response always buffered in rs->body (no sinks).  A 429 holds back the
- * start of every request until its Retry-After (or backoff) has passed.
- * rq, its body and rs must stay valid until the request is returned by
- * oai_multi_wait().  Requests start in the order they were added.
+ * response buffered in rs->body or given to the request's sink (which
+ * may pause it: OAI_SINK_PAUSE).  A 429 holds back the start of every
+ * request until its Retry-After (or backoff) has passed.  rq, its body
+ * and rs must stay valid until the request is returned by
+ * oai_multi_wait().  Requests start in the order they were added, and
+ * one waiting to be retried keeps its place: none after it starts
+ * first (so that paused ones cannot hold every slot from it).
  */
 struct oai_multi;
 
@@ -1095,6 +1110,9 @@ void oai_multi_budget(struct oai_multi *m, double usd);
 /* oai_multi_wait() also returns, NULL with *status -1, once fd (-1:
  * none) is readable: a reader of a slow input is not held up. */
 void oai_multi_watch(struct oai_multi *m, int fd);
+/* Let the request of user take its body again, if its sink paused it;
+ * the sink may be called before this returns. */
+void oai_multi_resume(struct oai_multi *m, void *user);
 /* Abort whatever is left and free m (NULL is fine). */
 void oai_multi_free(struct oai_multi *m);
 
@@ -1141,5 +1159,41 @@ struct oai_each {
  * be done was done), 130 or 143 when interrupted, OAI_EX_REJECTED when
  * the budget stopped it (with one line naming where). */
 int oai_each_run(struct oai *o, struct oai_each *e);
+
+/* ---- ordered.c: requests in parallel, answers in order -------------- */
+
+/*
+ * A pipeline over oai_multi: make() makes jobs while fewer than
+ * 2 * parallel are unfinished; up to parallel are in flight; finish()
+ * takes them strictly in the order they were made.  first() (may be
+ * NULL) tells a job it is the first unfinished one, once, before its
+ * end and before a transfer it paused resumes: a sink that streams
+ * writes from then on and holds its answer until then.  A job that
+ * fails makes the pipeline stop making new ones; those before it are
+ * finished, then its own finish() normally ends the run.
+ */
+struct oai_job {		/* the first member of the caller's job */
+	struct oai_req rq;
+	struct oai_resp rs;
+	int done, status;	/* the pipeline's own */
+	struct oai_job *next;
+};
+
+struct oai_ordered {
+	/* The next job, its rq and rs set; NULL when there is none. */
+	struct oai_job *(*make)(void *ctx);
+	void (*first)(void *ctx, struct oai_job *j);
+	/* The first job has ended with status (0: a 2xx answer; else the
+	 * exit status, its error printed or, with rq.defer_error, in
+	 * rs.error): write its output; 0 goes on, a status ends the run. */
+	int (*finish)(void *ctx, struct oai_job *j, int status);
+	/* Free a job, finished or not. */
+	void (*drop)(void *ctx, struct oai_job *j);
+	void *ctx;
+	double budget;		/* oai_multi_budget(), 0: none */
+};
+
+/* Run the pipeline to its end: 0, or the status a finish() returned. */
+int oai_ordered_run(struct oai *o, int parallel, const struct oai_ordered *p);
 
 #endif
