@@ -45,7 +45,8 @@ struct batch {
 	size_t textpos;		/* in texts, of vector written */
 	unsigned char *got;	/* GOT_* of each input */
 	size_t *off;		/* where a held vector is in held */
-	struct buf held;	/* vectors waiting for their turn */
+	struct buf *held;	/* vectors waiting for their turn (a
+				 * buffer of the pool, or NULL) */
 	int nheld;
 	int count;		/* elements of data so far */
 	int sawdata;		/* data is an array */
@@ -202,13 +203,11 @@ newbatch(void)
 		spare = b->next;
 		buf_reset(&b->body);
 		buf_reset(&b->texts);
-		buf_reset(&b->held);
 		return b;
 	}
 	b = xcalloc(1, sizeof *b);
 	buf_init(&b->body);
 	buf_init(&b->texts);
-	buf_init(&b->held);
 	buf_init(&b->vec);
 	b->j.rs = (struct oai_resp)OAI_RESP_INIT;
 	b->at = xreallocarray(NULL, (size_t)batchsize, sizeof *b->at);
@@ -223,7 +222,6 @@ freebatch(struct batch *b)
 {
 	buf_free(&b->body);
 	buf_free(&b->texts);
-	buf_free(&b->held);
 	buf_free(&b->vec);
 	oai_resp_free(&b->j.rs);
 	jscan_free(&b->js);
@@ -324,6 +322,24 @@ writevec(struct batch *b, int i, const unsigned char *v)
 }
 
 /*
+ * The buffers of vectors held: one for each batch holding any, so that
+ * only batches in flight or done out of turn have one (at most 2 * -P),
+ * and they are reused.
+ */
+static struct buf *pool[2 * 64];
+static int npool;
+
+static void
+release(struct batch *b)
+{
+	if (b->held) {
+		buf_reset(b->held);
+		pool[npool++] = b->held;
+		b->held = NULL;
+	}
+}
+
+/*
  * Write the vectors held that are next in order, up to input upto (the
  * last one waits for the end of the answer: a batch is written whole
  * only when its answer was whole and right).
@@ -333,10 +349,10 @@ drain(struct batch *b, int upto)
 {
 	while (b->written < upto && (b->got[b->written] & GOT_HELD)) {
 		writevec(b, b->written,
-		    (unsigned char *)b->held.s + b->off[b->written]);
+		    (unsigned char *)b->held->s + b->off[b->written]);
 		b->got[b->written++] = GOT_WRITTEN | GOT_SEEN;
 		if (--b->nheld == 0)
-			buf_reset(&b->held);	/* its memory again */
+			release(b);
 	}
 }
 
@@ -350,8 +366,10 @@ place(struct batch *b, int idx)
 		drain(b, b->n - 1);
 		return;
 	}
-	b->off[idx] = b->held.len;
-	buf_add(&b->held, b->vec.s, b->vec.len);
+	if (!b->held)
+		b->held = npool ? pool[--npool] : xcalloc(1, sizeof *b->held);
+	b->off[idx] = b->held->len;
+	buf_add(b->held, b->vec.s, b->vec.len);
 	b->got[idx] |= GOT_HELD;
 	b->nheld++;
 }
@@ -472,7 +490,7 @@ sink(void *ctx, const char *p, size_t n)
 	struct batch *b = ctx;
 	int r;
 
-	if (!b->isfirst && b->held.len >= oai_limit(HOLDMAX))
+	if (!b->isfirst && b->held && b->held->len >= oai_limit(HOLDMAX))
 		return OAI_SINK_PAUSE;	/* until its turn (first()) */
 	if ((r = jscan_feed(&b->js, p, n)) < 0) {
 		b->why = "not an embedding list";
@@ -491,7 +509,7 @@ rewind_(void *ctx)
 
 	for (i = 0; i < b->n; i++)
 		b->got[i] &= GOT_WRITTEN;
-	buf_reset(&b->held);
+	release(b);
 	b->nheld = b->count = b->sawdata = 0;
 	b->why = NULL;
 	jscan_reset(&b->js);
@@ -559,6 +577,7 @@ drop(void *ctx, struct oai_job *j)
 	struct batch *b = (struct batch *)(void *)j;
 
 	(void)ctx;
+	release(b);
 	b->next = spare;
 	spare = b;
 }
@@ -617,6 +636,10 @@ main(int argc, char *argv[])
 	while ((b = spare)) {
 		spare = b->next;
 		freebatch(b);
+	}
+	while (npool > 0) {
+		buf_free(pool[--npool]);
+		free(pool[npool]);
 	}
 	lines_free(&r);
 	buf_free(&inerr);
