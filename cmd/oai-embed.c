@@ -57,6 +57,8 @@ struct batch {
 	int inarr;
 	struct base64_dec b64;
 	struct buf vec;		/* its vector: float32, little-endian */
+	struct buf usage;	/* the answer's usage object, as it came */
+	struct buf modelname;	/* and its model */
 	struct batch *next;	/* on the free list */
 };
 
@@ -166,7 +168,7 @@ acceptable(const struct lines *r)
 
 static int sink(void *ctx, const char *p, size_t n);
 static int rewind_(void *ctx);
-static int onvalue(void *ctx, const struct jscan *s, enum jscan_ev ev,
+static int onvalue(void *ctx, struct jscan *s, enum jscan_ev ev,
     const char *p, size_t n);
 
 /* The request around the inputs written so far. */
@@ -187,7 +189,7 @@ endbody(struct batch *b, struct jw *w)
 	    .body = b->body.s, .bodylen = b->body.len,
 	    /* One line says both what failed and where the output stops. */
 	    .defer_error = 1,
-	    .sink = sink, .sink_ctx = b, .rewind = rewind_,
+	    .sink = sink, .sink_ctx = b, .rewind = rewind_, .model = model,
 	    .body_max = oai_limit(OAI_BODY_MAX) };
 	oai_resp_free(&b->j.rs);
 	b->j.rs = (struct oai_resp)OAI_RESP_INIT;
@@ -209,6 +211,8 @@ newbatch(void)
 	buf_init(&b->body);
 	buf_init(&b->texts);
 	buf_init(&b->vec);
+	buf_init(&b->usage);
+	buf_init(&b->modelname);
 	b->j.rs = (struct oai_resp)OAI_RESP_INIT;
 	b->at = xreallocarray(NULL, (size_t)batchsize, sizeof *b->at);
 	b->got = xmalloc((size_t)batchsize);
@@ -223,6 +227,8 @@ freebatch(struct batch *b)
 	buf_free(&b->body);
 	buf_free(&b->texts);
 	buf_free(&b->vec);
+	buf_free(&b->usage);
+	buf_free(&b->modelname);
 	oai_resp_free(&b->j.rs);
 	jscan_free(&b->js);
 	free(b->at);
@@ -449,8 +455,40 @@ invalue(struct batch *b, const struct jscan *s, enum jscan_ev ev,
 	return NULL;
 }
 
+/*
+ * The values around data: its start and end, and the answer's usage and
+ * model, for -u, --budget and --meta-fd (lib reads them from bodies it
+ * keeps; this one is not kept), set when the answer ends.
+ */
+static const char *
+toplevel(struct batch *b, struct jscan *s, enum jscan_ev ev, const char *p,
+    size_t n)
+{
+	struct oai_usage *u = &b->j.rs.usage;
+	struct json j = JSON_INIT;
+
+	if (jscan_at(s, "data")) {
+		if (ev == JSCAN_ARR)
+			b->sawdata = 1;
+		else if (ev == JSCAN_ARR_END && b->count != b->n)
+			return "wrong number of embeddings";
+	} else if (ev == JSCAN_OBJ && jscan_at(s, "usage"))
+		jscan_record(s, &b->usage);
+	else if (ev == JSCAN_STR && jscan_at(s, "model"))
+		buf_add(&b->modelname, p, n);
+	else if (ev == JSCAN_OBJ_END && s->depth == 0) {
+		if (json_parse(&j, b->usage.s, b->usage.len) == 0)
+			oai_usage_json(u, &j, 0);
+		if (b->modelname.len)
+			snprintf(u->model, sizeof u->model, "%s",
+			    b->modelname.s);
+		json_free(&j);
+	}
+	return NULL;
+}
+
 static int
-onvalue(void *ctx, const struct jscan *s, enum jscan_ev ev, const char *p,
+onvalue(void *ctx, struct jscan *s, enum jscan_ev ev, const char *p,
     size_t n)
 {
 	struct batch *b = ctx;
@@ -471,12 +509,8 @@ onvalue(void *ctx, const struct jscan *s, enum jscan_ev ev, const char *p,
 		} else
 			why = ev == JSCAN_OBJ_END ? element(b) :
 			    "bad or repeated index";
-	} else if (s->depth == 1 && jscan_at(s, "data")) {
-		if (ev == JSCAN_ARR)
-			b->sawdata = 1;
-		else if (ev == JSCAN_ARR_END && b->count != b->n)
-			why = "wrong number of embeddings";
-	}
+	} else if (s->depth <= 1)
+		why = toplevel(b, s, ev, p, n);
 	if (!why)
 		return 0;
 	b->why = why;
@@ -510,6 +544,8 @@ rewind_(void *ctx)
 	for (i = 0; i < b->n; i++)
 		b->got[i] &= GOT_WRITTEN;
 	release(b);
+	buf_reset(&b->usage);
+	buf_reset(&b->modelname);
 	b->nheld = b->count = b->sawdata = 0;
 	b->why = NULL;
 	jscan_reset(&b->js);

@@ -40,8 +40,19 @@ jscan_init(struct jscan *s, jscan_cb cb, void *ctx)
 }
 
 void
+jscan_record(struct jscan *s, struct buf *b)
+{
+	s->rec = b;
+	s->recdepth = s->depth;
+	s->recnew = 1;
+	buf_addc(b, s->opench);
+}
+
+void
 jscan_reset(struct jscan *s)
 {
+	s->rec = NULL;
+	s->recnew = s->recend = 0;
 	s->depth = 0;
 	s->state = S_VALUE;
 	s->u8need = 0;
@@ -148,6 +159,9 @@ pop(struct jscan *s)
 {
 	int obj = s->f[--s->depth].obj;
 
+	if (s->rec && s->depth == s->recdepth)
+		s->recend = 1;
+
 	valdone(s);
 	return emit(s, obj ? JSCAN_OBJ_END : JSCAN_ARR_END, NULL, 0);
 }
@@ -187,6 +201,7 @@ value(struct jscan *s, int c)
 	case '{':
 	case '[':
 		/* reported where it sits, before it is entered */
+		s->opench = c;
 		if ((r = emit(s, c == '{' ? JSCAN_OBJ : JSCAN_ARR, NULL, 0)))
 			return r;
 		return push(s, c == '{');
@@ -411,6 +426,21 @@ punct(struct jscan *s, int c)
 	}
 }
 
+/* jscan_record(): the recording began or ended before p[i]. */
+static void
+record(struct jscan *s, const char *p, size_t i)
+{
+	if (s->recnew) {
+		s->recfrom = i;
+		s->recnew = 0;
+	}
+	if (s->recend) {
+		buf_add(s->rec, p + s->recfrom, i - s->recfrom);
+		s->rec = NULL;
+		s->recend = 0;
+	}
+}
+
 int
 jscan_feed(struct jscan *s, const char *p, size_t n)
 {
@@ -419,7 +449,9 @@ jscan_feed(struct jscan *s, const char *p, size_t n)
 
 	if (s->failed)
 		return s->failed;
+	s->recfrom = 0;
 	while (i < n && r == 0) {
+		record(s, p, i);
 		c = (unsigned char)p[i];
 		switch (s->state) {
 		case S_STR:
@@ -457,6 +489,9 @@ jscan_feed(struct jscan *s, const char *p, size_t n)
 				r = punct(s, c);
 		}
 	}
+	record(s, p, i);
+	if (s->rec)
+		buf_add(s->rec, p + s->recfrom, i - s->recfrom);
 	s->off += i;
 	return s->failed = r;
 }

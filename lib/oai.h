@@ -450,8 +450,8 @@ struct jscan_frame {		/* a container open around the value */
 };
 
 struct jscan;
-typedef int (*jscan_cb)(void *ctx, const struct jscan *s,
-    enum jscan_ev ev, const char *p, size_t n);
+typedef int (*jscan_cb)(void *ctx, struct jscan *s, enum jscan_ev ev,
+    const char *p, size_t n);
 
 struct jscan {
 	jscan_cb cb;
@@ -469,6 +469,9 @@ struct jscan {
 	const char *word;
 	int wordpos;
 	struct buf tok;
+	struct buf *rec;	/* jscan_record() */
+	int recdepth, recnew, recend, opench;
+	size_t recfrom;
 };
 
 void jscan_init(struct jscan *s, jscan_cb cb, void *ctx);
@@ -481,6 +484,10 @@ int jscan_end(struct jscan *s);
 /* Ready for another document (memory kept). */
 void jscan_reset(struct jscan *s);
 void jscan_free(struct jscan *s);
+/* From the callback of a JSCAN_OBJ or JSCAN_ARR: append the text of
+ * that container, as it came, to b (a small part kept whole: a usage
+ * object).  b is whole once its end has been reported. */
+void jscan_record(struct jscan *s, struct buf *b);
 /* Does the value being reported sit at path: "data.*.embedding" ("*"
  * any element of an array, a number one element, a name a member of an
  * object; "" the root)? */

@@ -201,7 +201,7 @@ setup() { load helper; srv_reset; export OPENAI_API_KEY=sk-test-mod; }
 	run --separate-stderr oai-moderate --no-such-option
 	assert_status 2
 	[[ $stderr != *'-v | --verbose'* ]] || fail "$stderr"
-	[[ $stderr == *'[--meta-fd fd] [--verbose]'$'\n''       [-h | --help] [--version]' ]] || fail "$stderr"
+	[[ $stderr == *' [--verbose] [-h | --help] [--version]' ]] || fail "$stderr"
 }
 
 # ---- -l in parallel (issue 17) ------------------------------------------------

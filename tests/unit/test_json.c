@@ -857,19 +857,22 @@ test_cassettes(const char *dir)
 /* ---- jscan: the same grammar, fed in pieces ------------------------- */
 
 struct collect {
+	struct buf rec;		/* the "usage" object, recorded */
 	struct buf str;		/* the string values' pieces, joined */
 	struct buf at;		/* "index=N " for each number at data.*.index */
 	int nvalues;
 };
 
 static int
-collect_cb(void *ctx, const struct jscan *s, enum jscan_ev ev, const char *p,
+collect_cb(void *ctx, struct jscan *s, enum jscan_ev ev, const char *p,
     size_t n)
 {
 	struct collect *c = ctx;
 
 	if (ev == JSCAN_STR)
 		buf_add(&c->str, p, n);
+	if ((ev == JSCAN_OBJ || ev == JSCAN_ARR) && jscan_at(s, "usage"))
+		jscan_record(s, &c->rec);
 	if (ev == JSCAN_STR_END || ev == JSCAN_NUM || ev == JSCAN_OBJ_END ||
 	    ev == JSCAN_ARR_END || ev == JSCAN_TRUE || ev == JSCAN_FALSE ||
 	    ev == JSCAN_NULL)
@@ -928,6 +931,7 @@ test_jscan(void)
 
 	buf_init(&c.str);
 	buf_init(&c.at);
+	buf_init(&c.rec);
 	for (k = 0; k < sizeof pieces / sizeof pieces[0]; k++) {
 		int bad = 0;
 
@@ -967,6 +971,17 @@ test_jscan(void)
 	ok(r == 0 && strcmp(c.at.s, "index=4 index=7 index=5 ") == 0 &&
 	    c.nvalues == 14, "jscan_at: data.*.index, escaped names too",
 	    "%d '%s' %d", r, c.at.s, c.nvalues);
+	s = "{\"data\":[1], \"usage\" : {\"a\": [1, {\"b\":\"}\"}],"
+	    "\"c\":2} , \"x\":{}}";
+	for (k = 0; k < sizeof pieces / sizeof pieces[0]; k++) {
+		buf_reset(&c.rec);
+		r = scan(&c, s, strlen(s), pieces[k]);
+		snprintf(name, sizeof name, "jscan_record: the usage object as "
+		    "it came, pieces of %zu", pieces[k]);
+		ok(r == 0 && strcmp(c.rec.s, "{\"a\": [1, {\"b\":\"}\"}],"
+		    "\"c\":2}") == 0, name, "%d '%s'", r, c.rec.s);
+	}
+	buf_free(&c.rec);
 	buf_free(&c.str);
 	buf_free(&c.at);
 }
