@@ -33,7 +33,7 @@ all: $(BIN)
 	@echo '$(CC) $(CFLAGS) $(OAI_CFLAGS) $(LDFLAGS)' | cmp -s - $@ || \
 		echo '$(CC) $(CFLAGS) $(OAI_CFLAGS) $(LDFLAGS)' > $@
 
-lib/%.o: lib/%.c lib/oai.h lib/httpint.h .flags
+lib/%.o: lib/%.c lib/oai.h lib/httpint.h lib/jsonint.h .flags
 	$(CC) $(CFLAGS) $(OAI_CFLAGS) -c -o $@ $<
 
 lib/liboai.a: $(LIBOBJ)

@@ -22,8 +22,8 @@
 # The server answers every input with the same precomputed vector (the
 # fixed_embedding spec field of tests/server.py): otherwise its Python
 # hashing of every dimension, not the client, dominates every timing.
-# Prints the ratios; exits 1 when memory grows by more than 2x, 2 when it
-# cannot measure.
+# Prints the ratios; exits 1 when memory grows by more than 2x or passes
+# 32 MiB at -P 8, 2 when it cannot measure.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 root=$PWD
@@ -130,6 +130,10 @@ for p in 1 2 4 8; do
 	row "embedp$p" "oai-embed -P $p" "curlp$p"
 done
 tool_s=$(cut -d' ' -f1 "$dir/embed4.t")
+# Answers are decoded as they arrive: memory must not grow with -P.
+p8=$(cut -d' ' -f4 "$dir/embedp8.t")
+printf 'peak RSS:     -P 8 %d KiB (target 32 MiB)\n' "$p8"
+[ "$p8" -le 32768 ] || { echo "embed.sh: over 32 MiB at -P 8"; over=1; }
 
 # --- one curl per line ----------------------------------------------------
 t0=$(now)
@@ -206,3 +210,4 @@ printf 'big run:      %d lines in %.1f s (%.0f lines/s)\n' "$big" "$(el "$t0" "$
 printf 'peak RSS:     10,000 lines %d KiB; %d lines %d KiB\n' "$r1" "$big" "$r2"
 printf 'ratio:        %d / 10,000 lines peak RSS: %.2f\n' "$big" "$(echo "$r2 / $r1" | bc -l)"
 [ "$r2" -le $((r1 * 2)) ] || { echo "embed.sh: memory grows with the input"; exit 1; }
+[ -z "${over:-}" ] || exit 1

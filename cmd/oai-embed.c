@@ -7,28 +7,59 @@
 /*
  * Lines in, vectors out, in input order.  Inputs go out in batches (at
  * most MAXINPUTS inputs and MAXBATCH estimated tokens each), up to -P
- * batches in flight; at most 2 * P batches are read and not yet written,
- * so memory does not depend on the size of the input.
+ * batches in flight (lib/ordered.c), so memory does not depend on the
+ * size of the input.  Nor on the size of the answers: each is decoded
+ * as it arrives (lib/jscan.c), base64 straight into float32; the first
+ * unfinished batch writes its vectors as they come, the others hold at
+ * most HOLDMAX bytes of vectors each and then pause their transfer
+ * until their turn.
  */
 #define MAXINPUTS 2048		/* the API's inputs per request */
 #define MAXBATCH 300000		/* the API's tokens per request */
 #define MAXTOKENS 8192		/* the models' tokens per input */
+#define HOLDMAX ((size_t)2 << 20)	/* vectors a waiting batch holds */
 
 enum { FMT_JSONL, FMT_TSV, FMT_F32 };	/* as in formats[] */
 static const char *const formats[] = { "jsonl", "tsv", "f32", NULL };
 
-struct batch {
-	long long first;	/* index of its first input */
-	const char *fname;	/* where its first input comes from */
+struct where {			/* an input, for messages */
+	const char *fname;
 	long long line;
+};
+
+/* What a batch knows of each of its inputs' vectors. */
+enum { GOT_HELD = 1, GOT_WRITTEN = 2, GOT_SEEN = 4 /* in this answer */ };
+
+struct batch {
+	struct oai_job j;	/* first: the pipeline's part */
+	long long first;	/* index of its first input */
 	int n;			/* inputs */
+	struct where *at;	/* at[0..n) */
 	struct buf body;
 	struct buf texts;	/* --with-text: each input as size_t length,
 				 * then its bytes (a line may hold a NUL) */
-	struct oai_req rq;
-	struct oai_resp rs;
-	int done, status;
-	struct batch *next;
+	/* the answer, as it arrives */
+	struct jscan js;
+	int isfirst;		/* vectors go out as they come */
+	int written;		/* vectors 0..written-1 are out */
+	size_t textpos;		/* in texts, of vector written */
+	unsigned char *got;	/* GOT_* of each input */
+	size_t *off;		/* where a held vector is in held */
+	struct buf *held;	/* vectors waiting for their turn (a
+				 * buffer of the pool, or NULL) */
+	int nheld;
+	int count;		/* elements of data so far */
+	int sawdata;		/* data is an array */
+	const char *why;	/* what was wrong with the answer */
+	/* the element being read */
+	long long idx;
+	int kind;		/* 0, or the embedding's JSCAN_STR / _ARR */
+	int inarr;
+	struct base64_dec b64;
+	struct buf vec;		/* its vector: float32, little-endian */
+	struct buf usage;	/* the answer's usage object, as it came */
+	struct buf modelname;	/* and its model */
+	struct batch *next;	/* on the free list */
 };
 
 static const char *model = "text-embedding-3-small";
@@ -38,10 +69,13 @@ static int dimsseen;		/* dimensions of the first vector */
 static long long nextindex;	/* of the next input placed */
 static struct buf inerr = BUF_INIT;	/* an input error, reported last */
 static int instatus;		/* and its exit status */
-static int held;		/* the reader's line did not fit the last batch */
+static int pending;		/* the reader's line did not fit the last batch */
 static int usageflag;
 static double budget;		/* --budget USD, 0: none */
 static struct oai_usage total;	/* -u: of the batches written */
+static struct oai o;
+static struct batch *spare;	/* finished batches, their memory kept */
+static struct buf line = BUF_INIT;	/* a vector as text */
 
 static const struct oai_opt opts[] = {
 	OAI_INT('P', "parallel", "n", &parallel, NULL, 1, 64,
@@ -96,8 +130,8 @@ nextinput(struct lines *r)
 {
 	int k;
 
-	if (held) {
-		held = 0;
+	if (pending) {
+		pending = 0;
 		return 1;
 	}
 	if ((k = lines_next(r)) >= 0)
@@ -132,6 +166,11 @@ acceptable(const struct lines *r)
 	return ok;
 }
 
+static int sink(void *ctx, const char *p, size_t n);
+static int rewind_(void *ctx);
+static int onvalue(void *ctx, struct jscan *s, enum jscan_ev ev,
+    const char *p, size_t n);
+
 /* The request around the inputs written so far. */
 static void
 endbody(struct batch *b, struct jw *w)
@@ -146,13 +185,40 @@ endbody(struct batch *b, struct jw *w)
 		jw_int(w, dims);
 	}
 	jw_obj_end(w);
-	b->rq.method = "POST";
-	b->rq.path = "/embeddings";
-	b->rq.body = b->body.s;
-	b->rq.bodylen = b->body.len;
-	/* One line says both what failed and where the output stops. */
-	b->rq.defer_error = 1;
-	b->rs = (struct oai_resp)OAI_RESP_INIT;
+	b->j.rq = (struct oai_req){ .method = "POST", .path = "/embeddings",
+	    .body = b->body.s, .bodylen = b->body.len,
+	    /* One line says both what failed and where the output stops. */
+	    .defer_error = 1,
+	    .sink = sink, .sink_ctx = b, .rewind = rewind_, .model = model,
+	    .body_max = oai_limit(OAI_BODY_MAX) };
+	oai_resp_free(&b->j.rs);
+	b->j.rs = (struct oai_resp)OAI_RESP_INIT;
+}
+
+/* A batch, with the memory of one finished before if there is one. */
+static struct batch *
+newbatch(void)
+{
+	struct batch *b = spare;
+
+	if (b) {
+		spare = b->next;
+		buf_reset(&b->body);
+		buf_reset(&b->texts);
+		return b;
+	}
+	b = xcalloc(1, sizeof *b);
+	buf_init(&b->body);
+	buf_init(&b->texts);
+	buf_init(&b->vec);
+	buf_init(&b->usage);
+	buf_init(&b->modelname);
+	b->j.rs = (struct oai_resp)OAI_RESP_INIT;
+	b->at = xreallocarray(NULL, (size_t)batchsize, sizeof *b->at);
+	b->got = xmalloc((size_t)batchsize);
+	b->off = xreallocarray(NULL, (size_t)batchsize, sizeof *b->off);
+	jscan_init(&b->js, onvalue, b);
+	return b;
 }
 
 static void
@@ -160,7 +226,14 @@ freebatch(struct batch *b)
 {
 	buf_free(&b->body);
 	buf_free(&b->texts);
-	oai_resp_free(&b->rs);
+	buf_free(&b->vec);
+	buf_free(&b->usage);
+	buf_free(&b->modelname);
+	oai_resp_free(&b->j.rs);
+	jscan_free(&b->js);
+	free(b->at);
+	free(b->got);
+	free(b->off);
 	free(b);
 }
 
@@ -171,12 +244,11 @@ freebatch(struct batch *b)
 static struct batch *
 readbatch(struct lines *r)
 {
-	struct batch *b = xcalloc(1, sizeof *b);
+	struct batch *b = newbatch();
 	struct jw w;
 	size_t bytes = 0;
 
-	buf_init(&b->body);
-	buf_init(&b->texts);
+	b->n = 0;
 	jw_init(&w, &b->body);
 	jw_obj(&w);
 	jw_key(&w, "input");
@@ -187,14 +259,13 @@ readbatch(struct lines *r)
 		if (!acceptable(r))
 			break;
 		if (b->n > 0 && bytes + r->len > MAXBATCH) {
-			held = 1;
+			pending = 1;
 			break;
 		}
-		if (b->n == 0) {
-			b->fname = r->name;
-			b->line = r->line;
+		if (b->n == 0)
 			b->first = nextindex;
-		}
+		b->at[b->n].fname = r->name;
+		b->at[b->n].line = r->line;
 		jw_strn(&w, r->s, r->len);
 		if (withtext) {
 			buf_add(&b->texts, &r->len, sizeof r->len);
@@ -205,7 +276,8 @@ readbatch(struct lines *r)
 		nextindex++;
 	}
 	if (b->n == 0) {
-		freebatch(b);
+		b->next = spare;
+		spare = b;
 		return NULL;
 	}
 	endbody(b, &w);
@@ -214,151 +286,337 @@ readbatch(struct lines *r)
 
 /* ---- output --------------------------------------------------------- */
 
-static int
-badresp(struct oai *o, struct batch *b, const char *why)
-{
-	return oai_unexpected(o, &b->rq, "%s (%s:%lld and what follows were "
-	    "not embedded)", why, b->fname, b->line);
-}
-
-/* Embedding e (base64, or numbers from a server that ignores
- * encoding_format) as little-endian float32 onto raw; NULL or why not. */
-static const char *
-decode(const struct json *j, int e, struct buf *raw)
-{
-	size_t vl, start = raw->len;
-	unsigned char p[4];
-	uint32_t u;
-	double d;
-	float f;
-	int k, el;
-
-	if (json_type(j, e) == JSON_STRING) {
-		const char *s = json_raw(j, e, &vl);
-
-		return base64_decode(raw, s, vl) < 0 ||
-		    (raw->len - start) % 4 ? "bad base64 embedding" : NULL;
-	}
-	if (json_type(j, e) != JSON_ARRAY)
-		return "no embedding";
-	/* walk the elements in order (json_at() starts over each time) */
-	for (k = 0, el = e + 1; k < json_size(j, e); k++,
-	    el = json_skip(j, el)) {
-		if (json_num(j, el, &d) < 0)
-			return "bad embedding";
-		f = (float)d;
-		memcpy(&u, &f, 4);
-		le32_put(p, u);
-		buf_add(raw, p, 4);
-	}
-	return NULL;
-}
-
-/* The vectors of the answer, into raw in input order (off[i] where
- * vector i starts); 0 or an exit status. */
-static int
-vectors(struct oai *o, struct batch *b, struct buf *raw, size_t *off)
-{
-	struct json j = JSON_INIT;
-	int data, t, i, rc = 0;
-	const char *why;
-	long long idx;
-	size_t len;
-
-	if ((data = oai_resp_json(o, &b->rq, &b->rs.body, &j, "data",
-	    JSON_ARRAY, "not an embedding list")) < 0)
-		rc = OAI_EX_FAILURE;	/* said, without the input's place */
-	else if (json_size(&j, data) != b->n)
-		rc = badresp(o, b, "wrong number of embeddings");
-	for (i = 0; i < b->n; i++)
-		off[i] = (size_t)-1;
-	for (i = 0, t = data + 1; !rc && i < b->n; i++, t = json_skip(&j, t)) {
-		if (json_int(&j, json_get(&j, t, "index"), &idx) < 0 ||
-		    idx < 0 || idx >= b->n || off[idx] != (size_t)-1) {
-			rc = badresp(o, b, "bad or repeated index");
-			break;
-		}
-		off[idx] = raw->len;
-		if ((why = decode(&j, json_get(&j, t, "embedding"), raw))) {
-			rc = badresp(o, b, why);
-			break;
-		}
-		len = (raw->len - off[idx]) / 4;
-		if (!dimsseen)
-			dimsseen = (int)len;
-		if (len == 0 || len != (size_t)dimsseen)
-			rc = badresp(o, b, "vectors of different sizes");
-	}
-	json_free(&j);
-	return rc;
-}
-
-/* One vector v as a jsonl or tsv line into line. */
+/* Vector i of b (dimsseen float32, little-endian) to standard output. */
 static void
-formatline(struct buf *line, struct batch *b, int i, const unsigned char *v,
-    const char **text)
+writevec(struct batch *b, int i, const unsigned char *v)
 {
 	uint32_t u;
 	size_t tl;
 	float f;
 	int k;
 
-	buf_reset(line);
+	if (format == FMT_F32) {
+		/* v is little-endian already, as f32 is */
+		out_add(v, (size_t)dimsseen * 4);
+		return;
+	}
+	buf_reset(&line);
 	if (format == FMT_JSONL) {
-		buf_printf(line, "{\"index\":%lld,", b->first + i);
+		buf_printf(&line, "{\"index\":%lld,", b->first + i);
 		if (withtext) {
-			memcpy(&tl, *text, sizeof tl);
-			*text += sizeof tl;
-			buf_adds(line, "\"text\":");
-			json_quote(line, *text, tl);
-			buf_addc(line, ',');
-			*text += tl;
+			memcpy(&tl, b->texts.s + b->textpos, sizeof tl);
+			buf_adds(&line, "\"text\":");
+			json_quote(&line, b->texts.s + b->textpos + sizeof tl,
+			    tl);
+			buf_addc(&line, ',');
+			b->textpos += sizeof tl + tl;
 		}
-		buf_adds(line, "\"embedding\":[");
+		buf_adds(&line, "\"embedding\":[");
 	}
 	/* at most F32_BUFSIZE bytes a number with its separator */
-	buf_grow(line, (size_t)dimsseen * F32_BUFSIZE + 4);
+	buf_grow(&line, (size_t)dimsseen * F32_BUFSIZE + 4);
 	for (k = 0; k < dimsseen; k++) {
 		if (k)
-			line->s[line->len++] = format == FMT_TSV ? '\t' : ',';
+			line.s[line.len++] = format == FMT_TSV ? '\t' : ',';
 		u = le32_get(v + 4 * k);
 		memcpy(&f, &u, sizeof f);
-		line->len += f32_shortest(line->s + line->len, f);
+		line.len += f32_shortest(line.s + line.len, f);
 	}
-	line->s[line->len] = '\0';
-	buf_adds(line, format == FMT_JSONL ? "]}\n" : "\n");
+	line.s[line.len] = '\0';
+	buf_adds(&line, format == FMT_JSONL ? "]}\n" : "\n");
+	out_add(line.s, line.len);
 }
 
-/* Print the vectors of a finished batch; 0 or an exit status. */
-static int
-writebatch(struct oai *o, struct batch *b)
+/*
+ * The buffers of vectors held: one for each batch holding any, so that
+ * only batches in flight or done out of turn have one (at most 2 * -P),
+ * and they are reused.
+ */
+static struct buf *pool[2 * 64];
+static int npool;
+
+static void
+release(struct batch *b)
 {
-	struct buf raw = BUF_INIT, line = BUF_INIT;
-	size_t *off = xcalloc((size_t)b->n, sizeof *off);
-	const char *text = b->texts.s;
-	int i, rc;
-
-	if ((rc = vectors(o, b, &raw, off)) == 0) {
-		for (i = 0; i < b->n; i++) {
-			const unsigned char *v = (unsigned char *)raw.s + off[i];
-
-			if (format == FMT_F32) {
-				/* raw is little-endian already, as f32 is */
-				out_add(v, (size_t)dimsseen * 4);
-				continue;
-			}
-			formatline(&line, b, i, v, &text);
-			out_add(line.s, line.len);
-		}
-		out_flush();
+	if (b->held) {
+		buf_reset(b->held);
+		pool[npool++] = b->held;
+		b->held = NULL;
 	}
-	free(off);
-	buf_free(&raw);
-	buf_free(&line);
-	return rc;
+}
+
+/*
+ * Write the vectors held that are next in order, up to input upto (the
+ * last one waits for the end of the answer: a batch is written whole
+ * only when its answer was whole and right).
+ */
+static void
+drain(struct batch *b, int upto)
+{
+	while (b->written < upto && (b->got[b->written] & GOT_HELD)) {
+		writevec(b, b->written,
+		    (unsigned char *)b->held->s + b->off[b->written]);
+		b->got[b->written++] = GOT_WRITTEN | GOT_SEEN;
+		if (--b->nheld == 0)
+			release(b);
+	}
+}
+
+/* Vector idx of the answer is whole, in b->vec: out, or held. */
+static void
+place(struct batch *b, int idx)
+{
+	if (b->isfirst && idx == b->written && idx < b->n - 1) {
+		writevec(b, idx, (unsigned char *)b->vec.s);
+		b->got[b->written++] |= GOT_WRITTEN;
+		drain(b, b->n - 1);
+		return;
+	}
+	if (!b->held)
+		b->held = npool ? pool[--npool] : xcalloc(1, sizeof *b->held);
+	b->off[idx] = b->held->len;
+	buf_add(b->held, b->vec.s, b->vec.len);
+	b->got[idx] |= GOT_HELD;
+	b->nheld++;
+}
+
+/* ---- the answer, as it arrives -------------------------------------- */
+
+/* An element of data is whole: check it, then place its vector. */
+static const char *
+element(struct batch *b)
+{
+	size_t len = b->vec.len / 4;
+
+	if (b->idx < 0 || b->idx >= b->n || (b->got[b->idx] & GOT_SEEN))
+		return "bad or repeated index";
+	if (!b->kind)
+		return "no embedding";
+	if (b->kind == JSCAN_STR && b->vec.len % 4)
+		return "bad base64 embedding";
+	if (!dimsseen)
+		dimsseen = (int)len;
+	if (len == 0 || len != (size_t)dimsseen)
+		return "vectors of different sizes";
+	b->got[b->idx] |= GOT_SEEN;
+	/* a vector written by an attempt before this one stays written */
+	if (!(b->got[b->idx] & GOT_WRITTEN))
+		place(b, (int)b->idx);
+	return NULL;
+}
+
+/* A number of an embedding array, as float32 (the hot path of float
+ * arrays). */
+static const char *
+number(struct batch *b, const char *p)
+{
+	unsigned char le[4];
+	uint32_t u;
+	float f;
+
+	f = (float)strtod(p, NULL);
+	memcpy(&u, &f, 4);
+	le32_put(le, u);
+	buf_add(&b->vec, le, 4);
+	return NULL;
+}
+
+/* A value three deep: data[i].index and data[i].embedding matter. */
+static const char *
+invalue(struct batch *b, const struct jscan *s, enum jscan_ev ev,
+    const char *p, size_t n)
+{
+	int emb = jscan_at(s, "data.*.embedding");
+
+	if (ev == JSCAN_NUM && jscan_at(s, "data.*.index")) {
+		char *end;
+
+		b->idx = strtoll(p, &end, 10);
+		if (*end)
+			b->idx = -1;
+	} else if (emb && ev == JSCAN_STR) {
+		long k;
+
+		b->kind = JSCAN_STR;
+		buf_grow(&b->vec, n / 4 * 3 + 3);
+		if ((k = base64_dec_feed(&b->b64, p, n,
+		    (unsigned char *)b->vec.s + b->vec.len)) < 0)
+			return "bad base64 embedding";
+		b->vec.len += (size_t)k;
+		b->vec.s[b->vec.len] = '\0';
+	} else if (emb && ev == JSCAN_STR_END) {
+		b->kind = JSCAN_STR;
+		if (base64_dec_end(&b->b64) < 0)
+			return "bad base64 embedding";
+	} else if (emb && ev == JSCAN_ARR)
+		b->kind = b->inarr = JSCAN_ARR;
+	else if (emb && ev == JSCAN_ARR_END)
+		b->inarr = 0;
+	return NULL;
+}
+
+/*
+ * The values around data: its start and end, and the answer's usage and
+ * model, for -u, --budget and --meta-fd (lib reads them from bodies it
+ * keeps; this one is not kept), set when the answer ends.
+ */
+static const char *
+toplevel(struct batch *b, struct jscan *s, enum jscan_ev ev, const char *p,
+    size_t n)
+{
+	struct oai_usage *u = &b->j.rs.usage;
+	struct json j = JSON_INIT;
+
+	if (jscan_at(s, "data")) {
+		if (ev == JSCAN_ARR)
+			b->sawdata = 1;
+		else if (ev == JSCAN_ARR_END && b->count != b->n)
+			return "wrong number of embeddings";
+	} else if (ev == JSCAN_OBJ && jscan_at(s, "usage"))
+		jscan_record(s, &b->usage);
+	else if (ev == JSCAN_STR && jscan_at(s, "model"))
+		buf_add(&b->modelname, p, n);
+	else if (ev == JSCAN_OBJ_END && s->depth == 0) {
+		if (json_parse(&j, b->usage.s, b->usage.len) == 0)
+			oai_usage_json(u, &j, 0);
+		if (b->modelname.len)
+			snprintf(u->model, sizeof u->model, "%s",
+			    b->modelname.s);
+		json_free(&j);
+	}
+	return NULL;
+}
+
+static int
+onvalue(void *ctx, struct jscan *s, enum jscan_ev ev, const char *p,
+    size_t n)
+{
+	struct batch *b = ctx;
+	const char *why = NULL;
+
+	if (s->depth == 4 && b->inarr)	/* in data[i].embedding */
+		why = ev == JSCAN_NUM ? number(b, p) : "bad embedding";
+	else if (s->depth == 3)
+		why = invalue(b, s, ev, p, n);
+	else if (s->depth == 2 && jscan_at(s, "data.*")) {
+		if (ev == JSCAN_OBJ) {
+			if (++b->count > b->n)
+				why = "wrong number of embeddings";
+			b->idx = -1;
+			b->kind = b->inarr = 0;
+			buf_reset(&b->vec);
+			b->b64 = (struct base64_dec)BASE64_DEC_INIT;
+		} else
+			why = ev == JSCAN_OBJ_END ? element(b) :
+			    "bad or repeated index";
+	} else if (s->depth <= 1)
+		why = toplevel(b, s, ev, p, n);
+	if (!why)
+		return 0;
+	b->why = why;
+	return OAI_EX_FAILURE;
+}
+
+/* The request's sink: the answer of b as it arrives. */
+static int
+sink(void *ctx, const char *p, size_t n)
+{
+	struct batch *b = ctx;
+	int r;
+
+	if (!b->isfirst && b->held && b->held->len >= oai_limit(HOLDMAX))
+		return OAI_SINK_PAUSE;	/* until its turn (first()) */
+	if ((r = jscan_feed(&b->js, p, n)) < 0) {
+		b->why = "not an embedding list";
+		r = OAI_EX_FAILURE;
+	}
+	return r;
+}
+
+/* Ready for an answer: the first attempt's, or another's after a retry
+ * (what was written stays written; its vectors are skipped). */
+static int
+rewind_(void *ctx)
+{
+	struct batch *b = ctx;
+	int i;
+
+	for (i = 0; i < b->n; i++)
+		b->got[i] &= GOT_WRITTEN;
+	release(b);
+	buf_reset(&b->usage);
+	buf_reset(&b->modelname);
+	b->nheld = b->count = b->sawdata = 0;
+	b->why = NULL;
+	jscan_reset(&b->js);
+	return 0;
 }
 
 /* ---- the run -------------------------------------------------------- */
+
+static struct oai_job *
+make(void *ctx)
+{
+	struct batch *b = readbatch(ctx);
+
+	if (!b)
+		return NULL;
+	b->isfirst = b->written = 0;
+	b->textpos = 0;
+	memset(b->got, 0, (size_t)b->n);
+	rewind_(b);
+	return &b->j;
+}
+
+static void
+first(void *ctx, struct oai_job *j)
+{
+	struct batch *b = (struct batch *)(void *)j;
+
+	(void)ctx;
+	b->isfirst = 1;
+	drain(b, b->n - 1);
+}
+
+/* The answer of b has ended (status 0: all of it came): check what
+ * only its end can tell, write what is left; 0 or an exit status. */
+static int
+finish(void *ctx, struct oai_job *j, int status)
+{
+	struct batch *b = (struct batch *)(void *)j;
+	const struct where *at;
+
+	(void)ctx;
+	if (!status && !b->why && (jscan_end(&b->js) != 0 || !b->sawdata))
+		b->why = "not an embedding list";
+	if (!status && !b->why) {
+		drain(b, b->n);
+		if (b->written < b->n)
+			b->why = "wrong number of embeddings";
+	}
+	out_flush();
+	at = &b->at[b->written < b->n ? b->written : b->n - 1];
+	if (b->why)
+		return oai_unexpected(&o, &b->j.rq, "%s (%s:%lld and what "
+		    "follows were not embedded)", b->why, at->fname, at->line);
+	if (status && b->j.rs.error.len)
+		warnx("%s (%s:%lld and what follows were not embedded)",
+		    b->j.rs.error.s, at->fname, at->line);
+	if (!status)
+		oai_usage_add(&total, &b->j.rs.usage);
+	return status;
+}
+
+static void
+drop(void *ctx, struct oai_job *j)
+{
+	struct batch *b = (struct batch *)(void *)j;
+
+	(void)ctx;
+	release(b);
+	b->next = spare;
+	spare = b;
+}
 
 static int
 dry(struct lines *r)
@@ -368,79 +626,18 @@ dry(struct lines *r)
 	while ((b = readbatch(r))) {
 		out_add(b->body.s, b->body.len);
 		out_add("\n", 1);
-		freebatch(b);
+		drop(NULL, &b->j);
 	}
 	return 0;
-}
-
-/* Write what is complete, in order: 0, or the status of a failure. */
-static int
-writedone(struct oai *o, struct batch **head, struct batch ***tail,
-    int *outstanding)
-{
-	struct batch *b;
-
-	while (*head && (*head)->done) {
-		b = *head;
-		if (b->status || (b->status = writebatch(o, b)) != 0) {
-			if (b->rs.error.len)
-				warnx("%s (%s:%lld and what follows were not "
-				    "embedded)", b->rs.error.s, b->fname,
-				    b->line);
-			return b->status;
-		}
-		oai_usage_add(&total, &b->rs.usage);
-		if (!(*head = b->next))
-			*tail = head;
-		freebatch(b);
-		--*outstanding;
-	}
-	return 0;
-}
-
-static int
-run(struct oai *o, struct lines *r)
-{
-	struct oai_multi *m = oai_multi_new(o, (int)parallel);
-
-	if (budget > 0)
-		oai_multi_budget(m, budget);
-	struct batch *head = NULL, **tail = &head, *b;
-	int outstanding = 0, stopped = 0, status, rc = 0;
-
-	while (!rc) {
-		while (!stopped && outstanding < 2 * parallel) {
-			if (!(b = readbatch(r))) {
-				stopped = 1;
-				break;
-			}
-			oai_multi_add(m, &b->rq, &b->rs, b);
-			*tail = b;
-			tail = &b->next;
-			outstanding++;
-		}
-		if (!(b = oai_multi_wait(m, &status)))
-			break;
-		b->done = 1;
-		if ((b->status = status))
-			stopped = 1;	/* start nothing new */
-		rc = writedone(o, &head, &tail, &outstanding);
-	}
-	oai_multi_free(m);	/* aborts later batches after a failure */
-	while (head) {
-		b = head->next;
-		freebatch(head);
-		head = b;
-	}
-	return rc;
 }
 
 int
 main(int argc, char *argv[])
 {
+	struct oai_ordered pipe = { make, first, finish, drop, NULL, 0 };
 	struct lines r;
-	struct oai o;
 	const char *s;
+	struct batch *b;
 	int i, rc;
 
 	if ((s = getenv("OAI_EMBED_MODEL")) && *s)
@@ -450,6 +647,7 @@ main(int argc, char *argv[])
 		die(OAI_EX_USAGE, "--with-text needs --format jsonl");
 	lines_init(&r, argv + i, argc - i,
 	    LINES_CRLF | (wholeflag ? LINES_WHOLE : 0));
+	pipe.ctx = &r;
 	if (dryrun)
 		rc = dry(&r);
 	else {
@@ -461,7 +659,8 @@ main(int argc, char *argv[])
 			die(OAI_EX_USAGE, "--budget: no price for %s; set "
 			    "OAI_PRICES", model);
 		oai_usage_init(&total, model);
-		rc = run(&o, &r);
+		pipe.budget = budget;
+		rc = oai_ordered_run(&o, (int)parallel, &pipe);
 		if (usageflag && rc != OAI_EX_INTR && rc != OAI_EX_TERM)
 			oai_usage_print(&total);
 	}
@@ -470,7 +669,16 @@ main(int argc, char *argv[])
 			warnx("%s", inerr.s);
 		rc = instatus;
 	}
+	while ((b = spare)) {
+		spare = b->next;
+		freebatch(b);
+	}
+	while (npool > 0) {
+		buf_free(pool[--npool]);
+		free(pool[npool]);
+	}
 	lines_free(&r);
 	buf_free(&inerr);
+	buf_free(&line);
 	return oai_finish(&o, rc);
 }

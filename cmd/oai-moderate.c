@@ -50,6 +50,7 @@ static struct {
 static int nthr;
 static const char *model = "omni-moderation-latest";
 static int lflag, vflag, qflag, jsonflag, nchunks;
+static long long parallel = 4;
 static int nfiles;
 
 static void addthreshold(struct oai *o, const char *arg);
@@ -59,6 +60,8 @@ static const struct oai_opt opts[] = {
 	    "check each line on its own and print\nthe flagged lines"),
 	OAI_FLAG('v', "invert-match", &vflag,
 	    "with -l: print the clean lines instead"),
+	OAI_INT('P', "parallel", "n", &parallel, NULL, 1, 64,
+	    "with -l: requests in flight at once\n(default 4)"),
 	OAI_FLAG('q', "quiet", &qflag, "print nothing; the exit status tells"),
 	OAI_FLAG(0, "json", &jsonflag, "print the verdict as JSON"),
 	OAI_NAME('m', "model", "model", &model, "model name",
@@ -125,19 +128,14 @@ checkthresholds(void)
 
 /* ---- requests ------------------------------------------------------- */
 
-/* Check chunks c[0..n) in one request; fold the results into owners. */
-static int
-check(struct oai *o, struct chunk *c, int n)
+/* The request body for chunks c[0..n). */
+static void
+reqbody(struct buf *body, const struct chunk *c, int n)
 {
-	struct buf body = BUF_INIT, name = BUF_INIT;
-	struct oai_req rq = { .method = "POST", .path = "/moderations" };
-	struct oai_resp rs = OAI_RESP_INIT;
-	struct json j = JSON_INIT;
 	struct jw w;
-	int i, k, res, r, cats, scores, t, rc;
-	double d;
+	int i;
 
-	jw_init(&w, &body);
+	jw_init(&w, body);
 	jw_obj(&w);
 	jw_key(&w, "input");
 	jw_arr(&w);
@@ -147,17 +145,25 @@ check(struct oai *o, struct chunk *c, int n)
 	jw_key(&w, "model");
 	jw_str(&w, model);
 	jw_obj_end(&w);
-	rq.body = body.s;
-	rq.bodylen = body.len;
-	if ((rc = oai_request(o, &rq, &rs)))
-		goto out;
-	if ((res = oai_resp_json(o, &rq, &rs.body, &j, "results", JSON_ARRAY,
+}
+
+/* Fold the answer to chunks c[0..n) into their owners; 0 or 5. */
+static int
+fold(struct oai *o, const struct oai_req *rq, const struct buf *body,
+    struct chunk *c, int n)
+{
+	struct buf name = BUF_INIT;
+	struct json j = JSON_INIT;
+	int i, k, res, r, cats, scores, t, rc = 0;
+	double d;
+
+	if ((res = oai_resp_json(o, rq, body, &j, "results", JSON_ARRAY,
 	    "no results")) < 0 || json_size(&j, res) != n) {
 		if (res >= 0)
-			oai_unexpected(o, &rq, "%d results for the %d inputs "
+			oai_unexpected(o, rq, "%d results for the %d inputs "
 			    "sent", json_size(&j, res), n);
 		rc = OAI_EX_FAILURE;
-		goto out;
+		n = 0;
 	}
 	for (i = 0, r = res + 1; i < n; i++, r = json_skip(&j, r)) {
 		struct owner *ow = c[i].o;
@@ -182,11 +188,27 @@ check(struct oai *o, struct chunk *c, int n)
 				ow->flag[ci] = 1;
 		}
 	}
-out:
 	json_free(&j);
+	buf_free(&name);
+	return rc;
+}
+
+/* Check chunks c[0..n) in one request; fold the results into owners. */
+static int
+check(struct oai *o, struct chunk *c, int n)
+{
+	struct buf body = BUF_INIT;
+	struct oai_req rq = { .method = "POST", .path = "/moderations" };
+	struct oai_resp rs = OAI_RESP_INIT;
+	int rc;
+
+	reqbody(&body, c, n);
+	rq.body = body.s;
+	rq.bodylen = body.len;
+	if ((rc = oai_request(o, &rq, &rs)) == 0)
+		rc = fold(o, &rq, &rs.body, c, n);
 	oai_resp_free(&rs);
 	buf_free(&body);
-	buf_free(&name);
 	return rc;
 }
 
@@ -383,96 +405,193 @@ whole(struct oai *o, char **files, int n)
 	return rc;
 }
 
-/* -l: the lines read and not yet checked, about one request's worth. */
-struct window {
-	struct owner **ow;
-	int no, ocap;
-	struct chunk *c;
+/*
+ * -l: each line is an owner, its chunks go out in requests of at most
+ * MAXIN chunks and REQMAX bytes, up to -P requests at once
+ * (lib/ordered.c), and the lines are printed in order as the requests
+ * finish.  A line belongs to the request that carries its last chunk.
+ */
+struct ljob {
+	struct oai_job j;	/* first: the pipeline's part */
+	struct buf body;
+	struct chunk *c;	/* the chunks sent */
 	int nc, ccap;
-	size_t bytes;
+	struct owner **ow;	/* the lines printed when it ends */
+	int no, ocap;
 };
 
-static void
-addline(struct window *w, const struct lines *r)
-{
-	struct owner *ow;
+static struct oai *oo;
+static struct lines rd;
+static struct chunk *pc;	/* the chunks of the line being sent */
+static int npc, pccap, ipc;
+static struct owner *pown;	/* that line */
+static struct ljob *tailjob;	/* lines without chunks at the very end */
+static struct buf inerr = BUF_INIT;	/* an input error, reported last */
+static int instatus, anyflagged;
 
-	if (w->no == w->ocap) {
-		w->ocap = w->ocap ? 2 * w->ocap : 64;
-		w->ow = xreallocarray(w->ow, (size_t)w->ocap, sizeof *w->ow);
+static void
+freeowner(struct owner *ow)
+{
+	if (ow) {
+		free(ow->text);
+		free(ow);
 	}
-	/* one allocation each: chunks point to them */
-	ow = w->ow[w->no++] = xcalloc(1, sizeof *ow);
-	ow->fname = r->name;
-	ow->line = r->line;
-	ow->text = xstrndup(r->s, r->len);
-	ow->len = r->len;
-	chunkify(ow, &w->c, &w->nc, &w->ccap);
-	w->bytes += r->len;
 }
 
 static void
-dropwindow(struct window *w)
+addowner(struct ljob *m, struct owner *ow)
+{
+	if (m->no == m->ocap) {
+		m->ocap = m->ocap ? 2 * m->ocap : 64;
+		m->ow = xreallocarray(m->ow, (size_t)m->ocap, sizeof *m->ow);
+	}
+	m->ow[m->no++] = ow;
+}
+
+/* The next line as an owner, its chunks in pc; 0 at the end or after
+ * an input error (then inerr and instatus say what). */
+static int
+nextline(void)
+{
+	struct buf where = BUF_INIT;
+	int k;
+
+	if (instatus || (k = lines_next(&rd)) == 0)
+		return 0;
+	if (k < 0) {
+		buf_add(&inerr, rd.err.s, rd.err.len);
+		instatus = rd.status;
+		return 0;
+	}
+	buf_printf(&where, "%s:%lld", rd.name, rd.line);
+	if (input_checkmsg(&inerr, where.s, rd.s, rd.len, 1) < 0)
+		instatus = OAI_EX_USAGE;
+	buf_free(&where);
+	if (instatus)
+		return 0;
+	pown = xcalloc(1, sizeof *pown);
+	pown->fname = rd.name;
+	pown->line = rd.line;
+	pown->text = xstrndup(rd.s, rd.len);
+	pown->len = rd.len;
+	npc = ipc = 0;
+	chunkify(pown, &pc, &npc, &pccap);
+	return 1;
+}
+
+/* Fill m with chunks, lines read as needed. */
+static void
+filljob(struct ljob *m)
+{
+	size_t bytes = 0;
+
+	for (;;) {
+		if (ipc < npc) {
+			if (m->nc == MAXIN ||
+			    (m->nc && bytes + pc[ipc].n > REQMAX))
+				return;
+			if (m->nc == m->ccap) {
+				m->ccap = m->ccap ? 2 * m->ccap : MAXIN;
+				m->c = xreallocarray(m->c, (size_t)m->ccap,
+				    sizeof *m->c);
+			}
+			bytes += pc[ipc].n;
+			m->c[m->nc++] = pc[ipc++];
+		}
+		if (pown && ipc == npc) {
+			addowner(m, pown);	/* its last chunk is here */
+			pown = NULL;
+		}
+		if (ipc < npc)
+			continue;
+		if (m->nc >= MAXIN || bytes >= REQMAX || !nextline())
+			return;
+	}
+}
+
+static struct oai_job *
+lmake(void *ctx)
+{
+	struct ljob *m = xcalloc(1, sizeof *m);
+
+	(void)ctx;
+	buf_init(&m->body);
+	filljob(m);
+	if (m->nc == 0) {	/* the end: empty lines, if any, go last */
+		tailjob = m;
+		return NULL;
+	}
+	reqbody(&m->body, m->c, m->nc);
+	m->j.rq = (struct oai_req){ .method = "POST", .path = "/moderations",
+	    .body = m->body.s, .bodylen = m->body.len };
+	m->j.rs = (struct oai_resp)OAI_RESP_INIT;
+	nchunks += m->nc;
+	return &m->j;
+}
+
+/* Print the lines of m as grep would. */
+static void
+printlines(struct ljob *m)
 {
 	int i;
 
-	for (i = 0; i < w->no; i++) {
-		free(w->ow[i]->text);
-		free(w->ow[i]);
-	}
-	w->no = w->nc = 0;
-	w->bytes = 0;
-}
-
-/* Check the window's lines and print them as grep would. */
-static int
-sendwindow(struct oai *o, struct window *w, int *any)
-{
-	int i, rc;
-
-	if (w->nc && (rc = checkall(o, w->c, w->nc)))
-		return rc;
-	for (i = 0; i < w->no; i++) {
-		printline(w->ow[i]);
-		*any |= flagged(w->ow[i]);
+	for (i = 0; i < m->no; i++) {
+		printline(m->ow[i]);
+		anyflagged |= flagged(m->ow[i]);
 	}
 	out_flush();
-	dropwindow(w);
+}
+
+static int
+lfinish(void *ctx, struct oai_job *j, int status)
+{
+	struct ljob *m = (struct ljob *)(void *)j;
+
+	(void)ctx;
+	if (status || (status = fold(oo, &j->rq, &j->rs.body, m->c, m->nc)))
+		return status;
+	printlines(m);
 	return 0;
+}
+
+static void
+ldrop(void *ctx, struct oai_job *j)
+{
+	struct ljob *m = (struct ljob *)(void *)j;
+	int i;
+
+	(void)ctx;
+	for (i = 0; i < m->no; i++)
+		freeowner(m->ow[i]);
+	free(m->ow);
+	free(m->c);
+	buf_free(&m->body);
+	oai_resp_free(&m->j.rs);
+	free(m);
 }
 
 static int
 lines(struct oai *o, char **files, int n)
 {
-	struct window w = { NULL, 0, 0, NULL, 0, 0, 0 };
-	struct buf why = BUF_INIT, where = BUF_INIT;
-	struct lines r;
-	int k = 0, rc = 0, any = 0;
+	struct oai_ordered pipe = { lmake, NULL, lfinish, ldrop, NULL, 0 };
+	int rc;
 
-	lines_init(&r, files, n, 0);
-	while (!rc && (k = lines_next(&r)) > 0) {
-		buf_reset(&where);
-		buf_printf(&where, "%s:%lld", r.name, r.line);
-		if (input_checkmsg(&why, where.s, r.s, r.len, 1) < 0) {
-			warnx("%s", why.s);
-			rc = OAI_EX_USAGE;
-			break;
-		}
-		addline(&w, &r);
-		if (w.nc >= MAXIN || w.bytes >= REQMAX)
-			rc = sendwindow(o, &w, &any);
+	oo = o;
+	lines_init(&rd, files, n, LINES_CRLF);
+	if ((rc = oai_ordered_run(o, (int)parallel, &pipe)) == 0 && tailjob)
+		printlines(tailjob);
+	if (!rc && instatus) {	/* an input error ends what was checked */
+		if (inerr.len)
+			warnx("%s", inerr.s);
+		rc = instatus;
 	}
-	if (!rc && k < 0 && r.err.len)
-		warnx("%s", r.err.s);
-	if (!rc)
-		rc = k < 0 ? r.status : sendwindow(o, &w, &any);
-	dropwindow(&w);
-	free(w.ow);
-	free(w.c);
-	lines_free(&r);
-	buf_free(&why);
-	buf_free(&where);
-	return rc ? rc : any ? OAI_EX_NEGATIVE : 0;
+	if (tailjob)
+		ldrop(NULL, &tailjob->j);
+	freeowner(pown);
+	free(pc);
+	lines_free(&rd);
+	buf_free(&inerr);
+	return rc ? rc : anyflagged ? OAI_EX_NEGATIVE : 0;
 }
 
 static void

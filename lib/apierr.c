@@ -78,7 +78,8 @@ oai_att_failline(struct oai_att *x, CURLcode rc, struct buf *line, const char *u
 
 	if (x->toolarge) {
 		buf_printf(line, "the response is larger than %s; giving up",
-		    oai_size(size, sizeof size, oai_limit(OAI_BODY_MAX)));
+		    oai_size(size, sizeof size, x->rq->sink ?
+		    x->rq->body_max : oai_limit(OAI_BODY_MAX)));
 		return OAI_EX_FAILURE;
 	}
 	/* The overall limit, when it is the one that struck (streams have

@@ -103,6 +103,25 @@ base64_dec_feed(struct base64_dec *d, const char *s, size_t n,
 			val[(unsigned char)b64[i]] = (signed char)i;
 	}
 	for (k = 0; k < n; k++, d->nch++) {
+		/* between quanta: 4 characters, 3 bytes, no state (base64
+		 * embeddings are long runs of them) */
+		while ((d->nch & 3) == 0 && !d->pad && n - k >= 4) {
+			int a0 = val[p[k]], a1 = val[p[k + 1]],
+			    a2 = val[p[k + 2]], a3 = val[p[k + 3]];
+			unsigned w;
+
+			if ((a0 | a1 | a2 | a3) < 0)
+				break;
+			w = (unsigned)a0 << 18 | (unsigned)a1 << 12 |
+			    (unsigned)a2 << 6 | (unsigned)a3;
+			*o++ = (unsigned char)(w >> 16);
+			*o++ = (unsigned char)(w >> 8);
+			*o++ = (unsigned char)w;
+			k += 4;
+			d->nch += 4;
+		}
+		if (k == n)
+			break;
 		if (p[k] == '=') {
 			/* padding only ends a quantum of 2 or 3 characters */
 			if ((d->nch & 3) < 2)

@@ -38,11 +38,19 @@ ondata(char *p, size_t size, size_t nmemb, void *ctx)
 	if (oai_interrupted)
 		return 0;	/* CURLE_WRITE_ERROR, judged as interrupted */
 	if (ok2xx(x->status) && x->rq->sink) {
+		if (x->rq->body_max && n > x->rq->body_max - x->sunk) {
+			x->toolarge = 1;
+			return 0;
+		}
+		if ((rc = x->rq->sink(x->rq->sink_ctx, p, n)) ==
+		    OAI_SINK_PAUSE)
+			return CURL_WRITEFUNC_PAUSE;	/* p comes again */
 		x->delivered = 1;
-		if ((rc = x->rq->sink(x->rq->sink_ctx, p, n)) != 0) {
+		if (rc != 0) {
 			x->sinkrc = rc;
 			return 0;	/* stops the transfer: CURLE_WRITE_ERROR */
 		}
+		x->sunk += n;
 		return n;
 	}
 	if (ok2xx(x->status)) {
@@ -392,9 +400,10 @@ oai_http_easyopts(struct oai *o, CURL *c, const struct oai_req *rq,
 	/*
 	 * Compression pays for JSON (embeddings shrink by half) and is
 	 * capped there by OAI_BODY_MAX; a sink's stream or audio gains
-	 * nothing from it, and without the header libcurl decodes nothing.
+	 * nothing from it, and without the header libcurl decodes nothing
+	 * (a sink with a body_max is capped as a buffered body is).
 	 */
-	if (!rq->sink)
+	if (!rq->sink || rq->body_max)
 		curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
 	/* The key goes to the server only: no proxy sees plain http, and
 	 * a proxy cannot reach our loopback. */
@@ -440,6 +449,7 @@ oai_att_begin(struct oai_att *x, CURL *c, const char *url,
 	x->retry_ms = -1;
 	x->should_retry = -1;
 	x->delivered = x->sinkrc = x->stalled = 0;
+	x->sunk = 0;
 	x->toolarge = x->errcut = 0;
 	x->errstart = 0;
 	x->lastdl = x->lastul = 0;
@@ -527,9 +537,11 @@ oai_att_end(struct oai_att *x, CURL *c, CURLcode rc, const char *url,
 		    rs->status == 429 || rs->status >= 500;
 	/* What reached the reader cannot be taken back, so a request whose
 	 * answer is being written is not made twice (batches are exempt:
-	 * their output is written only once they succeed). */
-	if (retry && attempt < o->retries && !x->delivered &&
-	    (x->independent || !oai_output_started()) && rewindable(x->rq)) {
+	 * they are written once whole, or their sinks start over). */
+	if (retry && attempt < o->retries &&
+	    (x->independent || !oai_output_started()) && rewindable(x->rq) &&
+	    (!x->delivered || (x->rq->rewind &&
+	    x->rq->rewind(x->rq->sink_ctx) == 0))) {
 		*wait_ms = backoff_ms(attempt, x->retry_ms);
 		if (o->verbose)
 			warnx("retrying in %.2f s (retry %d of %d)",

@@ -46,6 +46,7 @@ struct oai_att {
 	long long retry_ms;	/* retry-after-ms / Retry-After, or -1 */
 	int should_retry;	/* x-should-retry: -1 absent, 0, 1 */
 	int delivered;		/* the sink has seen bytes */
+	size_t sunk;		/* and taken so many */
 	int sinkrc;		/* the sink's stop status */
 	long long start;	/* when the attempt began (ms) */
 	long long lastact;	/* streams: when bytes last moved (ms) */

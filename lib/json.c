@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "oai.h"
+#include "jsonint.h"
 
 /*
  * The one place that includes jsmn.  The Debian header carries the
@@ -39,8 +40,8 @@ skipws(const char *s, size_t n, size_t i)
 	return i;
 }
 
-static int
-hexval(int c)
+int
+json_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -63,8 +64,8 @@ isdig(int c)
  * only ever adds a hit where there is a real one.)
  */
 #define ONES UINT64_C(0x0101010101010101)
-static int
-special8(uint64_t w)
+int
+json_special8(uint64_t w)
 {
 	uint64_t q = w ^ ONES * '"', b = w ^ ONES * '\\';
 
@@ -91,7 +92,7 @@ vstring(const char *s, size_t n, size_t *i)
 
 		if (n - p >= 8) {
 			memcpy(&w, s + p, 8);
-			if (!special8(w)) {
+			if (!json_special8(w)) {
 				p += 8;
 				continue;
 			}
@@ -120,7 +121,7 @@ vstring(const char *s, size_t n, size_t *i)
 			break;
 		case 'u':
 			for (k = 1; k <= 4; k++)
-				if (p + k >= n || hexval(s[p + k]) < 0)
+				if (p + k >= n || json_hexval(s[p + k]) < 0)
 					return -1;
 			p += 5;
 			break;
@@ -131,8 +132,8 @@ vstring(const char *s, size_t n, size_t *i)
 	return -1;
 }
 
-static int
-vnumber(const char *s, size_t n, size_t *i)
+int
+json_vnumber(const char *s, size_t n, size_t *i)
 {
 	size_t p = *i;
 
@@ -220,7 +221,7 @@ value:
 			return -1;
 		break;
 	default:
-		if (vnumber(s, n, &i) < 0)
+		if (json_vnumber(s, n, &i) < 0)
 			return -1;
 		break;
 	}
@@ -370,8 +371,8 @@ json_skip(const struct json *j, int t)
  * Decode the escape at p[0] == '\\' (validated) into out; return the
  * number of bytes written and set *used to the bytes consumed.
  */
-static size_t
-unesc(const char *p, const char *end, char out[4], size_t *used)
+size_t
+json_unesc(const char *p, const char *end, char out[4], size_t *used)
 {
 	unsigned long c, lo;
 
@@ -385,13 +386,15 @@ unesc(const char *p, const char *end, char out[4], size_t *used)
 	case 'u': break;
 	default: out[0] = p[1]; return 1;
 	}
-	c = (unsigned long)hexval(p[2]) << 12 | hexval(p[3]) << 8 |
-	    hexval(p[4]) << 4 | hexval(p[5]);
+	c = (unsigned long)json_hexval(p[2]) << 12 |
+	    json_hexval(p[3]) << 8 | json_hexval(p[4]) << 4 |
+	    json_hexval(p[5]);
 	*used = 6;
 	if (c >= 0xd800 && c <= 0xdbff && end - p >= 12 && p[6] == '\\' &&
 	    p[7] == 'u') {
-		lo = (unsigned long)hexval(p[8]) << 12 | hexval(p[9]) << 8 |
-		    hexval(p[10]) << 4 | hexval(p[11]);
+		lo = (unsigned long)json_hexval(p[8]) << 12 |
+		    json_hexval(p[9]) << 8 | json_hexval(p[10]) << 4 |
+		    json_hexval(p[11]);
 		if (lo >= 0xdc00 && lo <= 0xdfff) {
 			c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
 			*used = 12;
@@ -438,7 +441,7 @@ streqn(const struct json *j, int t, const char *s, size_t n)
 	end = j->src + k->end;
 	while (p < end) {
 		if (*p == '\\') {
-			l = unesc(p, end, u, &used);
+			l = json_unesc(p, end, u, &used);
 			if (l > n || memcmp(u, s, l) != 0)
 				return 0;
 			p += used;
@@ -584,7 +587,7 @@ json_str(const struct json *j, int t, struct buf *b)
 	buf_grow(b, end - p);
 	while (p < end) {
 		if (*p == '\\') {
-			buf_add(b, u, unesc(p, end, u, &used));
+			buf_add(b, u, json_unesc(p, end, u, &used));
 			p += used;
 		} else {
 			q = memchr(p, '\\', end - p);

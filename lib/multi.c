@@ -16,7 +16,9 @@
  * like oai_request() (same headers, same rules, same backoff).  A 429
  * pauses the start of every request until its Retry-After has passed, so
  * a rate limit slows the whole pipeline instead of failing it.  Bodies
- * are always buffered in rs->body: there are no sinks here.
+ * are buffered in rs->body or go to the request's sink, which may pause
+ * its transfer (CURL_WRITEFUNC_PAUSE: the connection is not read, the
+ * server waits) until oai_multi_resume().
  */
 enum { MX_WAIT, MX_RUN, MX_DONE };
 
@@ -48,6 +50,8 @@ struct oai_multi {
 	int over;		/* the budget is reached: start nothing new */
 	int watch;		/* oai_multi_watch(), or -1 */
 };
+
+static void finish(struct oai_multi *m, struct mx *x, CURLcode rc);
 
 struct oai_multi *
 oai_multi_new(struct oai *o, int parallel)
@@ -101,6 +105,22 @@ int
 oai_multi_pending(const struct oai_multi *m)
 {
 	return m->head != NULL;
+}
+
+void
+oai_multi_resume(struct oai_multi *m, void *user)
+{
+	struct mx *x;
+	CURLcode rc;
+
+	for (x = m->head; x && x->user != user; x = x->next)
+		;
+	if (!x || x->state != MX_RUN)
+		return;
+	/* The bytes held back go to the sink in here; if it stops the
+	 * transfer then, that is its end. */
+	if ((rc = curl_easy_pause(x->c, CURLPAUSE_CONT)) != CURLE_OK)
+		finish(m, x, rc);
 }
 
 /* A request's tokens, roughly: 4 bytes of its body a token. */
@@ -309,6 +329,7 @@ oai_multi_wait(struct oai_multi *m, int *status)
 				waiting = 1;
 				if (next < 0 || t < next)
 					next = t;
+				break;	/* it keeps its place */
 			}
 		}
 		curl_multi_perform(m->cm, &left);

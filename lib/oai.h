@@ -421,6 +421,78 @@ char *json_strdup(const struct json *j, int t);
 int json_num(const struct json *j, int t, double *v);
 int json_int(const struct json *j, int t, long long *v);
 
+/* ---- jscan.c: JSON read as it arrives ------------------------------ */
+
+/*
+ * A document fed in pieces of any size (a response body as it comes),
+ * checked against json_parse()'s grammar as it goes and reported value
+ * by value, without the text being kept.  The callback sees where each
+ * value sits (jscan_at(), s->depth, s->f[]) and returns 0 to go on, or
+ * a positive status to stop; jscan_feed() then returns that.
+ */
+enum jscan_ev {
+	JSCAN_OBJ, JSCAN_ARR,		/* a container begins (p NULL) */
+	JSCAN_OBJ_END, JSCAN_ARR_END,	/* and ends, where it sits */
+	JSCAN_STR,	/* a piece of a string, unescaped (split anywhere,
+			 * even inside a UTF-8 character) */
+	JSCAN_STR_END,	/* the string is whole */
+	JSCAN_NUM,	/* a number, whole: p NUL-terminated */
+	JSCAN_TRUE, JSCAN_FALSE, JSCAN_NULL
+};
+
+#define JSCAN_KEYMAX 32
+
+struct jscan_frame {		/* a container open around the value */
+	int obj;		/* object, else array */
+	long long n;		/* the member or element (from 0) being read */
+	size_t keylen;		/* the member's name: its length, */
+	char key[JSCAN_KEYMAX];	/* its first JSCAN_KEYMAX bytes */
+};
+
+struct jscan;
+typedef int (*jscan_cb)(void *ctx, struct jscan *s, enum jscan_ev ev,
+    const char *p, size_t n);
+
+struct jscan {
+	jscan_cb cb;
+	void *ctx;
+	int depth;		/* containers around the value reported */
+	struct jscan_frame *f;	/* f[0] outermost */
+	int cap;
+	size_t off;		/* bytes fed */
+	/* the reader's state */
+	int state, iskey, failed;
+	int u8need;
+	unsigned char u8lo, u8hi;
+	char esc[12];
+	int esclen;
+	const char *word;
+	int wordpos;
+	struct buf tok;
+	struct buf *rec;	/* jscan_record() */
+	int recdepth, recnew, recend, opench;
+	size_t recfrom;
+};
+
+void jscan_init(struct jscan *s, jscan_cb cb, void *ctx);
+/* Returns 0, -1 once the text is not JSON, or the callback's stop
+ * status; after anything but 0, every later call returns it again. */
+int jscan_feed(struct jscan *s, const char *p, size_t n);
+/* The end of the text: 0 if it held exactly one whole value, else as
+ * jscan_feed(). */
+int jscan_end(struct jscan *s);
+/* Ready for another document (memory kept). */
+void jscan_reset(struct jscan *s);
+void jscan_free(struct jscan *s);
+/* From the callback of a JSCAN_OBJ or JSCAN_ARR: append the text of
+ * that container, as it came, to b (a small part kept whole: a usage
+ * object).  b is whole once its end has been reported. */
+void jscan_record(struct jscan *s, struct buf *b);
+/* Does the value being reported sit at path: "data.*.embedding" ("*"
+ * any element of an array, a number one element, a name a member of an
+ * object; "" the root)? */
+int jscan_at(const struct jscan *s, const char *path);
+
 /* ---- json.c: writing ----------------------------------------------- */
 
 /*
@@ -764,6 +836,9 @@ struct oai_part {		/* one multipart/form-data field */
  * returns that status.  Sinks write output through out_*.
  */
 typedef int (*oai_sink)(void *ctx, const char *p, size_t n);
+/* Under oai_multi only: the sink has not taken the bytes and the
+ * transfer waits; they come again after oai_multi_resume(). */
+#define OAI_SINK_PAUSE (-1)
 
 struct oai_req {
 	const char *method;		/* "GET", "POST", "DELETE" */
@@ -798,6 +873,14 @@ struct oai_req {
 	/* The event stream the sink feeds (oai_events), whose usage and
 	 * model count; NULL: the body's, when it is JSON. */
 	const struct oai_events *events;
+	/* With a sink: the most a 2xx body may hold (0: no limit).  Past
+	 * it the transfer stops as a buffered body's does ("the response
+	 * is larger than ..."); with a limit the body may come compressed. */
+	size_t body_max;
+	/* With a sink: start it over for another attempt after it has
+	 * received data (a connection lost, a 5xx); 0 if it can, and the
+	 * request is retried as one whose sink saw nothing; -1 if not. */
+	int (*rewind)(void *ctx);
 };
 
 struct oai_resp {
@@ -1002,10 +1085,13 @@ int oai_fd_sink(void *ctx, const char *p, size_t n);
 /*
  * Up to `parallel` requests in flight over libcurl's multi interface
  * (one connection cache), each retried as oai_request() retries, the
- * response always buffered in rs->body (no sinks).  A 429 holds back the
- * start of every request until its Retry-After (or backoff) has passed.
- * rq, its body and rs must stay valid until the request is returned by
- * oai_multi_wait().  Requests start in the order they were added.
+ * response buffered in rs->body or given to the request's sink (which
+ * may pause it: OAI_SINK_PAUSE).  A 429 holds back the start of every
+ * request until its Retry-After (or backoff) has passed.  rq, its body
+ * and rs must stay valid until the request is returned by
+ * oai_multi_wait().  Requests start in the order they were added, and
+ * one waiting to be retried keeps its place: none after it starts
+ * first (so that paused ones cannot hold every slot from it).
  */
 struct oai_multi;
 
@@ -1031,6 +1117,9 @@ void oai_multi_budget(struct oai_multi *m, double usd);
 /* oai_multi_wait() also returns, NULL with *status -1, once fd (-1:
  * none) is readable: a reader of a slow input is not held up. */
 void oai_multi_watch(struct oai_multi *m, int fd);
+/* Let the request of user take its body again, if its sink paused it;
+ * the sink may be called before this returns. */
+void oai_multi_resume(struct oai_multi *m, void *user);
 /* Abort whatever is left and free m (NULL is fine). */
 void oai_multi_free(struct oai_multi *m);
 
@@ -1077,5 +1166,41 @@ struct oai_each {
  * be done was done), 130 or 143 when interrupted, OAI_EX_REJECTED when
  * the budget stopped it (with one line naming where). */
 int oai_each_run(struct oai *o, struct oai_each *e);
+
+/* ---- ordered.c: requests in parallel, answers in order -------------- */
+
+/*
+ * A pipeline over oai_multi: make() makes jobs while fewer than
+ * 2 * parallel are unfinished; up to parallel are in flight; finish()
+ * takes them strictly in the order they were made.  first() (may be
+ * NULL) tells a job it is the first unfinished one, once, before its
+ * end and before a transfer it paused resumes: a sink that streams
+ * writes from then on and holds its answer until then.  A job that
+ * fails makes the pipeline stop making new ones; those before it are
+ * finished, then its own finish() normally ends the run.
+ */
+struct oai_job {		/* the first member of the caller's job */
+	struct oai_req rq;
+	struct oai_resp rs;
+	int done, status;	/* the pipeline's own */
+	struct oai_job *next;
+};
+
+struct oai_ordered {
+	/* The next job, its rq and rs set; NULL when there is none. */
+	struct oai_job *(*make)(void *ctx);
+	void (*first)(void *ctx, struct oai_job *j);
+	/* The first job has ended with status (0: a 2xx answer; else the
+	 * exit status, its error printed or, with rq.defer_error, in
+	 * rs.error): write its output; 0 goes on, a status ends the run. */
+	int (*finish)(void *ctx, struct oai_job *j, int status);
+	/* Free a job, finished or not. */
+	void (*drop)(void *ctx, struct oai_job *j);
+	void *ctx;
+	double budget;		/* oai_multi_budget(), 0: none */
+};
+
+/* Run the pipeline to its end: 0, or the status a finish() returned. */
+int oai_ordered_run(struct oai *o, int parallel, const struct oai_ordered *p);
 
 #endif

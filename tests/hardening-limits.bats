@@ -99,6 +99,14 @@ proxy_stop() {
 	run --separate-stderr oai-models
 	assert_status 5
 	assert_stderr 'oai-models: the response is larger than 256 KiB; giving up'
+	# oai-embed reads its answer as it comes: zeros are not JSON from
+	# the first byte, so its bomb is one long base64 string.
+	srv_queue "{\"body_b64\": \"$bomb\", \"headers\": {\"Content-Encoding\": \"gzip\", \"Content-Type\": \"application/json\"}}"
+	run --separate-stderr oai-embed <<<hello
+	assert_status 5
+	assert_stderr "oai-embed: unexpected response from $OPENAI_BASE_URL/embeddings: not an embedding list (standard input:1 and what follows were not embedded)"
+	bomb=$({ printf '{"data":[{"index":0,"embedding":"'; head -c 1048576 /dev/zero | tr '\0' A; } | gzip -9 | base64 -w0)
+	[ "${#bomb}" -lt 4000 ]
 	srv_queue "{\"body_b64\": \"$bomb\", \"headers\": {\"Content-Encoding\": \"gzip\", \"Content-Type\": \"application/json\"}}"
 	run --separate-stderr oai-embed <<<hello
 	assert_status 5

@@ -61,13 +61,17 @@ flood_signal() {
 	run --separate-stderr oai-moderate bad
 	assert_status 2
 	assert_stderr 'oai-moderate: bad: not valid UTF-8 at byte offset 2'
-	printf 'ok\nab\303(\n' > bad2
-	run --separate-stderr oai-moderate -l bad2
-	assert_status 2
-	assert_stderr 'oai-moderate: bad2:2: not valid UTF-8 at byte offset 2'
 	printf 'a\0b' > nul
 	run --separate-stderr oai-speak < nul
 	assert_status 2
 	assert_stderr 'oai-speak: standard input: a NUL byte at byte offset 1'
 	assert_equal 0 "$(srv_nreq)"
+	# -l checks (and prints) the lines before the bad one, as oai-embed
+	# embeds them, then stops with its name
+	printf 'ok\nab\303(\n' > bad2
+	run --separate-stderr oai-moderate -l bad2
+	assert_status 2
+	assert_stderr 'oai-moderate: bad2:2: not valid UTF-8 at byte offset 2'
+	assert_equal '["ok"]' "$(srv_req_field 1 '.body|fromjson|.input|tojson')"
+	assert_equal 1 "$(srv_nreq)"
 }

@@ -292,3 +292,81 @@ EOF'
 	assert_stderr ''
 	assert_equal '"a\u0000b" "c"' "$(printf '%s\n' "$output" | jq -c .text | paste -sd ' ')"
 }
+
+# ---- answers read as they arrive (issue 17) ---------------------------------
+
+# data ELEMENT...: a response spec whose data are the JSON elements given.
+data() {
+	printf '%s\n' "$@" | jq -sc '{json: {object: "list", data: .}}'
+}
+
+@test "oai-embed: a bad vector mid-answer: those before are out, the line named is the first not" {
+	srv_queue "$(data '{"index":0,"embedding":[0.5,1]}' '{"index":1,"embedding":[2,3]}' \
+		'{"index":2,"embedding":"!!"}' '{"index":3,"embedding":[4,5]}')"
+	run --separate-stderr oai-embed <<<$'a\nb\nc\nd'
+	assert_status 5
+	assert_output '{"index":0,"embedding":[0.5,1]}
+{"index":1,"embedding":[2,3]}'
+	assert_stderr "oai-embed: unexpected response from $OPENAI_BASE_URL/embeddings: bad base64 embedding (standard input:3 and what follows were not embedded)"
+}
+
+@test "oai-embed: the last vector of a batch waits for the end of its answer" {
+	# Whole vectors, then an answer that is not JSON at its end: the
+	# batch's last line is not written, and is the one named.
+	srv_queue "{\"body\": \"{\\\"data\\\":[{\\\"index\\\":0,\\\"embedding\\\":[1]},{\\\"index\\\":1,\\\"embedding\\\":[2]}]} x\"}"
+	run --separate-stderr oai-embed <<<$'a\nb'
+	assert_status 5
+	assert_output '{"index":0,"embedding":[1]}'
+	assert_stderr "oai-embed: unexpected response from $OPENAI_BASE_URL/embeddings: not an embedding list (standard input:2 and what follows were not embedded)"
+	srv_queue "$(data '{"index":0,"embedding":[1]}')"
+	run --separate-stderr oai-embed <<<$'a\nb'
+	assert_status 5
+	assert_output '{"index":0,"embedding":[1]}'
+	assert_stderr "oai-embed: unexpected response from $OPENAI_BASE_URL/embeddings: wrong number of embeddings (standard input:2 and what follows were not embedded)"
+}
+
+@test "oai-embed: vectors out of order in an answer, index after embedding, \\/ in base64" {
+	# 1.0 and -2.0 as float32: AACAPw== and AAAAwA==; "/" escaped as
+	# some JSON writers do.
+	srv_queue "$(data '{"embedding":[3],"index":2}' '{"index":0,"embedding":"AACAPw=="}' \
+		'{"embedding":"AAAAwA==","object":"embedding","index":1}')"
+	run --separate-stderr oai-embed <<<$'a\nb\nc'
+	assert_status 0
+	assert_stderr ''
+	assert_output '{"index":0,"embedding":[1]}
+{"index":1,"embedding":[-2]}
+{"index":2,"embedding":[3]}'
+	# 0.99999994 is //9/Pw==
+	srv_queue '{"body": "{\"data\":[{\"index\":0,\"embedding\":\"\\/\\/9\\/Pw==\"}]}"}'
+	run --separate-stderr oai-embed <<<a
+	assert_status 0
+	assert_output '{"index":0,"embedding":[0.99999994]}'
+}
+
+@test "oai-embed: a connection cut mid-answer is retried; what was written is not written again" {
+	seq 6 >"$BATS_TEST_TMPDIR/in"
+	# The generated answer is indented JSON, about 250 bytes a vector
+	# of 8: the cut comes after the second vector.
+	srv_queue '{"path": "/v1/embeddings", "close_after": 700}'
+	run --separate-stderr oai-embed -P 1 "$BATS_TEST_TMPDIR/in"
+	assert_status 0
+	assert_stderr ''
+	expected=$(for i in $(seq 6); do printf '{"index":%d,"embedding":[%s]}\n' $((i - 1)) "$(vec "$i")"; done)
+	assert_output "$expected"
+	assert_equal 2 "$(srv_nreq)"
+	assert_equal "$(srv_req_field 1 .body)" "$(srv_req_field 2 .body)"
+}
+
+@test "oai-embed: waiting batches past their cap pause, and all comes out in order" {
+	# The cap divided by 1024 is 2 KiB: 64 vectors of 8 dimensions.
+	export OAI_TEST_LIMIT_DIV=1024
+	seq 1000 >"$BATS_TEST_TMPDIR/in"
+	srv_queue '{"path": "/v1/embeddings", "delay_ms": 500}'
+	run --separate-stderr oai-embed -P 4 -b 200 "$BATS_TEST_TMPDIR/in"
+	assert_status 0
+	assert_stderr ''
+	assert_equal 1000 "$(printf '%s\n' "$output" | wc -l)"
+	assert_equal "$(seq 0 999)" "$(printf '%s\n' "$output" | jq .index)"
+	assert_equal "{\"index\":999,\"embedding\":[$(vec 1000)]}" "$(printf '%s\n' "$output" | tail -n 1)"
+	assert_equal 5 "$(srv_nreq)"
+}

@@ -201,5 +201,44 @@ setup() { load helper; srv_reset; export OPENAI_API_KEY=sk-test-mod; }
 	run --separate-stderr oai-moderate --no-such-option
 	assert_status 2
 	[[ $stderr != *'-v | --verbose'* ]] || fail "$stderr"
-	[[ $stderr == *'[--meta-fd fd] [--verbose]'$'\n''       [-h | --help] [--version]' ]] || fail "$stderr"
+	[[ $stderr == *' [--verbose] [-h | --help] [--version]' ]] || fail "$stderr"
+}
+
+# ---- -l in parallel (issue 17) ------------------------------------------------
+
+@test "oai-moderate -l strips the CR of CRLF lines" {
+	printf 'fine\r\nkill him\r\n' >"$BATS_TEST_TMPDIR/crlf"
+	run --separate-stderr oai-moderate -l "$BATS_TEST_TMPDIR/crlf"
+	assert_status 1
+	assert_stderr ''
+	assert_output 'kill him'
+	assert_equal '["fine","kill him"]' "$(srv_req_field 1 '.body|fromjson|.input|tojson')"
+}
+
+@test "oai-moderate -l: a failed request ends the run after the lines before it" {
+	for i in $(seq 70); do [ $((i % 10)) = 0 ] && echo "kill $i" || echo "$i"; done >"$BATS_TEST_TMPDIR/in"
+	srv_queue '{"path": "/v1/moderations"}' \
+		'{"path": "/v1/moderations", "status": 400, "json": {"error": {"message": "nope", "type": "invalid_request_error"}}}'
+	run --separate-stderr oai-moderate -l -P 1 "$BATS_TEST_TMPDIR/in"
+	assert_status 4
+	assert_output $'kill 10\nkill 20\nkill 30'
+	assert_stderr 'oai-moderate: 400 invalid_request_error: nope'
+}
+
+@test "oai-moderate -l: a line that is not UTF-8 ends the run after the lines before it" {
+	printf 'kill a\nok\n\xff\nkill b\n' >"$BATS_TEST_TMPDIR/bad"
+	run --separate-stderr oai-moderate -l "$BATS_TEST_TMPDIR/bad"
+	assert_status 2
+	assert_output 'kill a'
+	assert_stderr "oai-moderate: $BATS_TEST_TMPDIR/bad:3: not valid UTF-8 at byte offset 0"
+	assert_equal 1 "$(srv_nreq)"
+}
+
+@test "oai-moderate -P: bad values are usage errors; --help names it" {
+	run --separate-stderr oai-moderate -l -P 0 </dev/null
+	assert_status 2
+	assert_stderr "oai-moderate: --parallel: 0 is out of range (1 to 64)"
+	run --separate-stderr oai-moderate --help
+	assert_output_contains '-P, --parallel n'
+	assert_equal 0 "$(srv_nreq)"
 }

@@ -103,3 +103,63 @@ out_during_stall() {
 	run script -qec "oai-chat hi </dev/null 2>/dev/null; echo status=\$?" /dev/null
 	assert_output $'x\r\nstatus=5\r'
 }
+
+# ---- requests in parallel, answers in order ---------------------------------
+
+# delays PATH MS...: one response spec per delay, served in arrival order.
+delays() {
+	local p=$1 d
+	shift
+	for d in "$@"; do srv_queue "{\"path\": \"$p\", \"delay_ms\": $d}"; done
+}
+
+# arrival N: request N's arrival, in ms after request 1's.
+arrival() {
+	srv_requests | jq -s --argjson n "$1" '((.[$n - 1].t - .[0].t) * 1000) | floor'
+}
+
+@test "oai-embed: output in input order whatever order the answers come in" {
+	seq 24 >"$BATS_TEST_TMPDIR/in"
+	delays /v1/embeddings 300 0 150 50 250 0 100 200 0 50 150 0
+	run --separate-stderr oai-embed -P 4 -b 2 "$BATS_TEST_TMPDIR/in"
+	assert_status 0
+	assert_stderr ''
+	assert_equal 12 "$(srv_nreq)"
+	got=$output
+	srv_reset
+	assert_equal "$(oai-embed -P 1 "$BATS_TEST_TMPDIR/in")" "$got"
+	assert_equal "$(seq 0 23)" "$(printf '%s\n' "$got" | jq .index)"
+}
+
+@test "oai-moderate -l: lines in input order whatever order the answers come in" {
+	for i in $(seq 384); do [ $((i % 7)) = 0 ] && echo "kill $i" || echo "$i"; done >"$BATS_TEST_TMPDIR/in"
+	delays /v1/moderations 300 0 150 50 250 0 100 200 0 50 150 0
+	run --separate-stderr oai-moderate -l "$BATS_TEST_TMPDIR/in"
+	assert_status 1
+	assert_stderr ''
+	assert_equal 12 "$(srv_nreq)"
+	assert_equal "$(grep kill "$BATS_TEST_TMPDIR/in")" "$output"
+	assert_equal 384 "$(srv_requests | jq -s 'map(.body|fromjson|.input|length)|add')"
+}
+
+@test "oai-embed -P and oai-moderate -P: that many requests in flight, no more" {
+	seq 6 >"$BATS_TEST_TMPDIR/in"
+	delays /v1/embeddings 600 600 600 600 600 600
+	run --separate-stderr oai-embed -P 3 -b 1 "$BATS_TEST_TMPDIR/in"
+	assert_status 0
+	assert_equal 6 "$(srv_nreq)"
+	# three at once; the fourth only once an answer (600 ms) is in
+	[ "$(arrival 3)" -lt 400 ] || fail "third request $(arrival 3) ms after the first"
+	[ "$(arrival 4)" -ge 550 ] || fail "fourth request $(arrival 4) ms after the first"
+	srv_reset
+	seq 64 >"$BATS_TEST_TMPDIR/in"
+	delays /v1/moderations 600 600
+	run --separate-stderr oai-moderate -l -P 1 "$BATS_TEST_TMPDIR/in"
+	assert_status 0
+	[ "$(arrival 2)" -ge 550 ] || fail "-P 1: second request $(arrival 2) ms after the first"
+	srv_reset
+	delays /v1/moderations 600 600
+	run --separate-stderr oai-moderate -l -P 2 "$BATS_TEST_TMPDIR/in"
+	assert_status 0
+	[ "$(arrival 2)" -lt 400 ] || fail "-P 2: second request $(arrival 2) ms after the first"
+}

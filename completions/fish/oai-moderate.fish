@@ -1,6 +1,7 @@
 # See LICENSE file for copyright and license details.
 complete -c oai-moderate -s l -l lines -d 'Check each line on its own'
 complete -c oai-moderate -s v -l invert-match -d 'With -l, print the clean lines'
+complete -c oai-moderate -s P -l parallel -x -d 'With -l, requests in flight at once'
 complete -c oai-moderate -s q -l quiet -d 'Print nothing'
 complete -c oai-moderate -l json -d 'Print the verdict as JSON'
 complete -c oai-moderate -s m -l model -x -a 'omni-moderation-latest text-moderation-latest' -d 'Moderation model'

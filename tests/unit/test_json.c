@@ -854,6 +854,138 @@ test_cassettes(const char *dir)
 	    ncassette);
 }
 
+/* ---- jscan: the same grammar, fed in pieces ------------------------- */
+
+struct collect {
+	struct buf rec;		/* the "usage" object, recorded */
+	struct buf str;		/* the string values' pieces, joined */
+	struct buf at;		/* "index=N " for each number at data.*.index */
+	int nvalues;
+};
+
+static int
+collect_cb(void *ctx, struct jscan *s, enum jscan_ev ev, const char *p,
+    size_t n)
+{
+	struct collect *c = ctx;
+
+	if (ev == JSCAN_STR)
+		buf_add(&c->str, p, n);
+	if ((ev == JSCAN_OBJ || ev == JSCAN_ARR) && jscan_at(s, "usage"))
+		jscan_record(s, &c->rec);
+	if (ev == JSCAN_STR_END || ev == JSCAN_NUM || ev == JSCAN_OBJ_END ||
+	    ev == JSCAN_ARR_END || ev == JSCAN_TRUE || ev == JSCAN_FALSE ||
+	    ev == JSCAN_NULL)
+		c->nvalues++;
+	if (ev == JSCAN_NUM && jscan_at(s, "data.*.index"))
+		buf_printf(&c->at, "index=%s ", p);
+	return 0;
+}
+
+/* Feed s[0..n) in pieces of k bytes (0: whole); the final status. */
+static int
+scan(struct collect *c, const char *s, size_t n, size_t k)
+{
+	struct jscan js;
+	size_t i, m;
+	int r = 0;
+
+	jscan_init(&js, collect_cb, c);
+	for (i = 0; r == 0 && i < n; i += m) {
+		m = k && n - i > k ? k : n - i;
+		r = jscan_feed(&js, s + i, m);
+	}
+	if (r == 0)
+		r = jscan_end(&js);
+	jscan_free(&js);
+	return r;
+}
+
+static void
+test_jscan(void)
+{
+	static const size_t pieces[] = { 0, 1, 2, 3, 7 };
+	static const struct {
+		const char *name, *s, *want;
+	} strs[] = {
+		{ "escapes", "\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\te\"",
+		    "a\"b\\c/d\b\f\n\r\te" },
+		{ "\\u ASCII and BMP", "\"\\u0041\\u00e9\\u20AC\"",
+		    "A\xc3\xa9\xe2\x82\xac" },
+		{ "surrogate pair", "\"x\\ud83d\\ude00y\"", "x\xf0\x9f\x98\x80y" },
+		{ "lone high surrogate", "\"\\ud83dz\"", "\xef\xbf\xbdz" },
+		{ "high then escape", "\"\\ud83d\\n\"", "\xef\xbf\xbd\n" },
+		{ "two highs, then a pair", "\"\\ud83d\\ud83d\\ude00\"",
+		    "\xef\xbf\xbd\xf0\x9f\x98\x80" },
+		{ "lone low surrogate", "\"\\ude00\"", "\xef\xbf\xbd" },
+		{ "high at the end", "\"\\uD800\"", "\xef\xbf\xbd" },
+		{ "UTF-8 kept", "\"\xc3\xa9\xf0\x9f\x98\x80\"",
+		    "\xc3\xa9\xf0\x9f\x98\x80" },
+		{ "base64 with \\/", "\"ab\\/cd+/==\"", "ab/cd+/==" },
+	};
+	struct collect c;
+	char name[200];
+	const char *s;
+	size_t i, k;
+	int r;
+
+	buf_init(&c.str);
+	buf_init(&c.at);
+	buf_init(&c.rec);
+	for (k = 0; k < sizeof pieces / sizeof pieces[0]; k++) {
+		int bad = 0;
+
+		for (i = 0; i < sizeof valid / sizeof valid[0]; i++)
+			if (scan(&c, valid[i].s, valid[i].n, pieces[k]) != 0) {
+				bad = 1;
+				ok(0, "jscan: valid", "%s in pieces of %zu",
+				    valid[i].name, pieces[k]);
+			}
+		for (i = 0; i < sizeof invalid / sizeof invalid[0]; i++)
+			if (scan(&c, invalid[i].s, invalid[i].n, pieces[k]) !=
+			    -1) {
+				bad = 1;
+				ok(0, "jscan: invalid", "%s in pieces of %zu",
+				    invalid[i].name, pieces[k]);
+			}
+		snprintf(name, sizeof name, "jscan agrees with json_parse on "
+		    "every document, in pieces of %zu", pieces[k]);
+		if (!bad)
+			ok(1, name, NULL);
+	}
+	for (i = 0; i < sizeof strs / sizeof strs[0]; i++)
+		for (k = 0; k < sizeof pieces / sizeof pieces[0]; k++) {
+			buf_reset(&c.str);
+			r = scan(&c, strs[i].s, strlen(strs[i].s), pieces[k]);
+			snprintf(name, sizeof name, "jscan string: %s, pieces "
+			    "of %zu", strs[i].name, pieces[k]);
+			ok(r == 0 && strcmp(c.str.s, strs[i].want) == 0, name,
+			    "got %d '%s'", r, show(c.str.s, c.str.len));
+		}
+	buf_reset(&c.at);
+	c.nvalues = 0;
+	s = "{\"data\":[{\"index\":4,\"x\":[1]},{\"index\":7,"
+	    "\"y\":{\"index\":9}}],\"index\":3,\"dat\\u0061\":[{\"index\":"
+	    "5}]}";
+	r = scan(&c, s, strlen(s), 3);
+	ok(r == 0 && strcmp(c.at.s, "index=4 index=7 index=5 ") == 0 &&
+	    c.nvalues == 14, "jscan_at: data.*.index, escaped names too",
+	    "%d '%s' %d", r, c.at.s, c.nvalues);
+	s = "{\"data\":[1], \"usage\" : {\"a\": [1, {\"b\":\"}\"}],"
+	    "\"c\":2} , \"x\":{}}";
+	for (k = 0; k < sizeof pieces / sizeof pieces[0]; k++) {
+		buf_reset(&c.rec);
+		r = scan(&c, s, strlen(s), pieces[k]);
+		snprintf(name, sizeof name, "jscan_record: the usage object as "
+		    "it came, pieces of %zu", pieces[k]);
+		ok(r == 0 && strcmp(c.rec.s, "{\"a\": [1, {\"b\":\"}\"}],"
+		    "\"c\":2}") == 0, name, "%d '%s'", r, c.rec.s);
+	}
+	buf_free(&c.rec);
+	buf_free(&c.str);
+	buf_free(&c.at);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -865,6 +997,7 @@ main(int argc, char *argv[])
 	else if (!(cassettes = getenv("OAI_CASSETTES")))
 		cassettes = "tests/fixtures";
 	test_syntax();
+	test_jscan();
 	test_unescape();
 	test_access();
 	test_big();

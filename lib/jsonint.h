@@ -1,0 +1,25 @@
+/* See LICENSE file for copyright and license details. */
+#ifndef OAI_JSONINT_H
+#define OAI_JSONINT_H
+
+/*
+ * Private to lib/: the pieces of json.c's strict reader that jscan.c
+ * reads with too, so that a document read whole and one read as it
+ * arrives obey the same grammar.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+/* Value of hex digit c, or -1. */
+int json_hexval(int c);
+/* Does one of the 8 bytes of w need a look inside a string: '"', '\\',
+ * a control character or a byte above 0x7f? */
+int json_special8(uint64_t w);
+/* The number at s[*i] (RFC 8259 grammar): 0 with *i past it, or -1. */
+int json_vnumber(const char *s, size_t n, size_t *i);
+/* Decode the (valid) escape at p[0] == '\\' into out; the bytes
+ * written, *used set to the bytes read (12 for a surrogate pair, a lone
+ * surrogate becoming U+FFFD). */
+size_t json_unesc(const char *p, const char *end, char out[4], size_t *used);
+
+#endif
