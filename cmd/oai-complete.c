@@ -27,10 +27,7 @@ static struct {
 } opt = { .model = "gpt-3.5-turbo-instruct", .n = 1,
 	.s = { .max_tokens = MAXTOKENS, .has_max_tokens = 1 } };
 
-static struct {		/* --logit-bias, merged: a later token wins */
-	long long token, bias;
-} *biases;
-static size_t nbiases;
+static struct logit_bias biases;	/* --logit-bias */
 
 static void logitbias(struct oai *o, const char *arg);
 
@@ -93,55 +90,10 @@ static const struct oai_tool tool = {
 };
 
 static void
-addbias(const char *token, const char *bias)
-{
-	long long t = xstrtonum("--logit-bias", token, 0, INT_MAX);
-	long long b = xstrtonum("--logit-bias", bias, -100, 100);
-	size_t i;
-
-	for (i = 0; i < nbiases && biases[i].token != t; i++)
-		;
-	if (i == nbiases)
-		biases = xreallocarray(biases, ++nbiases, sizeof *biases);
-	biases[i].token = t;
-	biases[i].bias = b;
-}
-
-/* TOKEN=BIAS, or a JSON object {"TOKEN": BIAS, ...}. */
-static void
 logitbias(struct oai *o, const char *arg)
 {
-	struct json j = JSON_INIT;
-	struct buf k = BUF_INIT, v = BUF_INIT;
-	const char *eq, *raw;
-	size_t len;
-	int i, t;
-
 	(void)o;
-	if (*arg != '{') {
-		if (!(eq = strchr(arg, '=')))
-			die(OAI_EX_USAGE, "--logit-bias: '%s' is not token=bias "
-			    "or a JSON object", arg);
-		buf_add(&k, arg, (size_t)(eq - arg));
-		addbias(k.s, eq + 1);
-		buf_free(&k);
-		return;
-	}
-	if (json_parse(&j, arg, strlen(arg)) < 0 ||
-	    json_type(&j, 0) != JSON_OBJECT)
-		die(OAI_EX_USAGE, "--logit-bias: not a JSON object");
-	for (i = 0, t = 1; i < json_size(&j, 0); i++, t = json_skip(&j, t)) {
-		buf_reset(&k);
-		buf_reset(&v);
-		json_str(&j, t, &k);
-		t++;
-		raw = json_text(&j, t, &len);	/* "1" is not a number */
-		buf_add(&v, raw, len);
-		addbias(k.s, v.s);
-	}
-	json_free(&j);
-	buf_free(&k);
-	buf_free(&v);
+	logit_bias_add(&biases, arg);
 }
 
 /* ---- the request ----------------------------------------------------- */
@@ -150,9 +102,6 @@ logitbias(struct oai *o, const char *arg)
 static void
 body_shape(struct jw *w)
 {
-	char tok[32];
-	size_t i;
-
 	if (opt.has_n) {
 		jw_key(w, "n");
 		jw_int(w, opt.n);
@@ -173,16 +122,7 @@ body_shape(struct jw *w)
 		jw_key(w, "logprobs");
 		jw_int(w, opt.logprobs);
 	}
-	if (nbiases) {
-		jw_key(w, "logit_bias");
-		jw_obj(w);
-		for (i = 0; i < nbiases; i++) {
-			snprintf(tok, sizeof tok, "%lld", biases[i].token);
-			jw_key(w, tok);
-			jw_int(w, biases[i].bias);
-		}
-		jw_obj_end(w);
-	}
+	logit_bias_write(w, &biases);
 	if (opt.user) {
 		jw_key(w, "user");
 		jw_str(w, opt.user);
@@ -210,70 +150,30 @@ buildbody(struct buf *b, const struct buf *prompt, int stream)
 
 /* ---- the answer ------------------------------------------------------ */
 
-/*
- * Choices come interleaved in a stream.  The one being printed (cur)
- * goes out as it comes; the others are held until the ones before them
- * have finished, so each is printed whole, in order.
- */
-struct choice {
-	struct buf held;
-	char *finish;		/* finish_reason */
-};
-
 struct completion {
 	struct oai_events ev;	/* ev.done: [DONE] seen */
-	struct textout out;
-	struct choice *c;
-	int n, cur;
+	struct choices cs;	/* printed in turn, --- between two */
 	char *model;		/* model the server names */
 	struct oai_usage usage;	/* usage.requests: reported */
 };
-
-/* Print the choices after cur that can be: all, or the finished ones. */
-static void
-advance(struct completion *cm, int all)
-{
-	struct choice *c;
-
-	while (cm->cur < cm->n - 1 && (all || cm->c[cm->cur].finish)) {
-		textout_end(&cm->out, 1);
-		if (!opt.json)
-			out_adds("---\n");
-		c = &cm->c[++cm->cur];
-		if (c->held.len)
-			textout_add(&cm->out, c->held.s, c->held.len);
-		buf_free(&c->held);
-	}
-}
 
 static int
 readchoice(struct completion *cm, const struct json *j, int t, int i,
     struct buf *s)
 {
-	struct choice *c;
-	long long idx;
-	int f;
+	const char *f;
+	size_t fl;
+	int idx, ft;
 
-	if (json_int(j, json_get(j, t, "index"), &idx) < 0)
-		idx = i;
-	if (idx < 0 || idx >= cm->n) {
-		warnx("unexpected response: choice index %lld (0 to %d)", idx,
-		    cm->n - 1);
+	if ((idx = choices_index(&cm->cs, j, t, i)) < 0)
 		return OAI_EX_FAILURE;
-	}
-	c = &cm->c[idx];
 	buf_reset(s);
-	if (!opt.json && json_str(j, json_get(j, t, "text"), s) == 0 &&
-	    s->len) {
-		if (idx == cm->cur)
-			textout_add(&cm->out, s->s, s->len);
-		else
-			buf_add(&c->held, s->s, s->len);
-	}
-	if (json_type(j, f = json_get(j, t, "finish_reason")) == JSON_STRING) {
-		free(c->finish);
-		c->finish = json_strdup(j, f);
-		advance(cm, 0);
+	if (!opt.json && json_str(j, json_get(j, t, "text"), s) == 0)
+		choices_add(&cm->cs, idx, s->s, s->len);
+	ft = json_get(j, t, "finish_reason");
+	if (json_type(j, ft) == JSON_STRING) {
+		f = json_raw(j, ft, &fl);
+		choices_finish(&cm->cs, idx, f, fl);
 	}
 	return 0;
 }
@@ -307,38 +207,21 @@ onevent(void *ctx, const struct json *j, const struct sse_event *ev)
 static void
 completion_init(struct completion *cm, const struct buf *body)
 {
-	struct json j = JSON_INIT;
-	long long n;
-	int i;
-
 	memset(cm, 0, sizeof *cm);
 	oai_usage_init(&cm->usage, NULL);
 	oai_events_init(&cm->ev, onevent, cm);
-	cm->ev.errout = &cm->out;
+	cm->ev.errout = &cm->cs.out;
 	cm->ev.json = opt.json;
 	/* as many choices as the body asks for, --param n included */
-	cm->n = 1;
-	if (json_parse(&j, body->s, body->len) == 0 &&
-	    json_int(&j, json_get(&j, 0, "n"), &n) == 0 && n > 1 &&
-	    n <= MAXCHOICES)
-		cm->n = (int)n;
-	json_free(&j);
-	cm->c = xcalloc((size_t)cm->n, sizeof *cm->c);
-	for (i = 0; i < cm->n; i++)
-		buf_init(&cm->c[i].held);
+	choices_init(&cm->cs, body_choices(body, MAXCHOICES),
+	    opt.json ? NULL : "---\n");
 }
 
 static void
 completion_free(struct completion *cm)
 {
-	int i;
-
 	oai_events_free(&cm->ev);
-	for (i = 0; i < cm->n; i++) {
-		buf_free(&cm->c[i].held);
-		free(cm->c[i].finish);
-	}
-	free(cm->c);
+	choices_free(&cm->cs);
 	free(cm->model);
 }
 
@@ -364,14 +247,14 @@ aftermath(const struct completion *cm)
 	const char *f;
 	int i;
 
-	for (i = 0; i < cm->n; i++) {
-		if (!(f = cm->c[i].finish))
+	for (i = 0; i < cm->cs.n; i++) {
+		if (!(f = cm->cs.c[i].finish))
 			continue;
-		if (cm->n == 1)
+		if (cm->cs.n == 1)
 			snprintf(which, sizeof which, "the completion");
 		else
 			snprintf(which, sizeof which, "completion %d of %d",
-			    i + 1, cm->n);
+			    i + 1, cm->cs.n);
 		/* at a terminal only: in a pipe the text is what was asked */
 		if (strcmp(f, "length") == 0 && isatty(2))
 			warnx("warning: %s was cut at the token limit "
@@ -401,15 +284,13 @@ run(struct oai *o, const struct buf *body, int stream)
 	if (rc == 0 && !stream)
 		rc = whole(o, &rq, &cm, &rs.body);
 	if (rc == 0 && !cm.ev.done) {
-		textout_end(&cm.out, 0);
+		choices_end(&cm.cs, 0);
 		out_flush();
 		warnx("the stream ended before [DONE]: the completion is "
 		    "incomplete");
 		rc = OAI_EX_FAILURE;
 	}
-	if (rc == 0)
-		advance(&cm, 1);
-	textout_end(&cm.out, rc == 0);
+	choices_end(&cm.cs, rc == 0);
 	out_flush();
 	if (rc == 0)
 		aftermath(&cm);
@@ -457,6 +338,6 @@ main(int argc, char *argv[])
 	}
 	buf_free(&prompt);
 	buf_free(&body);
-	free(biases);
+	free(biases.v);
 	return oai_finish(&o, rc);
 }

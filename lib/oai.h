@@ -1019,6 +1019,40 @@ struct textout {
 void textout_add(struct textout *t, const char *s, size_t n);
 void textout_end(struct textout *t, int complete);
 
+/*
+ * n texts generated at once (-n), interleaved in a stream: the one
+ * being printed (cur) goes out as it comes, through out; the others are
+ * held until the ones before them have finished, so each is printed
+ * whole, in order, with sep (NULL: nothing) between two.
+ */
+struct choice {
+	struct buf held;
+	char *finish;		/* finish_reason, once known */
+};
+
+struct choices {
+	struct textout out;
+	struct choice *c;
+	int n, cur;
+	const char *sep;
+};
+
+void choices_init(struct choices *cs, int n, const char *sep);
+/* The index of choice object t, element i of its array: its "index", or
+ * i; -1 after one line when it is not 0 to n - 1. */
+int choices_index(const struct choices *cs, const struct json *j, int t,
+    int i);
+void choices_add(struct choices *cs, int idx, const char *s, size_t n);
+/* Choice idx finished: the ones after it that can be go out. */
+void choices_finish(struct choices *cs, int idx, const char *reason,
+    size_t n);
+/* The end of the answer: complete, every choice left goes out; then
+ * textout_end(). */
+void choices_end(struct choices *cs, int complete);
+void choices_free(struct choices *cs);
+/* The n a request body asks for ("n", --param's too), 2 to max, else 1. */
+int body_choices(const struct buf *body, int max);
+
 /* "stream":true, and with usage "stream_options":{"include_usage":true}
  * (-u), into an object being written. */
 void stream_write(struct jw *w, int usage);
@@ -1050,6 +1084,22 @@ void sampling_write(struct jw *w, const struct sampling *s,
  * stream (the tool's: it decides how the answer is read).
  */
 void params_apply(struct buf *body, const struct oai_list *params);
+
+/*
+ * --logit-bias TOKEN=BIAS, or a JSON object {"TOKEN": BIAS, ...}: token
+ * ids 0 and up, biases -100 to 100, a later token's bias wins; dies
+ * with OAI_EX_USAGE naming what is wrong.  _write puts "logit_bias"
+ * into an object being written, when any was given.
+ */
+struct logit_bias {
+	struct {
+		long long token, bias;
+	} *v;
+	size_t n;
+};
+
+void logit_bias_add(struct logit_bias *lb, const char *arg);
+void logit_bias_write(struct jw *w, const struct logit_bias *lb);
 
 /* ---- files.c: the Files API (oai-files, oai-batch) ----------------- */
 

@@ -1,4 +1,6 @@
 /* See LICENSE file for copyright and license details. */
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -178,4 +180,74 @@ params_apply(struct buf *body, const struct oai_list *params)
 	pclear(&root);
 	buf_free(body);
 	*body = out;
+}
+
+/* ---- --logit-bias ------------------------------------------------------ */
+
+static void
+addbias(struct logit_bias *lb, const char *token, const char *bias)
+{
+	long long t = xstrtonum("--logit-bias", token, 0, INT_MAX);
+	long long b = xstrtonum("--logit-bias", bias, -100, 100);
+	size_t i;
+
+	for (i = 0; i < lb->n && lb->v[i].token != t; i++)
+		;
+	if (i == lb->n)
+		lb->v = xreallocarray(lb->v, ++lb->n, sizeof *lb->v);
+	lb->v[i].token = t;
+	lb->v[i].bias = b;
+}
+
+void
+logit_bias_add(struct logit_bias *lb, const char *arg)
+{
+	struct json j = JSON_INIT;
+	struct buf k = BUF_INIT, v = BUF_INIT;
+	const char *eq, *raw;
+	size_t len;
+	int i, t;
+
+	if (*arg != '{') {
+		if (!(eq = strchr(arg, '=')))
+			die(OAI_EX_USAGE, "--logit-bias: '%s' is not token=bias "
+			    "or a JSON object", arg);
+		buf_add(&k, arg, (size_t)(eq - arg));
+		addbias(lb, k.s, eq + 1);
+		buf_free(&k);
+		return;
+	}
+	if (json_parse(&j, arg, strlen(arg)) < 0 ||
+	    json_type(&j, 0) != JSON_OBJECT)
+		die(OAI_EX_USAGE, "--logit-bias: not a JSON object");
+	for (i = 0, t = 1; i < json_size(&j, 0); i++, t = json_skip(&j, t)) {
+		buf_reset(&k);
+		buf_reset(&v);
+		json_str(&j, t, &k);
+		t++;
+		raw = json_text(&j, t, &len);	/* "1" is not a number */
+		buf_add(&v, raw, len);
+		addbias(lb, k.s, v.s);
+	}
+	json_free(&j);
+	buf_free(&k);
+	buf_free(&v);
+}
+
+void
+logit_bias_write(struct jw *w, const struct logit_bias *lb)
+{
+	char tok[32];
+	size_t i;
+
+	if (!lb->n)
+		return;
+	jw_key(w, "logit_bias");
+	jw_obj(w);
+	for (i = 0; i < lb->n; i++) {
+		snprintf(tok, sizeof tok, "%lld", lb->v[i].token);
+		jw_key(w, tok);
+		jw_int(w, lb->v[i].bias);
+	}
+	jw_obj_end(w);
 }

@@ -1,4 +1,5 @@
 /* See LICENSE file for copyright and license details. */
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -146,4 +147,104 @@ stream_write(struct jw *w, int usage)
 		jw_bool(w, 1);
 		jw_obj_end(w);
 	}
+}
+
+/* Print the choices after cur that can be: all, or the finished ones. */
+static void
+choices_advance(struct choices *cs, int all)
+{
+	struct choice *c;
+
+	while (cs->cur < cs->n - 1 && (all || cs->c[cs->cur].finish)) {
+		textout_end(&cs->out, 1);
+		if (cs->sep)
+			out_adds(cs->sep);
+		c = &cs->c[++cs->cur];
+		if (c->held.len)
+			textout_add(&cs->out, c->held.s, c->held.len);
+		buf_free(&c->held);
+	}
+}
+
+void
+choices_init(struct choices *cs, int n, const char *sep)
+{
+	int i;
+
+	memset(cs, 0, sizeof *cs);
+	cs->n = n < 1 ? 1 : n;
+	cs->sep = sep;
+	cs->c = xcalloc((size_t)cs->n, sizeof *cs->c);
+	for (i = 0; i < cs->n; i++)
+		buf_init(&cs->c[i].held);
+}
+
+int
+choices_index(const struct choices *cs, const struct json *j, int t, int i)
+{
+	long long idx;
+
+	if (json_int(j, json_get(j, t, "index"), &idx) < 0)
+		idx = i;
+	if (idx < 0 || idx >= cs->n) {
+		warnx("unexpected response: choice index %lld (0 to %d)", idx,
+		    cs->n - 1);
+		return -1;
+	}
+	return (int)idx;
+}
+
+void
+choices_add(struct choices *cs, int idx, const char *s, size_t n)
+{
+	if (!n)
+		return;
+	if (idx == cs->cur)
+		textout_add(&cs->out, s, n);
+	else
+		buf_add(&cs->c[idx].held, s, n);
+}
+
+void
+choices_finish(struct choices *cs, int idx, const char *reason, size_t n)
+{
+	free(cs->c[idx].finish);
+	cs->c[idx].finish = xstrndup(reason, n);
+	choices_advance(cs, 0);
+}
+
+void
+choices_end(struct choices *cs, int complete)
+{
+	if (complete)
+		choices_advance(cs, 1);
+	textout_end(&cs->out, complete);
+}
+
+void
+choices_free(struct choices *cs)
+{
+	int i;
+
+	for (i = 0; i < cs->n; i++) {
+		buf_free(&cs->c[i].held);
+		free(cs->c[i].finish);
+	}
+	free(cs->c);
+	cs->c = NULL;
+	cs->n = 0;
+}
+
+int
+body_choices(const struct buf *body, int max)
+{
+	struct json j = JSON_INIT;
+	long long n;
+	int k = 1;
+
+	if (json_parse(&j, body->s, body->len) == 0 &&
+	    json_int(&j, json_get(&j, 0, "n"), &n) == 0 && n > 1 && n <= max)
+		k = (int)n;
+	json_free(&j);
+	return k;
 }
