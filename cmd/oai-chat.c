@@ -29,8 +29,8 @@ struct reply {
 	struct buf refusal;
 	struct tool *tools;
 	int ntools;
-	struct textout out;	/* the content as it is printed */
-	char *finish;		/* finish_reason */
+	struct choices cs;	/* the content as it is printed (-n: all) */
+	char *finish;		/* finish_reason of choice 0 */
 	char *model;		/* model the server names */
 	struct oai_usage usage;	/* usage.requests: reported */
 };
@@ -46,7 +46,25 @@ static struct {
 	int has_parallel;
 	double budget;
 	const char *output;
-} opt = { .parallel = 4 };
+	/* request parameters (issue 14) */
+	long long n, logprobs;
+	int has_n, has_logprobs, store, effort, verbosity, tier;
+	struct oai_list params, metadata;
+	const char *prediction;
+} opt = { .parallel = 4, .n = 1, .effort = -1, .verbosity = -1, .tier = -1 };
+
+#define MAXCHOICES 128	/* the API's limit on n */
+
+static const char *const efforts[] = { "none", "minimal", "low", "medium",
+	"high", "xhigh", "max", NULL };
+static const char *const verbosities[] = { "low", "medium", "high", NULL };
+static const char *const tiers[] = { "auto", "default", "flex", "scale",
+	"priority", "fast", NULL };
+
+static struct logit_bias biases;	/* --logit-bias */
+static char *prediction;		/* --prediction's text */
+
+static void logitbias(struct oai *o, const char *arg);
 
 enum { FMT_TEXT, FMT_JSONL };	/* as in formats[] */
 static const char *const formats[] = { "text", "jsonl", NULL };
@@ -61,6 +79,9 @@ static const struct oai_opt opts[] = {
 	    "add file's text to the prompt (- is stdin)"),
 	OAI_NAME('m', "model", "model", &opt.model, "model name",
 	    "model (default $OAI_CHAT_MODEL or gpt-4o)"),
+	OAI_INT('n', "choices", "n", &opt.n, &opt.has_n, 1, MAXCHOICES,
+	    "how many replies, 1 to 128 (printed in\nturn, a line --- "
+	    "between two)"),
 	OAI_NAME('o', "output", "file", &opt.output, "file name",
 	    "--each: write to file as lines are done"),
 	OAI_INT('P', "parallel", "n", &opt.parallel, &opt.has_parallel, 1, 64,
@@ -89,13 +110,29 @@ static const struct oai_opt opts[] = {
 	    "print the API's JSON (streams: one\nchunk per line)"),
 	OAI_FLAG(0, "json-object", &opt.jsonobj,
 	    "ask for a JSON object as the reply"),
+	OAI_FN(0, "logit-bias", "token=bias | json", logitbias,
+	    "bias a token id, -100 to 100 (repeatable),\nor a JSON object "
+	    "of them"),
+	OAI_INT(0, "logprobs", "n", &opt.logprobs, &opt.has_logprobs, 0, 20,
+	    "log probabilities of each token and of\nthe n likeliest, 0 to "
+	    "20 (see --json)"),
 	OAI_INT(0, "max-tokens", "n", &opt.s.max_tokens, &opt.s.has_max_tokens,
 	    1, 2147483647LL, "limit the reply's length in tokens"),
 	OAI_FLAG(0, "messages", &opt.messages,
 	    "read a JSON array of messages (or one\nper line) from stdin"),
+	OAI_LIST(0, "metadata", "key=value", &opt.metadata,
+	    "tag a stored completion (repeatable)"),
 	OAI_FLAG(0, "no-stream", &opt.nostream, "wait for the whole reply"),
+	OAI_LIST(0, "param", "key=value", &opt.params,
+	    "set any body field: value is JSON, else\na string; a.b nests "
+	    "(repeatable)"),
+	OAI_STR(0, "prediction", "file", &opt.prediction,
+	    "the reply will mostly be file's text\n(predicted output)"),
 	OAI_NUM(0, "presence-penalty", "n", &opt.s.ppen, &opt.s.has_ppen, -2, 2,
 	    "-2 to 2"),
+	OAI_CHOICE(0, "reasoning-effort", "effort", &opt.effort, efforts,
+	    "reasoning models: none, minimal, low,\nmedium, high, xhigh "
+	    "or max"),
 	OAI_FLAG(0, "resume", &opt.resume,
 	    "--each -o file: skip the lines file answers"),
 	OAI_STR(0, "schema", "file", &opt.schema,
@@ -103,10 +140,16 @@ static const struct oai_opt opts[] = {
 	OAI_INT(0, "seed", "n", &opt.s.seed, &opt.s.has_seed,
 	    -9223372036854775807.0, 9223372036854775807.0,
 	    "ask for deterministic sampling"),
+	OAI_CHOICE(0, "service-tier", "tier", &opt.tier, tiers,
+	    "auto, default, flex, scale, priority or\nfast"),
 	OAI_LISTMAX(0, "stop", "text", &opt.s.stop, 4, "stop sequence",
 	    "stop sequence (up to 4)"),
+	OAI_FLAG(0, "store", &opt.store,
+	    "store the completion (distillation, evals)"),
 	OAI_NUM(0, "top-p", "n", &opt.s.top_p, &opt.s.has_top_p, 0, 1,
 	    "nucleus sampling, 0 to 1"),
+	OAI_CHOICE(0, "verbosity", "level", &opt.verbosity, verbosities,
+	    "low, medium or high"),
 	OAI_COMMON,
 	OAI_END
 };
@@ -119,6 +162,13 @@ static const struct oai_tool tool = {
 	"a terminal, start an interactive chat.",
 	opts
 };
+
+static void
+logitbias(struct oai *o, const char *arg)
+{
+	(void)o;
+	logit_bias_add(&biases, arg);
+}
 
 /* ---- messages -------------------------------------------------------- */
 
@@ -276,6 +326,84 @@ body_format(struct jw *w)
 	jw_obj_end(w);
 }
 
+/* Options that name a field and a value: --reasoning-effort... */
+static void
+body_params(struct jw *w)
+{
+	const char *const *v[] = { efforts, verbosities, tiers };
+	const char *k[] = { "reasoning_effort", "verbosity", "service_tier" };
+	int i, c[] = { opt.effort, opt.verbosity, opt.tier };
+
+	for (i = 0; i < 3; i++) {
+		if (c[i] < 0)
+			continue;
+		jw_key(w, k[i]);
+		jw_str(w, v[i][c[i]]);
+	}
+	if (opt.has_n) {
+		jw_key(w, "n");
+		jw_int(w, opt.n);
+	}
+	if (opt.has_logprobs) {
+		jw_key(w, "logprobs");
+		jw_bool(w, 1);
+		jw_key(w, "top_logprobs");
+		jw_int(w, opt.logprobs);
+	}
+	logit_bias_write(w, &biases);
+	if (opt.store) {
+		jw_key(w, "store");
+		jw_bool(w, 1);
+	}
+}
+
+/* The key of --metadata's key=value arg, and a later one's (which
+ * wins). */
+static int
+metakey(const char *arg, const char *later)
+{
+	size_t k = strcspn(arg, "=");
+
+	return strncmp(arg, later, k) == 0 && later[k] == '=';
+}
+
+/* --metadata, --prediction: objects. */
+static void
+body_objects(struct jw *w)
+{
+	const char *v;
+	char *key;
+	int i, k;
+
+	for (i = 0; i < opt.metadata.n; i++) {
+		if (i == 0) {
+			jw_key(w, "metadata");
+			jw_obj(w);
+		}
+		v = opt.metadata.v[i];
+		for (k = i + 1; k < opt.metadata.n &&
+		    !metakey(v, opt.metadata.v[k]); k++)
+			;
+		if (k < opt.metadata.n)
+			continue;
+		key = xstrndup(v, strcspn(v, "="));
+		jw_key(w, key);
+		jw_str(w, v + strlen(key) + 1);
+		free(key);
+		if (i == opt.metadata.n - 1)
+			jw_obj_end(w);
+	}
+	if (prediction) {
+		jw_key(w, "prediction");
+		jw_obj(w);
+		jw_key(w, "type");
+		jw_str(w, "content");
+		jw_key(w, "content");
+		jw_str(w, prediction);
+		jw_obj_end(w);
+	}
+}
+
 static void
 buildbody(struct buf *b, const char *model, const char *system,
     const struct msgs *m, int stream)
@@ -302,8 +430,11 @@ buildbody(struct buf *b, const char *model, const char *system,
 		stream_write(&w, opt.streamusage);
 	sampling_write(&w, &opt.s, "max_completion_tokens");
 	body_format(&w);
+	body_params(&w);
+	body_objects(&w);
 	jw_obj_end(&w);
 	buf_free(&sys);
+	params_apply(b, &opt.params);
 }
 
 /* ---- replies --------------------------------------------------------- */
@@ -345,9 +476,9 @@ tooldelta(struct reply *r, const struct json *j, int tc)
 	return 0;
 }
 
-/* What a chunk or a response says apart from content. */
+/* What a chunk or a response says apart from its choices. */
 static void
-common(struct reply *r, const struct json *j, int choice)
+common(struct reply *r, const struct json *j)
 {
 	int t;
 
@@ -355,33 +486,58 @@ common(struct reply *r, const struct json *j, int choice)
 	    JSON_STRING)
 		r->model = json_strdup(j, t);
 	oai_usage_json(&r->usage, j, json_get(j, 0, "usage"));
-	t = json_get(j, choice, "finish_reason");
-	if (json_type(j, t) == JSON_STRING) {
-		free(r->finish);
-		r->finish = json_strdup(j, t);
-	}
 }
 
-/* The content of a delta or a message, and what else it holds; 0, or
- * an exit status (already reported). */
+/* The content of a delta or a message of choice idx, and what else
+ * choice 0's holds; 0, or an exit status (already reported). */
 static int
-content(struct reply *r, const struct json *j, int d)
+content(struct reply *r, const struct json *j, int d, int idx)
 {
 	struct buf s = BUF_INIT;
 	int t;
 
-	if (json_type(j, t = json_get(j, d, "refusal")) == JSON_STRING)
+	if (idx == 0 && json_type(j, t = json_get(j, d, "refusal")) ==
+	    JSON_STRING)
 		json_str(j, t, &r->refusal);
-	if (json_type(j, t = json_get(j, d, "tool_calls")) == JSON_ARRAY &&
-	    tooldelta(r, j, t) < 0)
+	if (idx == 0 && json_type(j, t = json_get(j, d, "tool_calls")) ==
+	    JSON_ARRAY && tooldelta(r, j, t) < 0)
 		return OAI_EX_FAILURE;
 	if (json_type(j, t = json_get(j, d, "content")) == JSON_STRING) {
 		json_str(j, t, &s);
-		buf_add(&r->text, s.s, s.len);
-		if (!opt.json && s.len)
-			textout_add(&r->out, s.s, s.len);
+		if (idx == 0)
+			buf_add(&r->text, s.s, s.len);
+		if (!opt.json)
+			choices_add(&r->cs, idx, s.s, s.len);
 	}
 	buf_free(&s);
+	return 0;
+}
+
+/* The choices of a chunk (field "delta") or a response ("message"). */
+static int
+readchoices(struct reply *r, const struct json *j, const char *field)
+{
+	const char *f;
+	size_t fl;
+	int ch, i, k, t, idx, ft;
+
+	common(r, j);
+	ch = json_get(j, 0, "choices");
+	k = json_type(j, ch) == JSON_ARRAY ? json_size(j, ch) : 0;
+	for (i = 0, t = ch + 1; i < k; i++, t = json_skip(j, t)) {
+		if ((idx = choices_index(&r->cs, j, t, i)) < 0 ||
+		    content(r, j, json_get(j, t, field), idx))
+			return OAI_EX_FAILURE;
+		ft = json_get(j, t, "finish_reason");
+		if (json_type(j, ft) != JSON_STRING)
+			continue;
+		if (idx == 0) {
+			free(r->finish);
+			r->finish = json_strdup(j, ft);
+		}
+		f = json_raw(j, ft, &fl);
+		choices_finish(&r->cs, idx, f, fl);
+	}
 	return 0;
 }
 
@@ -389,11 +545,9 @@ static int
 onevent(void *ctx, const struct json *j, const struct sse_event *ev)
 {
 	struct reply *r = ctx;
-	int ch = json_path(j, 0, "choices.0");
 
 	(void)ev;
-	common(r, j, ch);
-	return content(r, j, json_get(j, ch, "delta")) ? OAI_EX_FAILURE : 0;
+	return readchoices(r, j, "delta") ? OAI_EX_FAILURE : 0;
 }
 
 static void
@@ -404,7 +558,7 @@ reply_init(struct reply *r)
 	buf_init(&r->refusal);
 	oai_usage_init(&r->usage, NULL);
 	oai_events_init(&r->ev, onevent, r);
-	r->ev.errout = &r->out;
+	r->ev.errout = &r->cs.out;
 	r->ev.json = opt.json;
 }
 
@@ -424,6 +578,7 @@ reply_free(struct reply *r)
 	free(r->tools);
 	free(r->finish);
 	free(r->model);
+	choices_free(&r->cs);
 }
 
 /* Non-streamed: the response body in one piece. */
@@ -432,18 +587,14 @@ wholereply(struct oai *o, const struct oai_req *rq, struct reply *r,
     const struct buf *body)
 {
 	struct json *j = &r->ev.j;
-	int ch;
 
 	if (opt.json)
 		out_json(body->s, body->len);
-	if ((ch = oai_resp_json(o, rq, body, j, "choices.0", JSON_OBJECT,
-	    "not a chat completion")) < 0)
-		return OAI_EX_FAILURE;
-	common(r, j, ch);
-	if (content(r, j, json_get(j, ch, "message")))
+	if (oai_resp_json(o, rq, body, j, "choices.0", JSON_OBJECT,
+	    "not a chat completion") < 0)
 		return OAI_EX_FAILURE;
 	r->ev.done = 1;
-	return 0;
+	return readchoices(r, j, "message");
 }
 
 static void
@@ -529,6 +680,9 @@ chat(struct oai *o, const char *model, const char *system,
 	int rc;
 
 	buildbody(&body, model, system, m, !opt.nostream);
+	/* as many choices as the body asks for, --param n included */
+	choices_init(&r->cs, body_choices(&body, MAXCHOICES),
+	    opt.json ? NULL : "---\n");
 	rq.body = body.s;
 	rq.bodylen = body.len;
 	if (!opt.nostream) {
@@ -539,13 +693,13 @@ chat(struct oai *o, const char *model, const char *system,
 	if (rc == 0 && opt.nostream)
 		rc = wholereply(o, &rq, r, &rs.body);
 	if (rc == 0 && !r->ev.done) {
-		textout_end(&r->out, 0);
+		choices_end(&r->cs, 0);
 		out_flush();
 		warnx("the stream ended before [DONE]: the reply is "
 		    "incomplete");
 		rc = OAI_EX_FAILURE;
 	}
-	textout_end(&r->out, rc == 0);
+	choices_end(&r->cs, rc == 0);
 	out_flush();
 	if (rc == 0)
 		rc = aftermath(r, model);
@@ -1021,6 +1175,45 @@ eachchecks(void)
 		die(OAI_EX_USAGE, "--resume needs -o file");
 }
 
+/* Characters of UTF-8 text: bytes that do not continue one. */
+static size_t
+nchars(const char *s, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return k;
+}
+
+/* --metadata: at most 16 key=value, keys up to 64 characters, values
+ * up to 512 (the API's limits); --prediction's text. */
+static void
+paramchecks(void)
+{
+	const char *v, *eq;
+	struct buf b = BUF_INIT;
+	int i;
+
+	if (opt.metadata.n > 16)
+		die(OAI_EX_USAGE, "--metadata: at most 16 pairs");
+	for (i = 0; i < opt.metadata.n; i++) {
+		v = opt.metadata.v[i];
+		input_check("--metadata", v, strlen(v), 0);
+		if (!(eq = strchr(v, '=')) || eq == v)
+			die(OAI_EX_USAGE, "--metadata: '%s' is not key=value", v);
+		if (nchars(v, (size_t)(eq - v)) > 64 ||
+		    nchars(eq + 1, strlen(eq + 1)) > 512)
+			die(OAI_EX_USAGE, "--metadata: '%.*s': keys are at most "
+			    "64 characters, values 512", (int)(eq - v), v);
+	}
+	if (opt.prediction) {
+		input_read(&b, opt.prediction);
+		input_check(input_name(opt.prediction), b.s, b.len, 0);
+		prediction = buf_steal(&b, NULL);
+	}
+}
+
 /* Checks of the options, before anything is read. */
 static void
 checks(void)
@@ -1033,6 +1226,7 @@ checks(void)
 	if (opt.messages && (opt.files.n || opt.images.n))
 		die(OAI_EX_USAGE, "--messages excludes --file and --image");
 	eachchecks();
+	paramchecks();
 	if (!opt.model)
 		opt.model = (s = getenv("OAI_CHAT_MODEL")) && *s ? s : "gpt-4o";
 	if (opt.system)

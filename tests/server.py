@@ -316,6 +316,130 @@ def count_words(text):
     return len(text.split())
 
 
+# ---- chat: n, logprobs and tool calls (issue 14) ------------------------
+#
+# h_chat hands a request to h_chat_more first; it answers when the request
+# asks for more than one plain reply:
+#   n > 1          choice i says "echo: TEXT" (i = 0) or "echo i: TEXT",
+#                  interleaved in a stream as the API does
+#   logprobs true  each piece gets a logprob of -0.5 and top_logprobs
+#                  entries up to top_logprobs
+#   tools          while the messages after the last user message hold no
+#                  tool result, the reply calls the tools: the spec's
+#                  "tool_calls" ([{"name", "arguments"}], arguments a string
+#                  or JSON) or one call of each tool offered with the
+#                  arguments {"text": USER TEXT}; streamed, every call's
+#                  arguments come in two fragments
+#   tool results   the reply is "echo: " and the tool messages' contents
+#                  since the last assistant message, joined by " | "
+
+
+def chat_more_calls(j, msgs, spec):
+    tools = j.get("tools")
+    if not isinstance(tools, list) or not tools:
+        return None
+    if msgs and isinstance(msgs[-1], dict) and msgs[-1].get("role") == "tool":
+        return None
+    user = ""
+    for m in msgs:
+        if isinstance(m, dict) and m.get("role") == "user":
+            user = content_text(m.get("content"))
+    calls = spec.get("tool_calls")
+    if calls is None:
+        calls = [{"name": (t.get("function") or {}).get("name", "")}
+                 for t in tools if isinstance(t, dict)]
+    out = []
+    for c in calls:
+        args = c.get("arguments", {"text": user})
+        if not isinstance(args, str):
+            args = json.dumps(args, separators=(",", ":"), ensure_ascii=False)
+        out.append({"name": c.get("name", ""), "arguments": args})
+    return out
+
+
+def chat_more(req, spec, j, msgs):
+    n = j.get("n") if isinstance(j.get("n"), int) else 1
+    lp = j.get("logprobs") is True
+    calls = chat_more_calls(j, msgs, spec)
+    trailing = []
+    for m in reversed(msgs):
+        if not isinstance(m, dict) or m.get("role") != "tool":
+            break
+        trailing.insert(0, content_text(m.get("content")))
+    if n <= 1 and not lp and calls is None and not trailing:
+        return None
+    model = j.get("model") or "gpt-4o-mini"
+    last = msgs[-1] if isinstance(msgs[-1], dict) else {}
+    text = " | ".join(trailing) if trailing else \
+        content_text(last.get("content"))
+    cid = "chatcmpl-test%d" % req.n
+    ntop = j.get("top_logprobs") if isinstance(j.get("top_logprobs"), int) else 0
+
+    def logprobs(words):
+        if not lp:
+            return None
+        return {"content": [{"token": w, "logprob": -0.5,
+                             "bytes": list(w.encode()),
+                             "top_logprobs": [{"token": w, "logprob": -0.5,
+                                               "bytes": list(w.encode())}] *
+                             ntop} for w in words], "refusal": None}
+
+    def tcs(stream):
+        return [{"index": i, "id": "call_test%d_%d" % (req.n, i),
+                 "type": "function",
+                 "function": {"name": c["name"],
+                              "arguments": "" if stream else c["arguments"]}}
+                for i, c in enumerate(calls)]
+
+    words = [re.findall(r"\s*\S+|\s+", ("echo%s: " % (" %d" % i if i else ""))
+                        + text) for i in range(n)]
+    finish = "tool_calls" if calls is not None else "stop"
+    base = {"id": cid, "created": CREATED, "model": model,
+            "system_fingerprint": "fp_test"}
+    if j.get("stream") is not True:
+        chs = []
+        for i in range(n):
+            msg = {"role": "assistant", "content": "".join(words[i]),
+                   "refusal": None}
+            if calls is not None:
+                msg["content"] = None
+                msg["tool_calls"] = tcs(False)
+                for t in msg["tool_calls"]:
+                    del t["index"]
+            chs.append({"index": i, "message": msg,
+                        "logprobs": logprobs(words[i]), "finish_reason": finish})
+        return json_response(dict(base, object="chat.completion", choices=chs,
+                                  usage={"prompt_tokens": 1,
+                                         "completion_tokens": 1,
+                                         "total_tokens": 2}), indent=2)
+
+    def chunk(i, delta, finish=None, lps=None):
+        return dict(base, object="chat.completion.chunk",
+                    choices=[{"index": i, "delta": delta, "logprobs": lps,
+                              "finish_reason": finish}])
+    events = []
+    if calls is not None:
+        events.append(chunk(0, {"role": "assistant", "content": None,
+                                "tool_calls": tcs(True)}))
+        for i, c in enumerate(calls):
+            a = c["arguments"]
+            for piece in (a[:len(a) // 2], a[len(a) // 2:]):
+                events.append(chunk(0, {"tool_calls": [
+                    {"index": i, "function": {"arguments": piece}}]}))
+        events.append(chunk(0, {}, finish))
+        return sse_response(events)
+    for i in range(n):
+        events.append(chunk(i, {"role": "assistant", "content": ""}))
+    for k in range(max(len(w) for w in words)):
+        for i in range(n):
+            if k < len(words[i]):
+                events.append(chunk(i, {"content": words[i][k]},
+                                    lps=logprobs([words[i][k]])))
+    for i in range(n):
+        events.append(chunk(i, {}, finish))
+    return sse_response(events)
+
+
 def h_chat(req, spec):
     j, err = need_json(req)
     if err:
@@ -324,6 +448,9 @@ def h_chat(req, spec):
     if not isinstance(msgs, list) or not msgs:
         return api_error(400, "Missing required parameter: 'messages'.",
                          param="messages", code="missing_required_parameter")
+    more = chat_more(req, spec, j, msgs)
+    if more is not None:
+        return more
     model = j.get("model") or "gpt-4o-mini"
     last = msgs[-1] if isinstance(msgs[-1], dict) else {}
     reply = "echo: " + content_text(last.get("content"))
