@@ -51,7 +51,12 @@ static struct {
 	int has_n, has_logprobs, store, effort, verbosity, tier;
 	struct oai_list params, metadata;
 	const char *prediction;
-} opt = { .parallel = 4, .n = 1, .effort = -1, .verbosity = -1, .tier = -1 };
+	/* tool calling */
+	struct oai_list toolpaths;
+	const char *toolsfile;
+	long long rounds, tooltimeout;
+	int confirm;
+} opt = { .rounds = 8, .tooltimeout = 60, .parallel = 4, .n = 1, .effort = -1, .verbosity = -1, .tier = -1 };
 
 #define MAXCHOICES 128	/* the API's limit on n */
 
@@ -93,6 +98,8 @@ static const struct oai_opt opts[] = {
 	    "print token usage and cost on stderr"),
 	OAI_FLAG(0, "dry-run", &opt.dryrun,
 	    "print the request body, send nothing"),
+	OAI_FLAG(0, "confirm", &opt.confirm,
+	    "--tool: ask at the terminal before each run"),
 	OAI_NUM(0, "budget", "usd", &opt.budget, NULL, 0.000001, 1e9,
 	    "--each: send no more requests once the\n"
 	    "cost would pass usd dollars"),
@@ -116,6 +123,8 @@ static const struct oai_opt opts[] = {
 	OAI_INT(0, "logprobs", "n", &opt.logprobs, &opt.has_logprobs, 0, 20,
 	    "log probabilities of each token and of\nthe n likeliest, 0 to "
 	    "20 (see --json)"),
+	OAI_INT(0, "max-tool-rounds", "n", &opt.rounds, NULL, 1, 1000,
+	    "--tool: rounds of calls before a reply\n(default 8)"),
 	OAI_INT(0, "max-tokens", "n", &opt.s.max_tokens, &opt.s.has_max_tokens,
 	    1, 2147483647LL, "limit the reply's length in tokens"),
 	OAI_FLAG(0, "messages", &opt.messages,
@@ -146,6 +155,14 @@ static const struct oai_opt opts[] = {
 	    "stop sequence (up to 4)"),
 	OAI_FLAG(0, "store", &opt.store,
 	    "store the completion (distillation, evals)"),
+	OAI_LIST(0, "tool", "path", &opt.toolpaths,
+	    "offer an executable as a function the\nmodel may call "
+	    "(repeatable)"),
+	OAI_INT(0, "tool-timeout", "seconds", &opt.tooltimeout, NULL, 1, 86400,
+	    "--tool: the longest a run may take\n(default 60)"),
+	OAI_STR(0, "tools", "file", &opt.toolsfile,
+	    "send the tool definitions in file; print\nthe calls, "
+	    "status 6"),
 	OAI_NUM(0, "top-p", "n", &opt.s.top_p, &opt.s.has_top_p, 0, 1,
 	    "nucleus sampling, 0 to 1"),
 	OAI_CHOICE(0, "verbosity", "level", &opt.verbosity, verbosities,
@@ -299,6 +316,144 @@ readschema(const char *path)
 	}
 }
 
+/* ---- tool definitions ------------------------------------------------ */
+
+/* --tool: an executable offered as a function; --tools: raw ones. */
+struct ftool {
+	char *path, *name;
+};
+
+static struct ftool *ftools;
+static int nftools;
+static struct buf tooldefs = BUF_INIT;	/* the "tools" array, or empty */
+
+#define TOOL_MAX ((size_t)1 << 20)	/* of a run's output, of --schema */
+
+/* The function's name: the file's name up to a dot, as the API wants
+ * it (^[a-zA-Z0-9_-]{1,64}$). */
+static char *
+toolname(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	size_t n;
+	char *name;
+
+	base = base ? base + 1 : path;
+	n = strcspn(base, ".");
+	if (n == 0 || n > 64 || strspn(base, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") < n)
+		die(OAI_EX_USAGE, "--tool: %s: a tool's name (its file name "
+		    "up to a dot) is 1 to 64 letters, digits, _ or -", path);
+	name = xstrndup(base, n);
+	return name;
+}
+
+/* What `PATH --schema` prints, or PATH.json. */
+static void
+toolschema(struct buf *b, const char *path)
+{
+	struct proc p = { .timeout_ms = opt.tooltimeout * 1000,
+		.max = TOOL_MAX, .out = BUF_INIT };
+	struct buf side = BUF_INIT;
+	char *argv[] = { (char *)path, "--schema", NULL };
+
+	buf_printf(&side, "%s.json", path);
+	if (access(side.s, F_OK) == 0) {
+		input_read(b, side.s);
+		buf_free(&side);
+		return;
+	}
+	buf_free(&side);
+	if (run_program(&p, argv, NULL, 0) < 0)
+		edie(OAI_EX_USAGE, "--tool: %s", path);
+	if (p.interrupted)
+		exit(oai_intr_status());
+	if (p.timedout || p.truncated || p.status != 0)
+		die(OAI_EX_USAGE, "--tool: %s --schema: %s", path,
+		    p.timedout ? "timed out" : p.truncated ? "too long" :
+		    "failed (and there is no PATH.json)");
+	buf_add(b, p.out.s, p.out.len);
+	buf_free(&p.out);
+}
+
+/* {"type":"function","function":{"name","description","parameters"}}
+ * from a schema: {"description", "parameters"}, or the parameters'
+ * JSON schema itself. */
+static void
+tooldef(struct jw *w, const char *path, const char *name)
+{
+	struct buf b = BUF_INIT;
+	struct json j = JSON_INIT;
+	const char *t;
+	size_t n;
+	int d, p;
+
+	toolschema(&b, path);
+	if (json_parse(&j, b.s, b.len) < 0 || json_type(&j, 0) != JSON_OBJECT)
+		die(OAI_EX_USAGE, "--tool: %s: its schema is not a JSON "
+		    "object", path);
+	d = json_get(&j, 0, "description");
+	p = json_get(&j, 0, "parameters");
+	if (p < 0 && d < 0)
+		p = 0;
+	jw_obj(w);
+	jw_key(w, "type");
+	jw_str(w, "function");
+	jw_key(w, "function");
+	jw_obj(w);
+	jw_key(w, "name");
+	jw_str(w, name);
+	if ((t = json_text(&j, d, &n))) {
+		jw_key(w, "description");
+		jw_raw(w, t, n);
+	}
+	if ((t = json_text(&j, p, &n))) {
+		jw_key(w, "parameters");
+		jw_raw(w, "", 0);
+		json_compact(w->b, t, n);
+	}
+	jw_obj_end(w);
+	jw_obj_end(w);
+	json_free(&j);
+	buf_free(&b);
+}
+
+/* --tool and --tools into tooldefs, before anything is sent. */
+static void
+loadtools(void)
+{
+	struct json j = JSON_INIT;
+	struct buf b = BUF_INIT;
+	struct jw w;
+	int i;
+
+	if (opt.toolsfile) {
+		input_read(&b, opt.toolsfile);
+		if (json_parse(&j, b.s, b.len) < 0 ||
+		    json_type(&j, 0) != JSON_ARRAY || json_size(&j, 0) == 0)
+			die(OAI_EX_USAGE, "--tools: %s: not a JSON array of "
+			    "tool definitions", opt.toolsfile);
+		json_compact(&tooldefs, b.s, b.len);
+		json_free(&j);
+		buf_free(&b);
+		return;
+	}
+	if (!opt.toolpaths.n)
+		return;
+	ftools = xcalloc((size_t)opt.toolpaths.n, sizeof *ftools);
+	jw_init(&w, &tooldefs);
+	jw_arr(&w);
+	for (i = 0; i < opt.toolpaths.n; i++) {
+		ftools[i].path = xstrdup(opt.toolpaths.v[i]);
+		ftools[i].name = toolname(ftools[i].path);
+		if (access(ftools[i].path, X_OK) < 0)
+			edie(OAI_EX_USAGE, "--tool: %s", ftools[i].path);
+		tooldef(&w, ftools[i].path, ftools[i].name);
+		nftools++;
+	}
+	jw_arr_end(&w);
+}
+
 /* ---- request --------------------------------------------------------- */
 
 /* --json-object or --schema. */
@@ -432,6 +587,10 @@ buildbody(struct buf *b, const char *model, const char *system,
 	body_format(&w);
 	body_params(&w);
 	body_objects(&w);
+	if (tooldefs.len) {
+		jw_key(&w, "tools");
+		jw_raw(&w, tooldefs.s, tooldefs.len);
+	}
 	jw_obj_end(&w);
 	buf_free(&sys);
 	params_apply(b, &opt.params);
@@ -597,39 +756,85 @@ wholereply(struct oai *o, const struct oai_req *rq, struct reply *r,
 	return readchoices(r, j, "message");
 }
 
+/* Is call i of r one (not an index the server skipped)? */
+static int
+iscall(const struct reply *r, int i)
+{
+	return r->tools[i].id.len || r->tools[i].name.len ||
+	    r->tools[i].args.len;
+}
+
+/* {"id","type":"function","function":{"name","arguments"}} */
 static void
+calljson(struct jw *w, const struct tool *t)
+{
+	jw_obj(w);
+	jw_key(w, "id");
+	jw_strn(w, t->id.s, t->id.len);
+	jw_key(w, "type");
+	jw_str(w, "function");
+	jw_key(w, "function");
+	jw_obj(w);
+	jw_key(w, "name");
+	jw_strn(w, t->name.s, t->name.len);
+	jw_key(w, "arguments");
+	jw_strn(w, t->args.s, t->args.len);
+	jw_obj_end(w);
+	jw_obj_end(w);
+}
+
+/* The calls of a reply, one JSON object a line; 1 if there were any. */
+static int
 printtools(const struct reply *r)
 {
 	struct buf b = BUF_INIT;
 	struct jw w;
-	int i;
+	int i, any = 0;
 
 	for (i = 0; i < r->ntools; i++) {
-		if (!r->tools[i].id.len && !r->tools[i].name.len &&
-		    !r->tools[i].args.len)
-			continue;	/* an index the server skipped */
+		if (!iscall(r, i))
+			continue;
 		buf_reset(&b);
 		jw_init(&w, &b);
-		jw_obj(&w);
-		jw_key(&w, "id");
-		jw_strn(&w, r->tools[i].id.s,
-		    r->tools[i].id.len);
-		jw_key(&w, "type");
-		jw_str(&w, "function");
-		jw_key(&w, "function");
-		jw_obj(&w);
-		jw_key(&w, "name");
-		jw_strn(&w, r->tools[i].name.s,
-		    r->tools[i].name.len);
-		jw_key(&w, "arguments");
-		jw_strn(&w, r->tools[i].args.s,
-		    r->tools[i].args.len);
-		jw_obj_end(&w);
-		jw_obj_end(&w);
+		calljson(&w, &r->tools[i]);
 		buf_addc(&b, '\n');
 		out_add(b.s, b.len);
+		any = 1;
 	}
 	buf_free(&b);
+	return any;
+}
+
+/* The reply as a message for the history: its text, and its calls
+ * (then a missing text is null). */
+static void
+replymsg(struct buf *b, const struct reply *r)
+{
+	struct jw w;
+	int i, any = 0;
+
+	for (i = 0; i < r->ntools; i++)
+		any |= iscall(r, i);
+	if (!any) {
+		msg_text(b, "assistant", r->text.s, r->text.len);
+		return;
+	}
+	jw_init(&w, b);
+	jw_obj(&w);
+	jw_key(&w, "role");
+	jw_str(&w, "assistant");
+	jw_key(&w, "content");
+	if (r->text.len)
+		jw_strn(&w, r->text.s, r->text.len);
+	else
+		jw_null(&w);
+	jw_key(&w, "tool_calls");
+	jw_arr(&w);
+	for (i = 0; i < r->ntools; i++)
+		if (iscall(r, i))
+			calljson(&w, &r->tools[i]);
+	jw_arr_end(&w);
+	jw_obj_end(&w);
 }
 
 /* ---- one exchange ---------------------------------------------------- */
@@ -645,7 +850,9 @@ aftermath(const struct reply *r, const char *model)
 	struct buf line = BUF_INIT;
 	int rc = 0;
 
-	printtools(r);
+	/* --tool runs them (converse()); else they are the caller's */
+	if (!opt.toolpaths.n && printtools(r) && opt.toolsfile)
+		rc = OAI_EX_TOOLCALLS;
 	out_flush();
 	if (r->refusal.len) {
 		/* The model's words, one line, no escapes reach the
@@ -708,6 +915,137 @@ chat(struct oai *o, const char *model, const char *system,
 	return rc;
 }
 
+/* ---- running tools (--tool) ----------------------------------------- */
+
+/* --confirm: ask at the terminal; 1 when the answer is yes. */
+static int
+confirmed(const char *line)
+{
+	char ans[16] = "";
+	FILE *tty;
+
+	if (!(tty = fopen("/dev/tty", "r+"))) {
+		warnx("--confirm: no terminal to ask: not run");
+		return 0;
+	}
+	fprintf(tty, "run %s? [y/N] ", line);
+	fflush(tty);
+	if (!fgets(ans, sizeof ans, tty))
+		ans[0] = '\0';
+	fclose(tty);
+	return ans[0] == 'y' || ans[0] == 'Y';
+}
+
+/* What a run said, as the tool message's content. */
+static void
+runresult(struct buf *c, const struct proc *p, const char *name)
+{
+	if (utf8_invalid(p->out.s, p->out.len) != (size_t)-1 ||
+	    memchr(p->out.s, '\0', p->out.len))
+		buf_adds(c, "error: the tool's output is not text");
+	else
+		buf_add(c, p->out.s, p->out.len);
+	if (p->truncated)
+		buf_printf(c, "\n[output cut at %zu bytes]", p->max);
+	if (p->timedout)
+		buf_printf(c, "\n[timed out after %lld seconds]",
+		    opt.tooltimeout);
+	else if (p->status != 0)
+		buf_printf(c, "\n[exit status %d]", p->status);
+	if (p->timedout || p->status != 0)
+		warnx("tool %s: %s %d", name, p->timedout ? "timed out after" :
+		    "exit status", p->timedout ? (int)opt.tooltimeout :
+		    p->status);
+}
+
+/* Run call t (its arguments on standard input); the tool message into
+ * msg.  0, or 130/143 when interrupted. */
+static int
+runcall(const struct tool *t, struct buf *msg)
+{
+	struct proc p = { .timeout_ms = opt.tooltimeout * 1000,
+		.max = TOOL_MAX, .out = BUF_INIT };
+	struct buf c = BUF_INIT, line = BUF_INIT;
+	struct jw w;
+	char *argv[2] = { NULL, NULL };
+	int i;
+
+	buf_addesc(&line, t->name.s, t->name.len);
+	buf_addc(&line, ' ');
+	buf_addline(&line, t->args.s, t->args.len);
+	for (i = 0; i < nftools && (strlen(ftools[i].name) != t->name.len ||
+	    memcmp(ftools[i].name, t->name.s, t->name.len)); i++)
+		;
+	if (isatty(2))
+		fprintf(stderr, "[tool] %s\n", line.s);
+	if (i == nftools)
+		buf_printf(&c, "error: there is no tool named %s", line.s);
+	else if (opt.confirm && !confirmed(line.s))
+		buf_adds(&c, "the user declined to run this tool");
+	else if (argv[0] = ftools[i].path, run_program(&p, argv, t->args.s,
+	    t->args.len) < 0)
+		buf_printf(&c, "error: %s: %s", ftools[i].path,
+		    strerror(errno));
+	else if (p.interrupted)
+		return oai_intr_status();
+	else
+		runresult(&c, &p, ftools[i].name);
+	jw_init(&w, msg);
+	jw_obj(&w);
+	jw_key(&w, "role");
+	jw_str(&w, "tool");
+	jw_key(&w, "tool_call_id");
+	jw_strn(&w, t->id.s, t->id.len);
+	jw_key(&w, "content");
+	jw_strn(&w, c.s, c.len);
+	jw_obj_end(&w);
+	buf_free(&p.out);
+	buf_free(&c);
+	buf_free(&line);
+	return 0;
+}
+
+/*
+ * Send the messages; while the reply calls --tool tools, run them, add
+ * the call and the results to m, and send again, at most
+ * --max-tool-rounds times.  r holds the last reply (reply_init()ed here).
+ */
+static int
+converse(struct oai *o, const char *model, const char *system,
+    struct msgs *m, struct reply *r)
+{
+	struct buf b = BUF_INIT;
+	long long round;
+	int i, rc;
+
+	for (round = 0;; round++) {
+		reply_init(r);
+		if ((rc = chat(o, model, system, m, r)) || !nftools ||
+		    !r->ntools)
+			break;
+		if (round == opt.rounds) {
+			warnx("--max-tool-rounds: %lld rounds of tool calls and "
+			    "no reply yet", opt.rounds);
+			printtools(r);
+			rc = OAI_EX_TOOLCALLS;
+			break;
+		}
+		buf_reset(&b);
+		replymsg(&b, r);
+		msgs_add(m, b.s, b.len);
+		for (i = 0; i < r->ntools && rc == 0; i++) {
+			buf_reset(&b);
+			if (iscall(r, i) && (rc = runcall(&r->tools[i], &b)) == 0)
+				msgs_add(m, b.s, b.len);
+		}
+		if (rc)
+			break;
+		reply_free(r);
+	}
+	buf_free(&b);
+	return rc;
+}
+
 /* ---- conversations --------------------------------------------------- */
 
 static void
@@ -752,7 +1090,6 @@ saveconv(const char *path, const struct msgs *m, size_t from,
     const struct reply *r)
 {
 	struct buf b = BUF_INIT;
-	struct buf last = BUF_INIT;
 	ssize_t w;
 	off_t end;
 	char c;
@@ -770,8 +1107,7 @@ saveconv(const char *path, const struct msgs *m, size_t from,
 		buf_adds(&b, m->v[from]);
 		buf_addc(&b, '\n');
 	}
-	msg_text(&last, "assistant", r->text.s, r->text.len);
-	buf_add(&b, last.s, last.len);
+	replymsg(&b, r);
 	buf_addc(&b, '\n');
 	do
 		w = write(fd, b.s, b.len);
@@ -786,7 +1122,6 @@ saveconv(const char *path, const struct msgs *m, size_t from,
 	if (close(fd) < 0)
 		edie(OAI_EX_FAILURE, "%s", path);
 	buf_free(&b);
-	buf_free(&last);
 }
 
 /* ---- interactive ----------------------------------------------------- */
@@ -838,20 +1173,23 @@ ask(struct oai *o, struct session *ss, const char *line, size_t n)
 	struct msgs *hist = ss->hist;
 	struct buf um = BUF_INIT;
 	struct reply r;
+	size_t before = hist->n;
 	int rc, status = 0;
 
 	msg_text(&um, "user", line, n);
 	msgs_add(hist, um.s, um.len);
-	reply_init(&r);
-	if ((rc = chat(o, ss->model, ss->system, hist, &r)) == 0) {
+	rc = converse(o, ss->model, ss->system, hist, &r);
+	if (rc == 0 || rc == OAI_EX_TOOLCALLS) {
 		if (opt.conv)
-			saveconv(opt.conv, hist, hist->n - 1, &r);
+			saveconv(opt.conv, hist, before, &r);
 		buf_reset(&um);
-		msg_text(&um, "assistant", r.text.s, r.text.len);
+		replymsg(&um, &r);
 		msgs_add(hist, um.s, um.len);
 	} else {
-		/* Not answered: the question is not history. */
-		free(hist->v[--hist->n]);
+		/* Not answered: the question (and its tool calls) is not
+		 * history. */
+		while (hist->n > before)
+			free(hist->v[--hist->n]);
 		if (rc == OAI_EX_INTR || rc == OAI_EX_TERM) {
 			if (oai_interrupted == SIGTERM)
 				status = oai_intr_status();
@@ -1169,8 +1507,10 @@ eachchecks(void)
 			    "--resume need --each");
 		return;
 	}
-	if (opt.conv || opt.files.n || opt.images.n || opt.json)
-		die(OAI_EX_USAGE, "--each excludes -c, -f, --image and --json");
+	if (opt.conv || opt.files.n || opt.images.n || opt.json ||
+	    opt.toolpaths.n || opt.toolsfile)
+		die(OAI_EX_USAGE, "--each excludes -c, -f, --image, --json, "
+		    "--tool and --tools");
 	if (opt.resume && !opt.output)
 		die(OAI_EX_USAGE, "--resume needs -o file");
 }
@@ -1227,6 +1567,11 @@ checks(void)
 		die(OAI_EX_USAGE, "--messages excludes --file and --image");
 	eachchecks();
 	paramchecks();
+	if (opt.toolpaths.n && opt.toolsfile)
+		die(OAI_EX_USAGE, "--tool and --tools exclude each other");
+	if (opt.confirm && !opt.toolpaths.n)
+		die(OAI_EX_USAGE, "--confirm needs --tool");
+	loadtools();
 	if (!opt.model)
 		opt.model = (s = getenv("OAI_CHAT_MODEL")) && *s ? s : "gpt-4o";
 	if (opt.system)
@@ -1250,9 +1595,8 @@ once(struct oai *o, struct msgs *m, size_t hist)
 		return 0;
 	}
 	oai_setup(o);
-	reply_init(&r);
-	rc = chat(o, opt.model, opt.system, m, &r);
-	if (opt.conv && rc == 0)
+	rc = converse(o, opt.model, opt.system, m, &r);
+	if (opt.conv && (rc == 0 || rc == OAI_EX_TOOLCALLS))
 		saveconv(opt.conv, m, hist, &r);
 	reply_free(&r);
 	return rc;

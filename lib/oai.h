@@ -25,6 +25,7 @@ enum {
 	OAI_EX_AUTH = 3,	/* authentication or configuration */
 	OAI_EX_REJECTED = 4,	/* request rejected: other 4xx */
 	OAI_EX_FAILURE = 5,	/* server, network or output failure */
+	OAI_EX_TOOLCALLS = 6,	/* the reply is tool calls, not run */
 	OAI_EX_INTR = 130,	/* interrupted (SIGINT) */
 	OAI_EX_TERM = 143	/* terminated (SIGTERM) */
 };
@@ -1100,6 +1101,29 @@ struct logit_bias {
 
 void logit_bias_add(struct logit_bias *lb, const char *arg);
 void logit_bias_write(struct jw *w, const struct logit_bias *lb);
+
+/* ---- run.c: running a program (oai-chat --tool) ------------------- */
+
+/*
+ * Run argv[0] (a path) with argv, through fork and execv, never a
+ * shell: in[0..inlen) on its standard input (closed after it), its
+ * standard output kept in out up to max bytes (the rest is read and
+ * dropped: truncated), its standard error the caller's.  Past
+ * timeout_ms, or once oai_interrupted is set, it and its process group
+ * are killed (timedout, interrupted).  Returns 0 with status its exit
+ * status (128 + N when killed by signal N), or -1 with errno when it
+ * could not be started (exec's errno: ENOENT, EACCES...).
+ */
+struct proc {
+	long long timeout_ms;	/* set by the caller */
+	size_t max;		/* set by the caller */
+	struct buf out;
+	int status;
+	int timedout, truncated, interrupted;
+};
+
+int run_program(struct proc *r, char *const argv[], const char *in,
+    size_t inlen);
 
 /* ---- files.c: the Files API (oai-files, oai-batch) ----------------- */
 

@@ -324,12 +324,11 @@ def count_words(text):
 #                  interleaved in a stream as the API does
 #   logprobs true  each piece gets a logprob of -0.5 and top_logprobs
 #                  entries up to top_logprobs
-#   tools          while the messages after the last user message hold no
-#                  tool result, the reply calls the tools: the spec's
-#                  "tool_calls" ([{"name", "arguments"}], arguments a string
-#                  or JSON) or one call of each tool offered with the
-#                  arguments {"text": USER TEXT}; streamed, every call's
-#                  arguments come in two fragments
+#   tools          the reply calls the spec's "tool_calls" ([{"name",
+#                  "arguments"}], arguments a string or JSON), or, unless
+#                  the last message is a tool result, one call of each tool
+#                  offered with the arguments {"text": LAST USER TEXT};
+#                  streamed, every call's arguments come in two fragments
 #   tool results   the reply is "echo: " and the tool messages' contents
 #                  since the last assistant message, joined by " | "
 
@@ -338,7 +337,8 @@ def chat_more_calls(j, msgs, spec):
     tools = j.get("tools")
     if not isinstance(tools, list) or not tools:
         return None
-    if msgs and isinstance(msgs[-1], dict) and msgs[-1].get("role") == "tool":
+    if "tool_calls" not in spec and msgs and isinstance(msgs[-1], dict) \
+            and msgs[-1].get("role") == "tool":
         return None
     user = ""
     for m in msgs:
