@@ -1081,6 +1081,38 @@ loadconv(struct msgs *m, const char *path)
 }
 
 /*
+ * -c: a system message first in the file is the conversation's: it
+ * becomes opt.system (taken out of m) unless -s replaces it for this
+ * run.  A new file keeps -s: it is put in m, to be saved, when save is
+ * set; then 1.
+ */
+static int
+convsystem(struct msgs *m, int save)
+{
+	struct json j = JSON_INIT;
+	struct buf sys = BUF_INIT;
+	int added = 0;
+
+	if (m->n && json_parse(&j, m->v[0], strlen(m->v[0])) == 0 &&
+	    json_streq(&j, json_get(&j, 0, "role"), "system") &&
+	    json_type(&j, json_get(&j, 0, "content")) == JSON_STRING) {
+		json_str(&j, json_get(&j, 0, "content"), &sys);
+		if (!opt.system && !memchr(sys.s, '\0', sys.len))
+			opt.system = buf_steal(&sys, NULL);	/* lives on */
+		free(m->v[0]);
+		memmove(m->v, m->v + 1, --m->n * sizeof *m->v);
+	} else if (save && m->n == 0 && opt.system) {
+		msg_text(&sys, "system", opt.system, strlen(opt.system));
+		msgs_add(m, sys.s, sys.len);
+		opt.system = NULL;
+		added = 1;
+	}
+	json_free(&j);
+	buf_free(&sys);
+	return added;
+}
+
+/*
  * Append messages [from, m->n) and the reply to the conversation file.
  * Built first, written with one write() to an O_APPEND descriptor, so a
  * reader or an interruption never sees half a line.
@@ -1608,7 +1640,7 @@ main(int argc, char *argv[])
 	struct oai o;
 	struct msgs m = MSGS_INIT;
 	size_t hist;
-	int i, rc, tty;
+	int i, rc, tty, ichat;
 
 	i = oai_start(&o, &tool, argc, argv);
 	opt.streamusage = opt.usage || o.meta_fd >= 0;
@@ -1620,11 +1652,12 @@ main(int argc, char *argv[])
 		return oai_finish(&o, rc);
 	}
 	tty = isatty(0);
+	ichat = !opt.messages && argc == 0 && !opt.files.n && !opt.images.n &&
+	    tty;
 	if (opt.conv)
 		loadconv(&m, opt.conv);
-	hist = m.n;
-	if (!opt.messages && argc == 0 && !opt.files.n && !opt.images.n &&
-	    tty) {
+	hist = opt.conv && convsystem(&m, !ichat) ? 0 : m.n;
+	if (ichat) {
 		if (opt.dryrun)
 			die(OAI_EX_USAGE, "no prompt: give it as arguments or "
 			    "on standard input");

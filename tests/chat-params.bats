@@ -127,3 +127,20 @@ setup() {
 	assert_stderr 'oai-chat: --metadata: at most 16 pairs'
 	assert_equal 0 "$(srv_nreq)"
 }
+
+@test "-c keeps the system message of a new conversation; -s replaces it for one run" {
+	conv=$BATS_TEST_TMPDIR/s.jsonl
+	run --separate-stderr oai-chat -c "$conv" -s 'be brief' one </dev/null
+	assert_status 0
+	assert_equal '{"role":"system","content":"be brief"}
+{"role":"user","content":"one"}
+{"role":"assistant","content":"echo: one"}' "$(cat "$conv")"
+	run --separate-stderr oai-chat -c "$conv" two </dev/null
+	assert_status 0
+	assert_equal '[{"role":"system","content":"be brief"},{"role":"user","content":"one"},{"role":"assistant","content":"echo: one"},{"role":"user","content":"two"}]' \
+		"$(srv_req_field 2 '.body | fromjson | .messages | tojson')"
+	run --separate-stderr oai-chat -c "$conv" -s other three </dev/null
+	assert_status 0
+	assert_equal 'other 6' "$(srv_req_field 3 '.body | fromjson | "\(.messages[0].content) \(.messages | length)"')"
+	assert_equal 'be brief 7' "$(jq -sr '"\(.[0].content) \(length)"' "$conv")"
+}
