@@ -1539,10 +1539,10 @@ eachchecks(void)
 			    "--resume need --each");
 		return;
 	}
-	if (opt.conv || opt.files.n || opt.images.n || opt.json ||
-	    opt.toolpaths.n || opt.toolsfile)
-		die(OAI_EX_USAGE, "--each excludes -c, -f, --image, --json, "
-		    "--tool and --tools");
+	if (opt.conv || opt.files.n || opt.images.n || opt.json)
+		die(OAI_EX_USAGE, "--each excludes -c, -f, --image and --json");
+	if (opt.toolpaths.n || opt.toolsfile)
+		die(OAI_EX_USAGE, "--each excludes --tool and --tools");
 	if (opt.resume && !opt.output)
 		die(OAI_EX_USAGE, "--resume needs -o file");
 }

@@ -145,7 +145,7 @@ msgs() { srv_req_field "$1" '.body | fromjson | .messages | tojson'; }
 		"--tool $T/upper --tools $T/defs.json|--tool and --tools exclude each other"
 		"--tools $T/defs.json|--tools: $T/defs.json: not a JSON array of tool definitions"
 		"--confirm|--confirm needs --tool"
-		"--each --tool $T/upper|--each excludes -c, -f, --image, --json, --tool and --tools"
+		"--each --tool $T/upper|--each excludes --tool and --tools"
 	)
 	local c
 	for c in "${cases[@]}"; do
