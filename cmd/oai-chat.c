@@ -1283,37 +1283,47 @@ interactive(struct oai *o, struct msgs *hist)
 
 /*
  * One request per line of standard input, up to -P at once, one line of
- * output per line of input, in order (lib/each.c).  The formats are the
- * ones oai-batch --lines prints (oai(7), LINE FORMATS).
+ * output per line of input, in order (lib/ordered.c).  The formats are
+ * the ones oai-batch --lines prints (oai(7), LINE FORMATS).
  */
 struct each {
 	struct oai *o;
 	struct lines in;
 	struct buf instr;	/* the arguments: put before each line */
 	long long skip;		/* --resume: lines the output answers */
+	struct oai_usage total;	/* -u: of the answers */
+	int worst;		/* status of the lines that failed */
+};
+
+/* One line of input. */
+struct item {
+	struct oai_job j;	/* first: the runner's part */
+	long long index;	/* 0-based, in input order */
+	char where[128];	/* "standard input:3", for messages */
+	struct buf body;	/* the request body: j.rq.body */
 };
 
 /* The request for the current line into it, or the reason it is not
  * sent (it->skip): an empty line, a line that is not text, a bad
  * --messages array. */
 static void
-eachbody(struct each *e, struct oai_item *it)
+eachbody(struct each *e, struct item *it)
 {
 	struct msgs m = MSGS_INIT;
 	struct buf text = BUF_INIT, um = BUF_INIT;
 
-	it->skip = 1;
+	it->j.skip = 1;
 	if (e->in.len == 0)
 		return;
-	it->status = OAI_EX_USAGE;
-	if (input_checkmsg(&it->rs.error, it->where, e->in.s, e->in.len,
+	it->j.status = OAI_EX_USAGE;
+	if (input_checkmsg(&it->j.rs.error, it->where, e->in.s, e->in.len,
 	    0) < 0)
 		return;
 	if (opt.messages) {
 		if (msgs_parse(&m, e->in.s, e->in.len, it->where, 1,
-		    &it->rs.error) < 0 || m.n == 0) {
-			if (!it->rs.error.len)
-				buf_printf(&it->rs.error, "%s: no messages",
+		    &it->j.rs.error) < 0 || m.n == 0) {
+			if (!it->j.rs.error.len)
+				buf_printf(&it->j.rs.error, "%s: no messages",
 				    it->where);
 			msgs_free(&m);
 			return;
@@ -1325,14 +1335,14 @@ eachbody(struct each *e, struct oai_item *it)
 		msgs_add(&m, um.s, um.len);
 	}
 	buildbody(&it->body, opt.model, opt.system, &m, 0);
-	it->skip = it->status = 0;
+	it->j.skip = it->j.status = 0;
 	msgs_free(&m);
 	buf_free(&text);
 	buf_free(&um);
 }
 
 static int
-eachnext(void *ctx, struct oai_item *it)
+eachnext(void *ctx, struct item *it)
 {
 	struct each *e = ctx;
 	int k;
@@ -1349,20 +1359,52 @@ eachnext(void *ctx, struct oai_item *it)
 	it->index = e->in.line - 1;
 	snprintf(it->where, sizeof it->where, "%s:%lld", e->in.name,
 	    e->in.line);
-	it->rq.path = "/chat/completions";
-	it->rq.model = opt.model;
+	it->j.rq.method = "POST";
+	it->j.rq.path = "/chat/completions";
+	it->j.rq.model = opt.model;
 	eachbody(e, it);
+	return 1;
+}
+
+static void
+eachdrop(void *ctx, struct oai_job *j)
+{
+	struct item *it = (struct item *)(void *)j;
+
+	(void)ctx;
+	buf_free(&it->body);
+	oai_resp_free(&it->j.rs);
+	free(it);
+}
+
+/* The job of the next line: 1; 0 at the end; or an exit status. */
+static int
+eachmake(void *ctx, struct oai_job **j)
+{
+	struct item *it = xcalloc(1, sizeof *it);
+	int k;
+
+	buf_init(&it->body);
+	it->j.rs = (struct oai_resp)OAI_RESP_INIT;
+	if ((k = eachnext(ctx, it)) != 1) {
+		eachdrop(ctx, &it->j);
+		return k;
+	}
+	it->j.rq.body = it->body.s;
+	it->j.rq.bodylen = it->body.len;
+	it->j.rq.defer_error = 1;
+	*j = &it->j;
 	return 1;
 }
 
 /* The reply of an answer into reply, its choice's token in j; -1 when
  * the answer is not a chat completion. */
 static int
-eachreply(const struct oai_item *it, struct json *j, struct buf *reply)
+eachreply(const struct item *it, struct json *j, struct buf *reply)
 {
 	int ch;
 
-	if (json_parse(j, it->rs.body.s, it->rs.body.len) < 0 ||
+	if (json_parse(j, it->j.rs.body.s, it->j.rs.body.len) < 0 ||
 	    json_type(j, ch = json_path(j, 0, "choices.0")) != JSON_OBJECT)
 		return -1;
 	json_str(j, json_path(j, ch, "message.content"), reply);
@@ -1372,7 +1414,7 @@ eachreply(const struct oai_item *it, struct json *j, struct buf *reply)
 /* --format jsonl: {"index", "reply", "finish_reason", "usage"}, or
  * {"index", "error": {"status", "message"}}. */
 static void
-eachjson(struct each *e, const struct oai_item *it, const struct json *j,
+eachjson(struct each *e, const struct item *it, const struct json *j,
     int ch, const struct buf *reply)
 {
 	struct buf b = BUF_INIT, msg = BUF_INIT;
@@ -1380,14 +1422,14 @@ eachjson(struct each *e, const struct oai_item *it, const struct json *j,
 	size_t ul;
 
 	buf_printf(&b, "{\"index\":%lld,", it->index);
-	if (it->status) {
-		buf_addredacted(&msg, it->rs.error.s, it->rs.error.len,
+	if (it->j.status) {
+		buf_addredacted(&msg, it->j.rs.error.s, it->j.rs.error.len,
 		    e->o->key);
 		buf_printf(&b, "\"error\":{\"status\":%ld,\"message\":",
-		    it->rs.status);
+		    it->j.rs.status);
 		json_quote(&b, msg.s, msg.len);
 		buf_addc(&b, '}');
-	} else if (it->skip)
+	} else if (it->j.skip)
 		buf_adds(&b, "\"reply\":null");
 	else {
 		buf_adds(&b, "\"reply\":");
@@ -1407,30 +1449,42 @@ eachjson(struct each *e, const struct oai_item *it, const struct json *j,
 }
 
 /* One line of output for one line of input; a failure is said on
- * stderr with the input's line, and the run goes on. */
+ * stderr with the input's line, and the run goes on.  The budget stops
+ * it: said with the line, nothing more printed. */
 static int
-eachdone(void *ctx, struct oai_item *it)
+eachdone(void *ctx, struct oai_job *job)
 {
 	struct each *e = ctx;
+	struct item *it = (struct item *)(void *)job;
 	struct json j = JSON_INIT;
 	struct buf reply = BUF_INIT;
 	int ch = -1;
 
-	if (!it->status && !it->skip && (ch = eachreply(it, &j, &reply)) < 0) {
-		it->status = OAI_EX_FAILURE;
-		buf_printf(&it->rs.error, "unexpected response from %s%s: "
-		    "not a chat completion", e->o->base_url, it->rq.path);
+	if (job->rs.budget) {
+		warnx("%s: %s; it and what follows were not sent", it->where,
+		    job->rs.error.s);
+		return OAI_EX_REJECTED;
 	}
-	if (it->status && it->skip)
-		warnx("%s", it->rs.error.s);
-	else if (it->status)
-		warnx("%s: %s", it->where, it->rs.error.s);
+	if (!job->skip && !job->status)
+		oai_usage_add(&e->total, &job->rs.usage);
+	if (!job->status && !job->skip &&
+	    (ch = eachreply(it, &j, &reply)) < 0) {
+		it->j.status = OAI_EX_FAILURE;
+		buf_printf(&it->j.rs.error, "unexpected response from %s%s: "
+		    "not a chat completion", e->o->base_url, it->j.rq.path);
+	}
+	if (it->j.status && it->j.skip)
+		warnx("%s", it->j.rs.error.s);
+	else if (it->j.status)
+		warnx("%s: %s", it->where, it->j.rs.error.s);
 	if (opt.format == FMT_JSONL)
 		eachjson(e, it, &j, ch, &reply);
-	else if (it->status || it->skip)
+	else if (it->j.status || it->j.skip)
 		out_add("\n", 1);
 	else
 		out_escline(reply.s, reply.len);
+	if (job->status > e->worst)
+		e->worst = job->status;
 	json_free(&j);
 	buf_free(&reply);
 	return 0;
@@ -1440,28 +1494,24 @@ eachdone(void *ctx, struct oai_item *it)
 static int
 eachdry(struct each *e)
 {
-	struct oai_item it;
+	struct oai_job *j;
 	int k;
 
-	for (;;) {
-		memset(&it, 0, sizeof it);
-		buf_init(&it.body);
-		it.rs = (struct oai_resp)OAI_RESP_INIT;
-		if ((k = eachnext(e, &it)) == 1 && it.status)
-			warnx("%s", it.rs.error.s);
-		else if (k == 1 && !it.skip)
-			out_json(it.body.s, it.body.len);
-		buf_free(&it.body);
-		oai_resp_free(&it.rs);
-		if (k != 1)
-			return k;
+	while ((k = eachmake(e, &j)) == 1) {
+		if (j->status)
+			warnx("%s", j->rs.error.s);
+		else if (!j->skip)
+			out_json(j->rq.body, j->rq.bodylen);
+		eachdrop(e, j);
 	}
+	return k;
 }
 
 static int
 eachmode(struct oai *o, int argc, char *argv[])
 {
-	struct oai_each run = { .next = eachnext, .done = eachdone };
+	struct oai_ordered run = { .make = eachmake, .finish = eachdone,
+	    .drop = eachdrop, .keepgoing = 1 };
 	struct each e = { .o = o, .instr = BUF_INIT };
 	int i, rc;
 
@@ -1483,9 +1533,12 @@ eachmode(struct oai *o, int argc, char *argv[])
 		run.budget = opt.budget;
 		run.ctx = &e;
 		run.in = &e.in;
-		rc = oai_each_run(o, &run);
-		if (opt.usage && rc != OAI_EX_INTR && rc != OAI_EX_TERM)
-			oai_usage_print(&run.total);
+		oai_usage_init(&e.total, NULL);
+		rc = oai_ordered_run(o, &run);
+		if (rc != OAI_EX_INTR && rc != OAI_EX_TERM && opt.usage)
+			oai_usage_print(&e.total);
+		if (rc != OAI_EX_INTR && rc != OAI_EX_TERM && e.worst > rc)
+			rc = e.worst;
 	}
 	lines_free(&e.in);
 	buf_free(&e.instr);

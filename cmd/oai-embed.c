@@ -554,18 +554,19 @@ rewind_(void *ctx)
 
 /* ---- the run -------------------------------------------------------- */
 
-static struct oai_job *
-make(void *ctx)
+static int
+make(void *ctx, struct oai_job **j)
 {
 	struct batch *b = readbatch(ctx);
 
 	if (!b)
-		return NULL;
+		return 0;	/* an input error: said after the run */
 	b->isfirst = b->written = 0;
 	b->textpos = 0;
 	memset(b->got, 0, (size_t)b->n);
 	rewind_(b);
-	return &b->j;
+	*j = &b->j;
+	return 1;
 }
 
 static void
@@ -581,10 +582,11 @@ first(void *ctx, struct oai_job *j)
 /* The answer of b has ended (status 0: all of it came): check what
  * only its end can tell, write what is left; 0 or an exit status. */
 static int
-finish(void *ctx, struct oai_job *j, int status)
+finish(void *ctx, struct oai_job *j)
 {
 	struct batch *b = (struct batch *)(void *)j;
 	const struct where *at;
+	int status = j->status;
 
 	(void)ctx;
 	if (!status && !b->why && (jscan_end(&b->js) != 0 || !b->sawdata))
@@ -634,7 +636,8 @@ dry(struct lines *r)
 int
 main(int argc, char *argv[])
 {
-	struct oai_ordered pipe = { make, first, finish, drop, NULL, 0 };
+	struct oai_ordered pipe = { .make = make, .first = first,
+	    .finish = finish, .drop = drop };
 	struct lines r;
 	const char *s;
 	struct batch *b;
@@ -659,8 +662,9 @@ main(int argc, char *argv[])
 			die(OAI_EX_USAGE, "--budget: no price for %s; set "
 			    "OAI_PRICES", model);
 		oai_usage_init(&total, model);
+		pipe.parallel = (int)parallel;
 		pipe.budget = budget;
-		rc = oai_ordered_run(&o, (int)parallel, &pipe);
+		rc = oai_ordered_run(&o, &pipe);
 		if (usageflag && rc != OAI_EX_INTR && rc != OAI_EX_TERM)
 			oai_usage_print(&total);
 	}

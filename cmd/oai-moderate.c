@@ -409,7 +409,8 @@ whole(struct oai *o, char **files, int n)
  * -l: each line is an owner, its chunks go out in requests of at most
  * MAXIN chunks and REQMAX bytes, up to -P requests at once
  * (lib/ordered.c), and the lines are printed in order as the requests
- * finish.  A line belongs to the request that carries its last chunk.
+ * finish.  A line belongs to the request that carries its last chunk;
+ * empty lines at the very end, to a job that is not sent.
  */
 struct ljob {
 	struct oai_job j;	/* first: the pipeline's part */
@@ -425,7 +426,6 @@ static struct lines rd;
 static struct chunk *pc;	/* the chunks of the line being sent */
 static int npc, pccap, ipc;
 static struct owner *pown;	/* that line */
-static struct ljob *tailjob;	/* lines without chunks at the very end */
 static struct buf inerr = BUF_INIT;	/* an input error, reported last */
 static int instatus, anyflagged;
 
@@ -509,24 +509,29 @@ filljob(struct ljob *m)
 	}
 }
 
-static struct oai_job *
-lmake(void *ctx)
+static void ldrop(void *ctx, struct oai_job *j);
+
+static int
+lmake(void *ctx, struct oai_job **j)
 {
 	struct ljob *m = xcalloc(1, sizeof *m);
 
 	(void)ctx;
 	buf_init(&m->body);
+	m->j.rs = (struct oai_resp)OAI_RESP_INIT;
 	filljob(m);
-	if (m->nc == 0) {	/* the end: empty lines, if any, go last */
-		tailjob = m;
-		return NULL;
+	*j = &m->j;
+	if (m->nc == 0 && m->no == 0) {
+		ldrop(NULL, &m->j);
+		return 0;
 	}
+	if ((m->j.skip = m->nc == 0))	/* empty lines only: none sent */
+		return 1;
 	reqbody(&m->body, m->c, m->nc);
 	m->j.rq = (struct oai_req){ .method = "POST", .path = "/moderations",
 	    .body = m->body.s, .bodylen = m->body.len };
-	m->j.rs = (struct oai_resp)OAI_RESP_INIT;
 	nchunks += m->nc;
-	return &m->j;
+	return 1;
 }
 
 /* Print the lines of m as grep would. */
@@ -543,12 +548,14 @@ printlines(struct ljob *m)
 }
 
 static int
-lfinish(void *ctx, struct oai_job *j, int status)
+lfinish(void *ctx, struct oai_job *j)
 {
 	struct ljob *m = (struct ljob *)(void *)j;
+	int status = j->status;
 
 	(void)ctx;
-	if (status || (status = fold(oo, &j->rq, &j->rs.body, m->c, m->nc)))
+	if (status || (!j->skip &&
+	    (status = fold(oo, &j->rq, &j->rs.body, m->c, m->nc))))
 		return status;
 	printlines(m);
 	return 0;
@@ -573,20 +580,18 @@ ldrop(void *ctx, struct oai_job *j)
 static int
 lines(struct oai *o, char **files, int n)
 {
-	struct oai_ordered pipe = { lmake, NULL, lfinish, ldrop, NULL, 0 };
+	struct oai_ordered pipe = { .parallel = (int)parallel, .make = lmake,
+	    .finish = lfinish, .drop = ldrop };
 	int rc;
 
 	oo = o;
 	lines_init(&rd, files, n, LINES_CRLF);
-	if ((rc = oai_ordered_run(o, (int)parallel, &pipe)) == 0 && tailjob)
-		printlines(tailjob);
+	rc = oai_ordered_run(o, &pipe);
 	if (!rc && instatus) {	/* an input error ends what was checked */
 		if (inerr.len)
 			warnx("%s", inerr.s);
 		rc = instatus;
 	}
-	if (tailjob)
-		ldrop(NULL, &tailjob->j);
 	freeowner(pown);
 	free(pc);
 	lines_free(&rd);

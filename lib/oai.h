@@ -1197,84 +1197,55 @@ void oai_multi_resume(struct oai_multi *m, void *user);
 /* Abort whatever is left and free m (NULL is fine). */
 void oai_multi_free(struct oai_multi *m);
 
-/* ---- each.c: one request per input, answers in input order ----------- */
-
-/*
- * Map mode (oai-chat --each, and any tool that sends one request per
- * line): up to parallel requests in flight over oai_multi, answers
- * handed to done() in input order as soon as they are next in line, at
- * most 2 * parallel inputs read and not yet done, so memory does not
- * grow with the input.  A request that fails (after its retries) is
- * handed on with its status and the run goes on; an authentication or
- * usage failure stops the reading.  Paced by the server's rate-limit
- * headers and 429s (oai_multi), stopped by budget (oai_multi_budget()).
- */
-struct oai_item {
-	long long index;	/* 0-based, in input order */
-	char where[128];	/* "standard input:3", for messages */
-	struct buf body;	/* the request body: rq.body */
-	struct oai_req rq;	/* method and path set by next() */
-	struct oai_resp rs;	/* rs.error: why it failed (defer_error) */
-	int skip;		/* not sent: done() gets it as next() left it */
-	int status;		/* 0, or why it failed: an exit status */
-	int done;
-	struct oai_item *next;
-};
-
-struct oai_each {
-	int parallel;
-	double budget;		/* USD, 0: none */
-	/* Fill it for the next input: 1; 0 at the end of the input; or an
-	 * exit status (> 1, already said) that ends the input there. */
-	int (*next)(void *ctx, struct oai_item *it);
-	/* Print it: 0 to go on, or an exit status that stops the run. */
-	int (*done)(void *ctx, struct oai_item *it);
-	void *ctx;
-	/* The lines next() reads, if any: while requests are in flight,
-	 * reading waits until a line is there instead of holding them up. */
-	const struct lines *in;
-	struct oai_usage total;	/* of the answers done (set up by the run) */
-};
-
-/* Run it all; return the worst status seen (after everything that could
- * be done was done), 130 or 143 when interrupted, OAI_EX_REJECTED when
- * the budget stopped it (with one line naming where). */
-int oai_each_run(struct oai *o, struct oai_each *e);
-
 /* ---- ordered.c: requests in parallel, answers in order -------------- */
 
 /*
- * A pipeline over oai_multi: make() makes jobs while fewer than
- * 2 * parallel are unfinished; up to parallel are in flight; finish()
- * takes them strictly in the order they were made.  first() (may be
- * NULL) tells a job it is the first unfinished one, once, before its
- * end and before a transfer it paused resumes: a sink that streams
- * writes from then on and holds its answer until then.  A job that
- * fails makes the pipeline stop making new ones; those before it are
- * finished, then its own finish() normally ends the run.
+ * The one runner of every tool that sends many requests (oai-chat
+ * --each, oai-embed, oai-moderate -l): make() makes jobs while fewer
+ * than 2 * parallel are unfinished, so memory does not grow with the
+ * input; up to parallel are in flight over oai_multi (paced by the
+ * server's rate-limit headers and 429s, stopped by budget); finish()
+ * takes them strictly in the order they were made, each as soon as it
+ * is next.  first() (may be NULL) tells a job it is the first
+ * unfinished one, once, before its finish() and before a transfer it
+ * paused resumes: a sink that streams writes from then on and holds its
+ * answer until then.  A job that fails stops the making of new ones
+ * (with keepgoing, only a failure every later request would share:
+ * authentication, usage, budget); those made before it are still
+ * finished, and so is it.
  */
 struct oai_job {		/* the first member of the caller's job */
-	struct oai_req rq;
-	struct oai_resp rs;
-	int done, status;	/* the pipeline's own */
-	struct oai_job *next;
+	struct oai_req rq;	/* set by make(), with rs */
+	struct oai_resp rs;	/* rs.error: why it failed (defer_error) */
+	int skip;		/* make(): not sent; finished as made */
+	int status;		/* 0, or the exit status it failed with */
+	int done;		/* the run's own */
+	struct oai_job *next;	/* the run's own */
 };
 
 struct oai_ordered {
-	/* The next job, its rq and rs set; NULL when there is none. */
-	struct oai_job *(*make)(void *ctx);
+	int parallel;
+	double budget;		/* USD, oai_multi_budget(); 0: none */
+	int keepgoing;		/* the jobs are independent (see above) */
+	/* The lines make() reads, if any: while requests are in flight,
+	 * make() waits until a line is there instead of holding them up. */
+	const struct lines *in;
+	/* The next job in *j, its rq and rs set: 1; 0 at the end of the
+	 * input; or an exit status (> 1, already said) that ends it there. */
+	int (*make)(void *ctx, struct oai_job **j);
 	void (*first)(void *ctx, struct oai_job *j);
-	/* The first job has ended with status (0: a 2xx answer; else the
-	 * exit status, its error printed or, with rq.defer_error, in
-	 * rs.error): write its output; 0 goes on, a status ends the run. */
-	int (*finish)(void *ctx, struct oai_job *j, int status);
+	/* The first job has ended with j->status (0: a 2xx answer, or
+	 * skipped; else the exit status, its error printed or, with
+	 * rq.defer_error, in rs.error; rs.budget when the budget stopped
+	 * it): write its output; 0 goes on, an exit status ends the run. */
+	int (*finish)(void *ctx, struct oai_job *j);
 	/* Free a job, finished or not. */
 	void (*drop)(void *ctx, struct oai_job *j);
 	void *ctx;
-	double budget;		/* oai_multi_budget(), 0: none */
 };
 
-/* Run the pipeline to its end: 0, or the status a finish() returned. */
-int oai_ordered_run(struct oai *o, int parallel, const struct oai_ordered *p);
+/* Run it to its end: 130 or 143 when interrupted (no finish() after
+ * that), else the worst status make() and finish() returned, or 0. */
+int oai_ordered_run(struct oai *o, const struct oai_ordered *p);
 
 #endif
