@@ -357,6 +357,19 @@ int png_size(const void *head, size_t n, unsigned long *w,
 #define F32_BUFSIZE 32
 size_t f32_shortest(char *s, float f);
 
+/* ---- vecout.c: embedding vectors as oai-embed prints them ---------- */
+
+enum { VEC_JSONL, VEC_TSV, VEC_F32 };	/* as in vec_formats[] */
+extern const char *const vec_formats[];	/* --format's names, NULL-ended */
+/*
+ * Vector v (dims float32, little-endian) of input index to standard
+ * output in format: a JSON line {"index","text","embedding"} ("text"
+ * only when text is not NULL: text[0..tl)), a line of tab-separated
+ * numbers, or the raw float32.  line is scratch space.
+ */
+void vec_write(struct buf *line, int format, long long index,
+    const char *text, size_t tl, const unsigned char *v, int dims);
+
 /* ---- json.c: reading (jsmn) ---------------------------------------- */
 
 enum json_type {
