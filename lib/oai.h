@@ -1167,6 +1167,31 @@ int oai_file_delete(struct oai *o, const char *id, struct oai_resp *rs);
  * temporary file); OAI_EX_FAILURE with a line on a write error. */
 int oai_fd_sink(void *ctx, const char *p, size_t n);
 
+/* ---- chatline.c: the lines of oai-chat --each ---------------------- */
+
+/* The reply of chat completion body[0..n) into reply (parsed into j):
+ * its choice's token, or -1 when the body is not a chat completion. */
+int chat_reply(struct json *j, const char *body, size_t n, struct buf *reply);
+
+struct chatline {		/* one input line's outcome */
+	long long index;	/* of the input line, from 0 */
+	int skip;		/* not sent (an empty line) */
+	const struct buf *error;	/* why it failed, or NULL */
+	long status;		/* and the HTTP status, 0: none */
+	const struct json *j;	/* the answer, chat_reply()'s */
+	int ch;
+	const struct buf *reply;
+};
+
+/* Its line of output to standard output (oai(7), LINE FORMATS): text
+ * (escaped, empty when it failed or was skipped) or jsonl; key is
+ * redacted from error messages. */
+void chat_eachline(int jsonl, const struct chatline *l, const char *key);
+/* The request oai-chat --each makes of line[0..n): instr (may be empty)
+ * and the line as the user message, after system (or NULL). */
+void chat_linebody(struct buf *b, const char *model, const char *system,
+    const char *instr, size_t il, const char *line, size_t n);
+
 /* ---- multi.c: several requests at once ----------------------------- */
 
 /*
