@@ -39,6 +39,8 @@ bodies() { oai-files -g file-test1 | jq -c '[.custom_id, .body]'; }
 	OAI_EMBED_MODEL=emb-env oai-batch -e embeddings --lines --keep-files < b.txt > out
 	assert_equal emb-env "$(bodies | jq -r '.[1].model')"
 	assert_equal '{"index":0,"embedding":' "$(head -c 23 out)"
+	# a file part has a type, as curl gives one (Prism refuses it without)
+	assert_equal application/octet-stream "$(srv_req_field 1 .files.file.content_type)"
 	srv_reset
 	OAI_EMBED_MODEL=emb-env oai-batch -e embeddings --lines --keep-files -m m2 < b.txt > out
 	assert_equal m2 "$(bodies | jq -r '.[1].model')"
