@@ -94,15 +94,16 @@ oai-batch: batch_test1 expired: 2 of 3 requests completed'
 
 @test "oai-batch --lines: Ctrl-C's resume command keeps --lines and --format" {
 	srv_queue '{"path": "/v1/batches", "method": "POST", "batch": {"steps": 1000}}'
-	OAI_TEST_BATCH_POLL_MS=50 oai-batch -e embeddings --lines --format tsv < b.txt 2> err &
+	OAI_TEST_BATCH_POLL_MS=50 oai-batch -e embeddings --lines --format tsv < b.txt > out 2> err &
 	pid=$!
-	for i in $(seq 100); do
-		[ "$(srv_requests | jq -r 'select(.method == "GET") | .path' | grep -c batch_test1)" -ge 1 ] && break
-		sleep 0.02
+	for i in $(seq 50); do
+		[ "$(srv_requests | grep -c batches/batch_test1)" -ge 1 ] && break
+		sleep 0.1
 	done
-	kill -INT "$pid"
-	run wait "$pid"
-	assert_status 130
+	signal_until_gone $pid INT
+	st=0; wait $pid || st=$?
+	assert_equal 130 "$st"
+	assert_equal '' "$(cat out)"
 	assert_equal 'oai-batch: interrupted; the batch goes on: oai-batch --attach batch_test1 --lines --format tsv' "$(cat err)"
 }
 
