@@ -38,11 +38,38 @@ static const char *url;		/* of every request: from -e or the input */
 static int detach, listflag, jsonflag, keep;
 static struct oai_list attach, statusids, cancelids;
 
+/* --lines: each line one request, printed as oai-embed or oai-chat
+ * --each prints it (lib/vecout.c, lib/chatline.c). */
+enum { LF_JSONL = VEC_JSONL, LF_TSV = VEC_TSV, LF_F32 = VEC_F32, LF_TEXT };
+static const char *const lineformats[] = { "jsonl", "tsv", "f32", "text",
+	NULL };
+static int linesflag, format = -1;
+static const char *model, *sysmsg;
+static long long dims;
+static struct buf instr = BUF_INIT;	/* -e chat: the arguments */
+static long long nlines;	/* input lines read */
+static long long printed;	/* lines of output so far */
+static int dimsseen;		/* of the first vector */
+
 static const struct oai_opt opts[] = {
 	OAI_STR('e', "endpoint", "endpoint", &endpoint,
 	    "each line is a request body for endpoint:\n"
 	    "chat, embeddings, completions, moderations\n"
 	    "or responses (custom_ids generated)"),
+	OAI_NAME('m', "model", "model", &model, "model name",
+	    "--lines: the model (default as oai-embed\n"
+	    "and oai-chat choose it)"),
+	OAI_STR('s', "system", "text", &sysmsg,
+	    "--lines -e chat: system message"),
+	OAI_FLAG(0, "lines", &linesflag,
+	    "with -e chat or embeddings: each input\n"
+	    "line is one request, printed as oai-embed\n"
+	    "prints it or oai-chat, one reply a line"),
+	OAI_INT(0, "dimensions", "n", &dims, NULL, 1, 65536,
+	    "--lines -e embeddings: ask for n dimensions"),
+	OAI_CHOICE(0, "format", "jsonl | tsv | f32 | text", &format,
+	    lineformats, "--lines: embeddings jsonl (default), tsv\n"
+	    "or f32; chat text (default) or jsonl"),
 	OAI_FLAG(0, "detach", &detach,
 	    "create the batches, print their ids, exit"),
 	OAI_LIST(0, "attach", "id", &attach,
@@ -91,6 +118,7 @@ static int njobs;
 static struct src {
 	long long first;
 	char *name;
+	long long line0;	/* the line of request first */
 } *srcs;
 static int nsrcs;
 
@@ -288,6 +316,72 @@ request(struct lines *r, struct json *j, struct buf *out,
 	buf_free(&cid);
 }
 
+static int
+ischat(void)
+{
+	return url && strcmp(url, "/v1/chat/completions") == 0;
+}
+
+/* --lines: the request of input line r onto out (its custom_id
+ * "line-N", N counting the lines of all the input): 1, or 0 for an
+ * empty line of -e chat (not sent; its line of output says so, as
+ * oai-chat --each's does).  Dies on bad input. */
+static int
+linerequest(const struct lines *r, struct buf *out)
+{
+	struct buf body = BUF_INIT, why = BUF_INIT, at = BUF_INIT;
+	struct jw w;
+
+	if (r->len == 0 && ischat())
+		return 0;
+	buf_printf(&at, "%s:%lld", r->name, r->line);
+	if (r->len == 0)
+		die(OAI_EX_USAGE, "%s: empty input (the API rejects it)", at.s);
+	if (input_checkmsg(&why, at.s, r->s, r->len, !ischat()) < 0)
+		die(OAI_EX_USAGE, "%s", why.s);
+	if (ischat())
+		chat_linebody(&body, model, sysmsg, instr.s, instr.len, r->s,
+		    r->len);
+	else {
+		jw_init(&w, &body);
+		jw_obj(&w);
+		jw_key(&w, "model");
+		jw_str(&w, model);
+		jw_key(&w, "input");
+		jw_strn(&w, r->s, r->len);
+		jw_key(&w, "encoding_format");
+		jw_str(&w, "base64");
+		if (dims) {
+			jw_key(&w, "dimensions");
+			jw_int(&w, dims);
+		}
+		jw_obj_end(&w);
+	}
+	buf_reset(out);
+	buf_printf(out, "{\"custom_id\":\"line-%lld\",\"method\":\"POST\","
+	    "\"url\":\"%s\",\"body\":%s}\n", nlines, url, body.s);
+	buf_free(&body);
+	buf_free(&why);
+	buf_free(&at);
+	return 1;
+}
+
+/* Request index comes from line r: a new entry of srcs unless it
+ * follows the last one's. */
+static void
+addsrc(const struct lines *r, long long index)
+{
+	struct src *l = nsrcs ? &srcs[nsrcs - 1] : NULL;
+
+	if (l && strcmp(l->name, r->name) == 0 &&
+	    l->line0 + (index - l->first) == r->line)
+		return;
+	srcs = xreallocarray(srcs, (size_t)nsrcs + 1, sizeof *srcs);
+	srcs[nsrcs].first = index;
+	srcs[nsrcs].line0 = r->line;
+	srcs[nsrcs++].name = xstrdup(r->name);
+}
+
 static void
 writeall(int fd, const char *p, size_t n, const char *path)
 {
@@ -333,13 +427,12 @@ spool(char **files, int nfiles)
 
 	lines_init(&r, files, nfiles, LINES_CRLF);
 	while ((k = lines_next(&r)) > 0) {
-		if (!nsrcs || strcmp(srcs[nsrcs - 1].name, r.name)) {
-			srcs = xreallocarray(srcs, (size_t)nsrcs + 1,
-			    sizeof *srcs);
-			srcs[nsrcs].first = index - r.line + 1;
-			srcs[nsrcs++].name = xstrdup(r.name);
-		}
-		request(&r, &j, &line, &seen, index);
+		nlines++;
+		if (!linesflag)
+			request(&r, &j, &line, &seen, index);
+		else if (!linerequest(&r, &line))
+			continue;
+		addsrc(&r, index);
 		if (!jb || jb->n == maxreq ||
 		    bytes + (long long)line.len > maxbytes) {
 			if (fd >= 0)
@@ -407,6 +500,13 @@ readjob(struct oai *o, const struct oai_req *rq, struct job *jb,
 	jb->infile = jstr(&j, json_get(&j, 0, "input_file_id"));
 	jb->outfile = jstr(&j, json_get(&j, 0, "output_file_id"));
 	jb->errfile = jstr(&j, json_get(&j, 0, "error_file_id"));
+	if (!url && linesflag) {	/* --attach: the batch says which */
+		t = json_get(&j, 0, "endpoint");
+		if (json_streq(&j, t, "/v1/chat/completions") ||
+		    json_streq(&j, t, "/v1/embeddings"))
+			url = endpointurl(json_streq(&j, t, "/v1/embeddings") ?
+			    "embeddings" : "chat");
+	}
 	jb->total = jint(&j, "request_counts.total");
 	jb->completed = jint(&j, "request_counts.completed");
 	jb->failed = jint(&j, "request_counts.failed");
@@ -493,6 +593,8 @@ resumehint(const char *why)
 	for (i = 0; i < njobs; i++)
 		if (jobs[i].id)
 			buf_printf(&b, " --attach %s", jobs[i].id);
+	if (b.len && linesflag)
+		buf_printf(&b, " --lines --format %s", lineformats[format]);
 	if (b.len)
 		warnx("%s; the batch%s go%s on: %s%s", why, njobs > 1 ? "es" :
 		    "", njobs > 1 ? "" : "es", argv0, b.s);
@@ -644,6 +746,29 @@ eachline(const char *path, int (*fn)(void *, const struct json *, off_t,
 	return rc;
 }
 
+/* --lines: the input line (from 0) of each request of the batch being
+ * printed, from its custom_id "line-N". */
+static long long *glines;
+static size_t glcap;
+
+static int
+lineno(const struct buf *cid, long long pos)
+{
+	char *end;
+	long long n;
+
+	if (cid->len < 6 || memcmp(cid->s, "line-", 5) || cid->s[5] < '1' ||
+	    cid->s[5] > '9' || (n = strtoll(cid->s + 5, &end, 10)) < 1 ||
+	    *end)
+		return -1;
+	if ((size_t)pos >= glcap) {
+		glcap = glcap ? 2 * glcap : 1024;
+		glines = xreallocarray(glines, glcap, sizeof *glines);
+	}
+	glines[pos] = n - 1;
+	return 0;
+}
+
 struct scan {
 	struct job *jb;
 	struct idmap *m;
@@ -664,6 +789,12 @@ inputline(void *ctx, const struct json *j, off_t off, size_t len)
 	    idmap_put(s->m, s->cid.s, s->cid.len, s->jb->n) >= 0) {
 		warnx("%s: input file %s: line %lld is not a request with a "
 		    "custom_id of its own", s->jb->id, s->jb->infile,
+		    s->jb->n + 1);
+		return OAI_EX_FAILURE;
+	}
+	if (linesflag && lineno(&s->cid, s->jb->n) < 0) {
+		warnx("%s: input file %s: line %lld: not a request of "
+		    "oai-batch --lines", s->jb->id, s->jb->infile,
 		    s->jb->n + 1);
 		return OAI_EX_FAILURE;
 	}
@@ -703,7 +834,8 @@ where(struct buf *b, const struct job *jb, long long pos)
 	}
 	for (i = nsrcs - 1; i > 0 && srcs[i].first > g; i--)
 		;
-	buf_printf(b, "%s:%lld", srcs[i].name, g - srcs[i].first + 1);
+	buf_printf(b, "%s:%lld", srcs[i].name, srcs[i].line0 + g -
+	    srcs[i].first);
 }
 
 /* The request positions of jb (map), from its spool or input file. */
@@ -763,22 +895,23 @@ readat(int fd, const char *path, off_t off, size_t len, struct buf *b)
 	b->s[len] = '\0';
 }
 
-/* Why result line b (parsed in j) failed, onto why; 0 if it did not. */
+/* Why result line b (parsed in j) failed, onto why (its HTTP status in
+ * *code, 0 if none); 0 if it did not. */
 static int
-failure(const struct json *j, struct buf *why)
+failure(const struct json *j, struct buf *why, long long *code)
 {
 	int r = json_get(j, 0, "response"), e = json_get(j, 0, "error"), t;
-	long long code = 0;
 	const char *s;
 	size_t n;
 
-	if (json_int(j, json_get(j, r, "status_code"), &code) == 0 &&
-	    code >= 200 && code < 300 && json_is_null(j, e))
+	*code = 0;
+	if (json_int(j, json_get(j, r, "status_code"), code) == 0 &&
+	    *code >= 200 && *code < 300 && json_is_null(j, e))
 		return 0;
-	if (code) {
+	if (*code) {
 		t = json_get(j, r, "body");
 		s = json_text(j, t, &n);
-		oai_error_line(why, code, t < 0 ? "" : s, t < 0 ? 0 : n);
+		oai_error_line(why, *code, t < 0 ? "" : s, t < 0 ? 0 : n);
 		return 1;
 	}
 	if ((t = json_get(j, e, "code")) >= 0 && !json_is_null(j, t)) {
@@ -790,6 +923,131 @@ failure(const struct json *j, struct buf *why)
 	return 1;
 }
 
+/* ---- --lines: the output of oai-embed or oai-chat --each ------------ */
+
+static const char *apikey;	/* redacted from error messages */
+
+/* -e chat: the lines of output up to input line g, for the empty lines
+ * not sent. */
+static void
+fill(long long g)
+{
+	for (; printed < g; printed++)
+		chat_eachline(format == LF_JSONL, &(struct chatline){ printed,
+		    1, NULL, 0, NULL, -1, NULL }, apikey);
+}
+
+/* The embedding of answer body (in j) into vec: NULL, or what is wrong. */
+static const char *
+embedding(const struct json *j, int body, struct buf *vec)
+{
+	int e = json_path(j, body, "data.0.embedding"), i, n, t;
+	struct buf s = BUF_INIT;
+	unsigned char le[4];
+	double d;
+	uint32_t u;
+	float f;
+
+	buf_reset(vec);
+	if (json_type(j, e) == JSON_STRING) {
+		json_str(j, e, &s);
+		i = base64_decode(vec, s.s, s.len);
+		buf_free(&s);
+		if (i < 0 || vec->len % 4)
+			return "bad base64 embedding";
+	} else if (json_type(j, e) == JSON_ARRAY) {
+		n = json_size(j, e);
+		for (i = 0, t = e + 1; i < n; i++, t = json_skip(j, t)) {
+			if (json_num(j, t, &d) < 0)
+				return "bad embedding";
+			f = (float)d;
+			memcpy(&u, &f, 4);
+			le32_put(le, u);
+			buf_add(vec, le, 4);
+		}
+	} else
+		return "not an embedding list";
+	if (!dimsseen)
+		dimsseen = (int)(vec->len / 4);
+	return vec->len == 0 || vec->len / 4 != (size_t)dimsseen ?
+	    "vectors of different sizes" : NULL;
+}
+
+/* The output of a request that succeeded, for input line g: 0, or -1
+ * after saying onto why what is wrong with the answer. */
+static int
+lineout(const struct json *j, long long g, struct buf *why)
+{
+	int body = json_path(j, 0, "response.body"), ch;
+	struct json a = JSON_INIT;
+	struct buf reply = BUF_INIT, vec = BUF_INIT, line = BUF_INIT;
+	const char *bad = NULL, *s;
+	size_t n;
+
+	if (ischat()) {
+		s = json_text(j, body, &n);
+		if (!s || (ch = chat_reply(&a, s, n, &reply)) < 0)
+			bad = "not a chat completion";
+		else {
+			fill(g);
+			chat_eachline(format == LF_JSONL, &(struct chatline){
+			    g, 0, NULL, 0, &a, ch, &reply }, apikey);
+			printed = g + 1;
+		}
+	} else if (!(bad = embedding(j, body, &vec)))
+		vec_write(&line, format, g, NULL, 0,
+		    (unsigned char *)vec.s, dimsseen);
+	if (bad)
+		buf_adds(why, bad);
+	json_free(&a);
+	buf_free(&reply);
+	buf_free(&vec);
+	buf_free(&line);
+	return bad ? -1 : 0;
+}
+
+/* The output of a request that failed: -e chat's line for it. */
+static void
+linefail(long long g, long long code, const struct buf *why)
+{
+	if (!ischat())
+		return;
+	fill(g);
+	chat_eachline(format == LF_JSONL, &(struct chatline){ g, 0, why,
+	    (long)code, NULL, -1, NULL }, apikey);
+	printed = g + 1;
+}
+
+/* ---- printing ----------------------------------------------------------- */
+
+/* Result pos of jb, from its file into line and j: 0 if it succeeded
+ * (printed), else why not onto why and its HTTP status into code. */
+static int
+result1(long long pos, const struct res *res, int *fd, char **paths, struct buf *line, struct json *j,
+    struct buf *why, long long *code)
+{
+	int i;
+
+	*code = 0;
+	if (res[pos].which == NONE) {
+		buf_adds(why, "no result");
+		return -1;
+	}
+	i = res[pos].which == OUT ? 0 : 1;
+	readat(fd[i], paths[i], res[pos].off, res[pos].len, line);
+	if (json_parse(j, line->s, line->len) < 0) {
+		buf_adds(why, "a result that is not JSON");
+		return -1;
+	}
+	if (failure(j, why, code))
+		return 1;
+	if (linesflag)
+		return lineout(j, glines[pos], why) < 0 ? 1 : 0;
+	out_add(line->s, line->len);
+	out_add("\n", 1);
+	return 0;
+}
+
 /* Print jb's results in input order; failures on stderr. */
 static int
 printjob(const struct job *jb, const struct res *res, char **paths)
@@ -797,8 +1055,8 @@ printjob(const struct job *jb, const struct res *res, char **paths)
 	struct buf line = BUF_INIT, why = BUF_INIT, at = BUF_INIT;
 	struct buf cid = BUF_INIT, tmp = BUF_INIT;
 	struct json j = JSON_INIT;
-	int fd[2] = { -1, -1 }, i, rc = 0;
-	long long pos;
+	int fd[2] = { -1, -1 }, i, rc = 0, k;
+	long long pos, code;
 
 	for (i = 0; i < 2; i++)
 		if (paths[i] && (fd[i] = open(paths[i], O_RDONLY)) < 0)
@@ -806,18 +1064,10 @@ printjob(const struct job *jb, const struct res *res, char **paths)
 	for (pos = 0; pos < jb->n; pos++) {
 		buf_reset(&why);
 		buf_reset(&cid);
-		if (res[pos].which == NONE)
-			buf_adds(&why, "no result");
-		else {
-			i = res[pos].which == OUT ? 0 : 1;
-			readat(fd[i], paths[i], res[pos].off, res[pos].len, &line);
-			if (json_parse(&j, line.s, line.len) < 0)
-				buf_adds(&why, "a result that is not JSON");
-			else if (!failure(&j, &why)) {
-				out_add(line.s, line.len);
-				out_add("\n", 1);
-				continue;
-			}
+		if (!(k = result1(pos, res, fd, paths, &line, &j, &why,
+		    &code)))
+			continue;
+		if (k > 0) {	/* a result, parsed in j */
 			buf_adds(&cid, " ");
 			json_str(&j, json_get(&j, 0, "custom_id"), &tmp);
 			buf_addesc(&cid, tmp.s, tmp.len);
@@ -825,6 +1075,8 @@ printjob(const struct job *jb, const struct res *res, char **paths)
 		}
 		where(&at, jb, pos);
 		warnx("%s: request%s failed: %s", at.s, cid.s, why.s);
+		if (linesflag)
+			linefail(glines[pos], code, &why);
 		rc = OAI_EX_FAILURE;
 	}
 	for (i = 0; i < 2; i++)
@@ -915,11 +1167,16 @@ results(struct oai *o)
 	const char *ids[3];
 	int i, k, rc = 0;
 
+	apikey = o->key;
 	for (i = 0; i < njobs && rc != OAI_EX_INTR && rc != OAI_EX_TERM;
 	    i++) {
 		if (i)
 			jobs[i].first = jobs[i - 1].first + jobs[i - 1].n;
 		rc = worse(rc, results1(o, &jobs[i]));
+	}
+	if (linesflag && ischat() && rc != OAI_EX_INTR && rc != OAI_EX_TERM) {
+		fill(nlines);	/* empty lines at the end */
+		out_flush();
 	}
 	for (i = 0; !rc && !keep && i < njobs; i++) {
 		ids[0] = jobs[i].infile;
@@ -933,6 +1190,34 @@ results(struct oai *o)
 			}
 	}
 	return rc;
+}
+
+/* --lines: the endpoint known, its options and their defaults. */
+static void
+checklines(void)
+{
+	const char *s, *e = ischat() ? "chat" : "embeddings";
+
+	if (!url || (!ischat() && strcmp(url, "/v1/embeddings")))
+		die(OAI_EX_USAGE, "--lines goes with -e chat or -e embeddings");
+	if (format < 0)
+		format = ischat() ? LF_TEXT : LF_JSONL;
+	if (ischat() ? format == LF_TSV || format == LF_F32 :
+	    format == LF_TEXT)
+		die(OAI_EX_USAGE, "--format %s does not go with -e %s",
+		    lineformats[format], e);
+	if (ischat() ? dims != 0 : sysmsg != NULL)
+		die(OAI_EX_USAGE, "%s does not go with -e %s", ischat() ?
+		    "--dimensions" : "-s", e);
+	if (!model && (s = getenv(ischat() ? "OAI_CHAT_MODEL" :
+	    "OAI_EMBED_MODEL")) && *s)
+		model = s;
+	if (!model)
+		model = ischat() ? "gpt-4o" : "text-embedding-3-small";
+	if (sysmsg)
+		input_check("--system", sysmsg, strlen(sysmsg), 0);
+	if (format == LF_F32 && !detach)
+		out_refuse_tty("float32 vectors", "use --format jsonl");
 }
 
 /* ---- the modes ------------------------------------------------------------ */
@@ -963,6 +1248,12 @@ run(struct oai *o, char **files, int nfiles)
 {
 	int i, rc = 0;
 
+	if (linesflag && ischat()) {	/* as oai-chat --each */
+		for (i = 0; i < nfiles; i++)
+			buf_printf(&instr, "%s%s", i ? " " : "", files[i]);
+		input_check("the prompt", instr.s, instr.len, 0);
+		nfiles = 0;
+	}
 	spool(files, nfiles);
 	oai_setup(o);
 	for (i = 0; !rc && i < njobs; i++)
@@ -996,6 +1287,8 @@ attachrun(struct oai *o)
 	for (i = 0; i < n; i++)
 		free(ids[i]);
 	free(ids);
+	if (!rc && linesflag)
+		checklines();
 	return rc ? rc : (rc = waitall(o)) ? rc : results(o);
 }
 
@@ -1123,6 +1416,17 @@ checkmodes(int nfiles)
 		    endpoint);
 	if (endpoint && modes && !detach)
 		die(OAI_EX_USAGE, "-e goes with a run or --detach");
+	if (!linesflag && (model || sysmsg || dims || format >= 0))
+		die(OAI_EX_USAGE, "-m, -s, --dimensions and --format need "
+		    "--lines");
+	if (linesflag && modes && !detach && !attach.n)
+		die(OAI_EX_USAGE, "--lines goes with a run, --detach or "
+		    "--attach");
+	if (attach.n && (model || sysmsg || dims))
+		die(OAI_EX_USAGE, "-m, -s and --dimensions go with a run or "
+		    "--detach");
+	if (linesflag && !attach.n)
+		checklines();
 }
 
 int

@@ -1397,57 +1397,6 @@ eachmake(void *ctx, struct oai_job **j)
 	return 1;
 }
 
-/* The reply of an answer into reply, its choice's token in j; -1 when
- * the answer is not a chat completion. */
-static int
-eachreply(const struct item *it, struct json *j, struct buf *reply)
-{
-	int ch;
-
-	if (json_parse(j, it->j.rs.body.s, it->j.rs.body.len) < 0 ||
-	    json_type(j, ch = json_path(j, 0, "choices.0")) != JSON_OBJECT)
-		return -1;
-	json_str(j, json_path(j, ch, "message.content"), reply);
-	return ch;
-}
-
-/* --format jsonl: {"index", "reply", "finish_reason", "usage"}, or
- * {"index", "error": {"status", "message"}}. */
-static void
-eachjson(struct each *e, const struct item *it, const struct json *j,
-    int ch, const struct buf *reply)
-{
-	struct buf b = BUF_INIT, msg = BUF_INIT;
-	const char *u;
-	size_t ul;
-
-	buf_printf(&b, "{\"index\":%lld,", it->index);
-	if (it->j.status) {
-		buf_addredacted(&msg, it->j.rs.error.s, it->j.rs.error.len,
-		    e->o->key);
-		buf_printf(&b, "\"error\":{\"status\":%ld,\"message\":",
-		    it->j.rs.status);
-		json_quote(&b, msg.s, msg.len);
-		buf_addc(&b, '}');
-	} else if (it->j.skip)
-		buf_adds(&b, "\"reply\":null");
-	else {
-		buf_adds(&b, "\"reply\":");
-		json_quote(&b, reply->s, reply->len);
-		buf_adds(&b, ",\"finish_reason\":");
-		u = json_text(j, json_get(j, ch, "finish_reason"), &ul);
-		buf_add(&b, u ? u : "null", u ? ul : 4);
-		if ((u = json_text(j, json_get(j, 0, "usage"), &ul))) {
-			buf_adds(&b, ",\"usage\":");
-			json_compact(&b, u, ul);
-		}
-	}
-	buf_adds(&b, "}\n");
-	out_add(b.s, b.len);
-	buf_free(&b);
-	buf_free(&msg);
-}
-
 /* One line of output for one line of input; a failure is said on
  * stderr with the input's line, and the run goes on.  The budget stops
  * it: said with the line, nothing more printed. */
@@ -1467,8 +1416,8 @@ eachdone(void *ctx, struct oai_job *job)
 	}
 	if (!job->skip && !job->status)
 		oai_usage_add(&e->total, &job->rs.usage);
-	if (!job->status && !job->skip &&
-	    (ch = eachreply(it, &j, &reply)) < 0) {
+	if (!job->status && !job->skip && (ch = chat_reply(&j,
+	    job->rs.body.s, job->rs.body.len, &reply)) < 0) {
 		it->j.status = OAI_EX_FAILURE;
 		buf_printf(&it->j.rs.error, "unexpected response from %s%s: "
 		    "not a chat completion", e->o->base_url, it->j.rq.path);
@@ -1477,12 +1426,9 @@ eachdone(void *ctx, struct oai_job *job)
 		warnx("%s", it->j.rs.error.s);
 	else if (it->j.status)
 		warnx("%s: %s", it->where, it->j.rs.error.s);
-	if (opt.format == FMT_JSONL)
-		eachjson(e, it, &j, ch, &reply);
-	else if (it->j.status || it->j.skip)
-		out_add("\n", 1);
-	else
-		out_escline(reply.s, reply.len);
+	chat_eachline(opt.format == FMT_JSONL, &(struct chatline){ it->index,
+	    job->skip, job->status ? &job->rs.error : NULL, job->rs.status, &j,
+	    ch, &reply }, e->o->key);
 	if (job->status > e->worst)
 		e->worst = job->status;
 	json_free(&j);

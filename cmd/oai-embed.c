@@ -19,9 +19,6 @@
 #define MAXTOKENS 8192		/* the models' tokens per input */
 #define HOLDMAX ((size_t)2 << 20)	/* vectors a waiting batch holds */
 
-enum { FMT_JSONL, FMT_TSV, FMT_F32 };	/* as in formats[] */
-static const char *const formats[] = { "jsonl", "tsv", "f32", NULL };
-
 struct where {			/* an input, for messages */
 	const char *fname;
 	long long line;
@@ -64,7 +61,7 @@ struct batch {
 
 static const char *model = "text-embedding-3-small";
 static long long dims, parallel = 4, batchsize = MAXINPUTS;
-static int format = FMT_JSONL, wholeflag, skipempty, withtext, dryrun;
+static int format = VEC_JSONL, wholeflag, skipempty, withtext, dryrun;
 static int dimsseen;		/* dimensions of the first vector */
 static long long nextindex;	/* of the next input placed */
 static struct buf inerr = BUF_INIT;	/* an input error, reported last */
@@ -89,7 +86,7 @@ static const struct oai_opt opts[] = {
 	    "or text-embedding-3-small)"),
 	OAI_INT(0, "dimensions", "n", &dims, NULL, 1, 65536,
 	    "ask for n dimensions (text-embedding-3-*)"),
-	OAI_CHOICE(0, "format", "jsonl | tsv | f32", &format, formats,
+	OAI_CHOICE(0, "format", "jsonl | tsv | f32", &format, vec_formats,
 	    "jsonl (default), tsv, or f32: raw\n"
 	    "little-endian float32, never to a terminal"),
 	OAI_FLAG(0, "with-text", &withtext, "jsonl: add each input as \"text\""),
@@ -290,41 +287,15 @@ readbatch(struct lines *r)
 static void
 writevec(struct batch *b, int i, const unsigned char *v)
 {
-	uint32_t u;
-	size_t tl;
-	float f;
-	int k;
+	const char *text = NULL;
+	size_t tl = 0;
 
-	if (format == FMT_F32) {
-		/* v is little-endian already, as f32 is */
-		out_add(v, (size_t)dimsseen * 4);
-		return;
+	if (withtext && format == VEC_JSONL) {
+		memcpy(&tl, b->texts.s + b->textpos, sizeof tl);
+		text = b->texts.s + b->textpos + sizeof tl;
+		b->textpos += sizeof tl + tl;
 	}
-	buf_reset(&line);
-	if (format == FMT_JSONL) {
-		buf_printf(&line, "{\"index\":%lld,", b->first + i);
-		if (withtext) {
-			memcpy(&tl, b->texts.s + b->textpos, sizeof tl);
-			buf_adds(&line, "\"text\":");
-			json_quote(&line, b->texts.s + b->textpos + sizeof tl,
-			    tl);
-			buf_addc(&line, ',');
-			b->textpos += sizeof tl + tl;
-		}
-		buf_adds(&line, "\"embedding\":[");
-	}
-	/* at most F32_BUFSIZE bytes a number with its separator */
-	buf_grow(&line, (size_t)dimsseen * F32_BUFSIZE + 4);
-	for (k = 0; k < dimsseen; k++) {
-		if (k)
-			line.s[line.len++] = format == FMT_TSV ? '\t' : ',';
-		u = le32_get(v + 4 * k);
-		memcpy(&f, &u, sizeof f);
-		line.len += f32_shortest(line.s + line.len, f);
-	}
-	line.s[line.len] = '\0';
-	buf_adds(&line, format == FMT_JSONL ? "]}\n" : "\n");
-	out_add(line.s, line.len);
+	vec_write(&line, format, b->first + i, text, tl, v, dimsseen);
 }
 
 /*
@@ -646,7 +617,7 @@ main(int argc, char *argv[])
 	if ((s = getenv("OAI_EMBED_MODEL")) && *s)
 		model = s;
 	i = oai_start(&o, &tool, argc, argv);
-	if (withtext && format != FMT_JSONL)
+	if (withtext && format != VEC_JSONL)
 		die(OAI_EX_USAGE, "--with-text needs --format jsonl");
 	lines_init(&r, argv + i, argc - i,
 	    LINES_CRLF | (wholeflag ? LINES_WHOLE : 0));
@@ -654,7 +625,7 @@ main(int argc, char *argv[])
 	if (dryrun)
 		rc = dry(&r);
 	else {
-		if (format == FMT_F32)
+		if (format == VEC_F32)
 			out_refuse_tty("float32 vectors", "use --format jsonl");
 		oai_setup(&o);
 		o.want_usage = usageflag;

@@ -138,8 +138,9 @@ oai_form(CURL *c, const struct oai_req *rq, struct upload *up)
 			base = strrchr(f->path, '/');
 			curl_mime_filename(p, base ? base + 1 : f->path);
 		}
-		if (f->type)
-			curl_mime_type(p, f->type);
+		/* as curl does for a file: some servers (Prism) refuse a
+		 * file part without a type */
+		curl_mime_type(p, f->type ? f->type : "application/octet-stream");
 	}
 	return m;
 }

@@ -357,6 +357,19 @@ int png_size(const void *head, size_t n, unsigned long *w,
 #define F32_BUFSIZE 32
 size_t f32_shortest(char *s, float f);
 
+/* ---- vecout.c: embedding vectors as oai-embed prints them ---------- */
+
+enum { VEC_JSONL, VEC_TSV, VEC_F32 };	/* as in vec_formats[] */
+extern const char *const vec_formats[];	/* --format's names, NULL-ended */
+/*
+ * Vector v (dims float32, little-endian) of input index to standard
+ * output in format: a JSON line {"index","text","embedding"} ("text"
+ * only when text is not NULL: text[0..tl)), a line of tab-separated
+ * numbers, or the raw float32.  line is scratch space.
+ */
+void vec_write(struct buf *line, int format, long long index,
+    const char *text, size_t tl, const unsigned char *v, int dims);
+
 /* ---- json.c: reading (jsmn) ---------------------------------------- */
 
 enum json_type {
@@ -1153,6 +1166,31 @@ int oai_file_delete(struct oai *o, const char *id, struct oai_resp *rs);
 /* A sink writing to the descriptor *(int *)ctx (for downloads to a
  * temporary file); OAI_EX_FAILURE with a line on a write error. */
 int oai_fd_sink(void *ctx, const char *p, size_t n);
+
+/* ---- chatline.c: the lines of oai-chat --each ---------------------- */
+
+/* The reply of chat completion body[0..n) into reply (parsed into j):
+ * its choice's token, or -1 when the body is not a chat completion. */
+int chat_reply(struct json *j, const char *body, size_t n, struct buf *reply);
+
+struct chatline {		/* one input line's outcome */
+	long long index;	/* of the input line, from 0 */
+	int skip;		/* not sent (an empty line) */
+	const struct buf *error;	/* why it failed, or NULL */
+	long status;		/* and the HTTP status, 0: none */
+	const struct json *j;	/* the answer, chat_reply()'s */
+	int ch;
+	const struct buf *reply;
+};
+
+/* Its line of output to standard output (oai(7), LINE FORMATS): text
+ * (escaped, empty when it failed or was skipped) or jsonl; key is
+ * redacted from error messages. */
+void chat_eachline(int jsonl, const struct chatline *l, const char *key);
+/* The request oai-chat --each makes of line[0..n): instr (may be empty)
+ * and the line as the user message, after system (or NULL). */
+void chat_linebody(struct buf *b, const char *model, const char *system,
+    const char *instr, size_t il, const char *line, size_t n);
 
 /* ---- multi.c: several requests at once ----------------------------- */
 

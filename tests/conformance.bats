@@ -159,6 +159,9 @@ _prove_it_can_fail() {
 	_expect 422 "image generation without prompt" -H "$a" -H "$j" \
 		-d '{"model":"gpt-image-1","n":"many"}' \
 		"$u/images/generations" || rc=1
+	_expect 422 "batch with an endpoint not in the enum" -H "$a" -H "$j" \
+		-d '{"input_file_id":"file-x","endpoint":"/v1/nope","completion_window":"24h"}' \
+		"$u/batches" || rc=1
 	return $rc
 }
 
@@ -251,7 +254,7 @@ w.setframerate(16000); w.writeframes(b"\0\0" * 1600); w.close()' "$1"
 @test "conformance: Prism refuses invalid requests (the tier can fail)" {
 	cat "$CONF_DIR/proof"
 	run cat "$CONF_DIR/proof"
-	[ "$(grep -c '^ok: ' <<<"$output")" -eq 11 ]
+	[ "$(grep -c '^ok: ' <<<"$output")" -eq 12 ]
 	refute_output_contains FAIL
 	# And the valid counterpart passes, so 2xx below means "valid".
 	check_body /chat/completions <(printf '%s' \
@@ -560,4 +563,24 @@ open(sys.argv[1], 'wb').write(server.tiny_png(32, 32, 1))" "$BATS_TEST_TMPDIR/a.
 	run --separate-stderr oai-image --retries 0 -o "$BATS_TEST_TMPDIR/v.png" \
 		--variation "$BATS_TEST_TMPDIR/a.png" -n 2 -s 256x256
 	validated "$mark" post /images/variations
+}
+
+# --- oai-batch ----------------------------------------------------------------
+
+# The upload (POST /files, multipart) and the batch (POST /batches, JSON):
+# --detach stops there, before Prism's example batch would be waited on.
+@test "conformance: oai-batch uploads its input and creates valid batches (POST /files, /batches)" {
+	need_tool oai-batch --detach --lines
+	local mark e
+	for e in embeddings chat; do
+		mark=$(log_mark)
+		run --separate-stderr oai-batch --retries 0 --detach -e "$e" \
+			--lines < <(printf 'one\ntwo\n')
+		validated "$mark" post '/\(files\|batches\)' 2
+		[ "$(tail -n "+$((mark + 1))" "$PRISM_LOG" | grep -c '\[HTTP SERVER\] post /batches .*Request received')" = 1 ]
+	done
+	mark=$(log_mark)
+	run --separate-stderr oai-batch --retries 0 --detach \
+		< <(printf '%s\n' '{"custom_id":"a","method":"POST","url":"/v1/moderations","body":{"input":"x"}}')
+	validated "$mark" post '/\(files\|batches\)' 2
 }

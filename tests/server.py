@@ -954,6 +954,9 @@ ROUTES = [
 #                   before (default half, rounded down)
 #     seed          of the shuffle of the output file (default 1)
 #     retry_after   N: every GET of the batch says Retry-After: N
+#     answer        spec fields for the answer to every request line, as
+#                   a queued spec has them (bench/batch.sh: the
+#                   fixed_embedding of the embeddings handler)
 # Every request line is answered by the default handler of its url, so
 # results are those the endpoint itself would give; non-2xx answers go
 # to the error file.  Output lines come in a shuffled (seeded) order.
@@ -1112,7 +1115,7 @@ def batch_results(b, lines, upto):
         body = json.dumps(r["body"]).encode()
         sub = Request(0, "POST", r["url"], "", {"content-type":
                       "application/json"}, body)
-        resp = default_response(sub, {})
+        resp = default_response(sub, b["cfg"].get("answer") or {})
         try:
             rbody = json.loads(resp.body.decode())
         except ValueError:

@@ -1,5 +1,10 @@
 # See LICENSE file for copyright and license details.
 complete -c oai-batch -s e -l endpoint -x -a 'chat embeddings completions moderations responses' -d 'Each line is a request body for endpoint'
+complete -c oai-batch -s m -l model -x -d '--lines: model'
+complete -c oai-batch -s s -l system -x -d '--lines -e chat: system message'
+complete -c oai-batch -l lines -d 'Each input line is one request, printed as oai-embed or oai-chat --each'
+complete -c oai-batch -l dimensions -x -d '--lines -e embeddings: number of dimensions'
+complete -c oai-batch -l format -x -a 'jsonl tsv f32 text' -d '--lines: output format'
 complete -c oai-batch -l detach -d 'Create the batches, print their ids, exit'
 complete -c oai-batch -l attach -x -a '(oai-batch --list --timeout 2 2>/dev/null | string split -f1 " ")' -d 'Wait for a batch and print its results'
 complete -c oai-batch -l status -x -a '(oai-batch --list --timeout 2 2>/dev/null | string split -f1 " ")' -d 'Show a batch'

@@ -1,0 +1,49 @@
+/* See LICENSE file for copyright and license details. */
+#include <string.h>
+
+#include "oai.h"
+
+/*
+ * One embedding vector as oai-embed prints it, for every tool that
+ * prints vectors (oai-embed, oai-batch -e embeddings --lines), so that
+ * their outputs are the same bytes.
+ */
+
+const char *const vec_formats[] = { "jsonl", "tsv", "f32", NULL };
+
+void
+vec_write(struct buf *line, int format, long long index, const char *text,
+    size_t tl, const unsigned char *v, int dims)
+{
+	uint32_t u;
+	float f;
+	int k;
+
+	if (format == VEC_F32) {
+		/* v is little-endian already, as f32 is */
+		out_add(v, (size_t)dims * 4);
+		return;
+	}
+	buf_reset(line);
+	if (format == VEC_JSONL) {
+		buf_printf(line, "{\"index\":%lld,", index);
+		if (text) {
+			buf_adds(line, "\"text\":");
+			json_quote(line, text, tl);
+			buf_addc(line, ',');
+		}
+		buf_adds(line, "\"embedding\":[");
+	}
+	/* at most F32_BUFSIZE bytes a number with its separator */
+	buf_grow(line, (size_t)dims * F32_BUFSIZE + 4);
+	for (k = 0; k < dims; k++) {
+		if (k)
+			line->s[line->len++] = format == VEC_TSV ? '\t' : ',';
+		u = le32_get(v + 4 * k);
+		memcpy(&f, &u, sizeof f);
+		line->len += f32_shortest(line->s + line->len, f);
+	}
+	line->s[line->len] = '\0';
+	buf_adds(line, format == VEC_JSONL ? "]}\n" : "\n");
+	out_add(line->s, line->len);
+}
