@@ -66,10 +66,8 @@ static const char *const verbosities[] = { "low", "medium", "high", NULL };
 static const char *const tiers[] = { "auto", "default", "flex", "scale",
 	"priority", "fast", NULL };
 
-static struct logit_bias biases;	/* --logit-bias */
 static char *prediction;		/* --prediction's text */
 
-static void logitbias(struct oai *o, const char *arg);
 
 enum { FMT_TEXT, FMT_JSONL };	/* as in formats[] */
 static const char *const formats[] = { "text", "jsonl", NULL };
@@ -117,7 +115,7 @@ static const struct oai_opt opts[] = {
 	    "print the API's JSON (streams: one\nchunk per line)"),
 	OAI_FLAG(0, "json-object", &opt.jsonobj,
 	    "ask for a JSON object as the reply"),
-	OAI_FN(0, "logit-bias", "token=bias | json", logitbias,
+	OAI_FN(0, "logit-bias", "token=bias | json", logit_bias_opt,
 	    "bias a token id, -100 to 100 (repeatable),\nor a JSON object "
 	    "of them"),
 	OAI_INT(0, "logprobs", "n", &opt.logprobs, &opt.has_logprobs, 0, 20,
@@ -179,13 +177,6 @@ static const struct oai_tool tool = {
 	"a terminal, start an interactive chat.",
 	opts
 };
-
-static void
-logitbias(struct oai *o, const char *arg)
-{
-	(void)o;
-	logit_bias_add(&biases, arg);
-}
 
 /* ---- messages -------------------------------------------------------- */
 
@@ -505,7 +496,7 @@ body_params(struct jw *w)
 		jw_key(w, "top_logprobs");
 		jw_int(w, opt.logprobs);
 	}
-	logit_bias_write(w, &biases);
+	logit_bias_write(w, &oai_logit_bias);
 	if (opt.store) {
 		jw_key(w, "store");
 		jw_bool(w, 1);
@@ -1546,17 +1537,6 @@ eachchecks(void)
 		die(OAI_EX_USAGE, "--resume needs -o file");
 }
 
-/* Characters of UTF-8 text: bytes that do not continue one. */
-static size_t
-nchars(const char *s, size_t n)
-{
-	size_t i, k = 0;
-
-	for (i = 0; i < n; i++)
-		k += ((unsigned char)s[i] & 0xc0) != 0x80;
-	return k;
-}
-
 /* --metadata: at most 16 key=value, keys up to 64 characters, values
  * up to 512 (the API's limits); --prediction's text. */
 static void
@@ -1573,8 +1553,8 @@ paramchecks(void)
 		input_check("--metadata", v, strlen(v), 0);
 		if (!(eq = strchr(v, '=')) || eq == v)
 			die(OAI_EX_USAGE, "--metadata: '%s' is not key=value", v);
-		if (nchars(v, (size_t)(eq - v)) > 64 ||
-		    nchars(eq + 1, strlen(eq + 1)) > 512)
+		if (utf8_nchars(v, (size_t)(eq - v)) > 64 ||
+		    utf8_nchars(eq + 1, strlen(eq + 1)) > 512)
 			die(OAI_EX_USAGE, "--metadata: '%.*s': keys are at most "
 			    "64 characters, values 512", (int)(eq - v), v);
 	}

@@ -27,9 +27,7 @@ static struct {
 } opt = { .model = "gpt-3.5-turbo-instruct", .n = 1,
 	.s = { .max_tokens = MAXTOKENS, .has_max_tokens = 1 } };
 
-static struct logit_bias biases;	/* --logit-bias */
 
-static void logitbias(struct oai *o, const char *arg);
 
 static const struct oai_opt opts[] = {
 	OAI_NAME('m', "model", "model", &opt.model, "model name",
@@ -50,7 +48,7 @@ static const struct oai_opt opts[] = {
 	    "-2 to 2"),
 	OAI_FLAG(0, "json", &opt.json,
 	    "print the API's JSON (streams: one\nchunk per line)"),
-	OAI_FN(0, "logit-bias", "token=bias | json", logitbias,
+	OAI_FN(0, "logit-bias", "token=bias | json", logit_bias_opt,
 	    "bias a token id, -100 to 100 (repeatable),\nor a JSON object "
 	    "of them"),
 	OAI_INT(0, "logprobs", "n", &opt.logprobs, &opt.has_logprobs, 0, 5,
@@ -89,13 +87,6 @@ static const struct oai_tool tool = {
 	opts
 };
 
-static void
-logitbias(struct oai *o, const char *arg)
-{
-	(void)o;
-	logit_bias_add(&biases, arg);
-}
-
 /* ---- the request ----------------------------------------------------- */
 
 /* What the completion holds besides its text. */
@@ -122,7 +113,7 @@ body_shape(struct jw *w)
 		jw_key(w, "logprobs");
 		jw_int(w, opt.logprobs);
 	}
-	logit_bias_write(w, &biases);
+	logit_bias_write(w, &oai_logit_bias);
 	if (opt.user) {
 		jw_key(w, "user");
 		jw_str(w, opt.user);
@@ -338,6 +329,6 @@ main(int argc, char *argv[])
 	}
 	buf_free(&prompt);
 	buf_free(&body);
-	free(biases.v);
+	free(oai_logit_bias.v);
 	return oai_finish(&o, rc);
 }

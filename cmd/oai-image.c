@@ -113,9 +113,7 @@ static void
 output(struct oai *o, const char *arg)
 {
 	(void)o;
-	if (!*arg)
-		die(OAI_EX_USAGE, "--output: empty file name");
-	opt.output = strcmp(arg, "-") ? arg : NULL;
+	opt.output = output_arg(arg);
 }
 
 static void

@@ -64,9 +64,7 @@ static void
 output(struct oai *o, const char *arg)
 {
 	(void)o;
-	if (!*arg)
-		die(OAI_EX_USAGE, "--output: empty file name");
-	opt.output = strcmp(arg, "-") ? arg : NULL;
+	opt.output = output_arg(arg);
 }
 
 /* ---- splitting ---------------------------------------------------------- */
@@ -76,16 +74,6 @@ isspc(int c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
 	    c == '\v' || c == '\f';
-}
-
-static size_t
-nchars(const char *s, size_t n)
-{
-	size_t i, k = 0;
-
-	for (i = 0; i < n; i++)
-		k += ((unsigned char)s[i] & 0xc0) != 0x80;
-	return k;
 }
 
 /* Byte length of the sentence end at s (., !, ?, or a full-width one,
@@ -366,7 +354,8 @@ checks(void)
 		    "-m gpt-4o-mini-tts", model);
 	if (opt.instr)
 		input_check("--instructions", opt.instr, strlen(opt.instr), 1);
-	if (opt.instr && nchars(opt.instr, strlen(opt.instr)) > MAXCHARS)
+	if (opt.instr &&
+	    utf8_nchars(opt.instr, strlen(opt.instr)) > MAXCHARS)
 		die(OAI_EX_USAGE, "--instructions: over the API's %d "
 		    "characters", MAXCHARS);
 	if (!opt.output)
@@ -405,7 +394,7 @@ plan(const char *s, size_t n, size_t **off, size_t **len)
 		die(OAI_EX_USAGE, "the text is %zu characters, over the API's "
 		    "%d, and %s audio cannot be joined: use -f mp3, wav or pcm "
 		    "(and convert), or split the text yourself",
-		    nchars(s, n), MAXCHARS, format);
+		    utf8_nchars(s, n), MAXCHARS, format);
 	return np;
 }
 
@@ -447,7 +436,7 @@ speakpart(struct oai *o, struct oai_req *rq, struct join *j, size_t i,
 	buildbody(&body, s, n);
 	rq->body = body.s;
 	rq->bodylen = body.len;
-	rq->chars = (long long)nchars(s, n);
+	rq->chars = (long long)utf8_nchars(s, n);
 	j->part = (int)i;
 	j->checked = 0;
 	j->id3n = 0;
@@ -456,7 +445,7 @@ speakpart(struct oai *o, struct oai_req *rq, struct join *j, size_t i,
 	buf_reset(&j->hdr);
 	if (o->verbose && np > 1)
 		warnx("part %zu of %zu: %zu characters", i + 1, np,
-		    nchars(s, n));
+		    utf8_nchars(s, n));
 	rc = oai_request(o, rq, j->rs);
 	if (rc == 0 && !j->checked)	/* a 2xx with no body at all */
 		rc = oai_unexpected(o, rq, "no audio");

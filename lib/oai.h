@@ -292,6 +292,8 @@ size_t utf8_invalid(const char *s, size_t n);
 /* Length of the longest prefix of s[0..n) that does not end inside a
  * multi-byte sequence (for holding back a split character). */
 size_t utf8_complete(const char *s, size_t n);
+/* Characters of UTF-8 text: the bytes that do not continue one. */
+size_t utf8_nchars(const char *s, size_t n);
 
 /* ---- base64.c ------------------------------------------------------- */
 
@@ -1114,6 +1116,13 @@ struct logit_bias {
 
 void logit_bias_add(struct logit_bias *lb, const char *arg);
 void logit_bias_write(struct jw *w, const struct logit_bias *lb);
+/* The --logit-bias of the tool being run: OAI_FN(0, "logit-bias", ...,
+ * logit_bias_opt, ...) adds to oai_logit_bias. */
+extern struct logit_bias oai_logit_bias;
+void logit_bias_opt(struct oai *o, const char *arg);
+/* An -o/--output argument: "-" is standard output (NULL); an empty
+ * name dies with OAI_EX_USAGE. */
+const char *output_arg(const char *arg);
 
 /* ---- run.c: running a program (oai-chat --tool) ------------------- */
 

@@ -199,6 +199,23 @@ addbias(struct logit_bias *lb, const char *token, const char *bias)
 	lb->v[i].bias = b;
 }
 
+struct logit_bias oai_logit_bias;
+
+void
+logit_bias_opt(struct oai *o, const char *arg)
+{
+	(void)o;
+	logit_bias_add(&oai_logit_bias, arg);
+}
+
+const char *
+output_arg(const char *arg)
+{
+	if (!*arg)
+		die(OAI_EX_USAGE, "--output: empty file name");
+	return strcmp(arg, "-") ? arg : NULL;
+}
+
 void
 logit_bias_add(struct logit_bias *lb, const char *arg)
 {

@@ -96,3 +96,13 @@ utf8_complete(const char *s, size_t n)
 	}
 	return n;
 }
+
+size_t
+utf8_nchars(const char *s, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return k;
+}
