@@ -164,6 +164,7 @@ proxy_stop() {
 }
 
 @test "limits: an error body over the cap is cut there and reported, exit 5" {
+	skip_under_valgrind "a timing test"
 	export OAI_TEST_LIMIT_DIV=1024
 	local t0 m
 	m=$(printf '%*s' 2000 '' | tr ' ' m)
@@ -230,6 +231,7 @@ proxy_stop() {
 }
 
 @test "limits: after [DONE] a silent connection ends the reply within about a second" {
+	skip_under_valgrind "a timing test"
 	local ev='data: {"choices":[{"index":0,"delta":{"content":"ok"}}]}' t0 n
 	n=$(( ${#ev} + 2 + 14 ))
 	srv_queue "{\"sse\": [\"{\\\"choices\\\":[{\\\"index\\\":0,\\\"delta\\\":{\\\"content\\\":\\\"ok\\\"}}]}\"], \"sse_done\": true, \"stall_after\": $n, \"stall_ms\": 8000}"
