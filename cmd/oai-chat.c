@@ -180,21 +180,6 @@ static const struct oai_tool tool = {
 
 /* ---- messages -------------------------------------------------------- */
 
-/* {"role":ROLE,"content":TEXT} */
-static void
-msg_text(struct buf *b, const char *role, const char *text, size_t n)
-{
-	struct jw w;
-
-	jw_init(&w, b);
-	jw_obj(&w);
-	jw_key(&w, "role");
-	jw_str(&w, role);
-	jw_key(&w, "content");
-	jw_strn(&w, text, n);
-	jw_obj_end(&w);
-}
-
 /* Messages from a conversation file or --messages (msgs_parse()). */
 static void
 parsemessages(struct msgs *m, const char *s, size_t n, const char *what,

@@ -71,7 +71,7 @@ void
 chat_linebody(struct buf *b, const char *model, const char *system,
     const char *instr, size_t il, const char *line, size_t n)
 {
-	struct buf text = BUF_INIT;
+	struct buf text = BUF_INIT, m = BUF_INIT;
 	struct jw w;
 
 	buf_add(&text, instr, il);
@@ -83,20 +83,14 @@ chat_linebody(struct buf *b, const char *model, const char *system,
 	jw_key(&w, "messages");
 	jw_arr(&w);
 	if (system) {
-		jw_obj(&w);
-		jw_key(&w, "role");
-		jw_str(&w, "system");
-		jw_key(&w, "content");
-		jw_str(&w, system);
-		jw_obj_end(&w);
+		msg_text(&m, "system", system, strlen(system));
+		jw_raw(&w, m.s, m.len);
+		buf_reset(&m);
 	}
-	jw_obj(&w);
-	jw_key(&w, "role");
-	jw_str(&w, "user");
-	jw_key(&w, "content");
-	jw_strn(&w, text.s, text.len);
-	jw_obj_end(&w);
+	msg_text(&m, "user", text.s, text.len);
+	jw_raw(&w, m.s, m.len);
 	jw_arr_end(&w);
 	jw_obj_end(&w);
 	buf_free(&text);
+	buf_free(&m);
 }

@@ -88,36 +88,39 @@ oai_file_upload(struct oai *o, const char *path, const char *filename,
 	return rc;
 }
 
+/* rq on /files/ID SUFFIX; an id that cannot be a path segment is
+ * refused before any request. */
+static int
+fileop(struct oai *o, struct oai_req *rq, const char *id, const char *suffix,
+    struct oai_resp *rs)
+{
+	struct buf path = BUF_INIT;
+	int rc;
+
+	if (oai_idpath(&path, "/files/", id, suffix) < 0)
+		return oai_badid("file", id);
+	rq->path = path.s;
+	rc = oai_request(o, rq, rs);
+	buf_free(&path);
+	return rc;
+}
+
 int
 oai_file_content(struct oai *o, const char *id, oai_sink sink, void *ctx,
     struct oai_resp *rs)
 {
 	struct oai_req rq = { .method = "GET", .sink = sink, .sink_ctx = ctx,
 	    .stream = 1, .accept = "*/*" };
-	struct buf path = BUF_INIT;
-	int rc;
 
-	if (oai_idpath(&path, "/files/", id, "/content") < 0)
-		return oai_badid("file", id);
-	rq.path = path.s;
-	rc = oai_request(o, &rq, rs);
-	buf_free(&path);
-	return rc;
+	return fileop(o, &rq, id, "/content", rs);
 }
 
 int
 oai_file_delete(struct oai *o, const char *id, struct oai_resp *rs)
 {
 	struct oai_req rq = { .method = "DELETE" };
-	struct buf path = BUF_INIT;
-	int rc;
 
-	if (oai_idpath(&path, "/files/", id, "") < 0)
-		return oai_badid("file", id);
-	rq.path = path.s;
-	rc = oai_request(o, &rq, rs);
-	buf_free(&path);
-	return rc;
+	return fileop(o, &rq, id, "", rs);
 }
 
 int

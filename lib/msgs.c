@@ -97,3 +97,19 @@ msgs_parse(struct msgs *m, const char *s, size_t n, const char *what,
 	json_free(&j);
 	return rc;
 }
+
+/* {"role":ROLE,"content":TEXT} */
+void
+msg_text(struct buf *b, const char *role, const char *text, size_t n)
+{
+	struct jw w;
+
+	jw_init(&w, b);
+	jw_obj(&w);
+	jw_key(&w, "role");
+	jw_str(&w, role);
+	jw_key(&w, "content");
+	jw_strn(&w, text, n);
+	jw_obj_end(&w);
+}
+

@@ -564,6 +564,8 @@ void msgs_free(struct msgs *m);
  * line in err naming what (and the line): "what:3: not a JSON message
  * object with a role"; the messages before the bad one stay added.
  */
+/* Append {"role":ROLE,"content":TEXT} to b. */
+void msg_text(struct buf *b, const char *role, const char *text, size_t n);
 int msgs_parse(struct msgs *m, const char *s, size_t n, const char *what,
     int arrayok, struct buf *err);
 
