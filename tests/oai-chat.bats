@@ -410,6 +410,7 @@ body() {
 	for args in "" "--no-stream" "-u -t 1 --top-p 1 --max-tokens 5 --stop x --seed 1" \
 		"--json-object" "--schema $BATS_TEST_TMPDIR/s.json" "--image https://example.com/a.png -s s"; do
 		out=$(oai-chat --dry-run $args hello </dev/null)
+		[ -n "$out" ] || fail "--dry-run $args printed nothing"
 		# required: model (string) and a non-empty messages array of
 		# objects with a known role and string or array content
 		jq -e '(.model | type == "string") and (.messages | type == "array" and length > 0)
