@@ -596,6 +596,8 @@ struct sse {
 	int bompos;		/* bytes of a BOM seen so far */
 	int lastcr;		/* last byte was CR: a following LF is ignored */
 	int stopped;
+	size_t indata;		/* a data line goes on (into data, not line):
+				 * its length so far; 0 when none */
 };
 
 /*

@@ -7,7 +7,9 @@
 /*
  * WHATWG HTML "Interpreting an event stream", fed arbitrary chunks.
  * Whole lines inside a chunk are handled in place; only a line split
- * across chunks is copied into p->line.  p->id is the last event ID
+ * across chunks is copied into p->line, and a data line only until its
+ * value starts: the rest goes straight into p->data, so an event of
+ * many megabytes (an image's base64) is held once, not twice.  p->id is the last event ID
  * buffer: the spec copies it to the event source at every dispatch
  * attempt, so the two never differ when an event is seen.
  */
@@ -127,6 +129,30 @@ line(struct sse *p, const char *s, size_t n)
 	return 0;
 }
 
+/* The start of a data line ends a chunk: once its value has begun (the
+ * optional space is known), the value moves to the event's data and
+ * the rest of the line follows it there. */
+static void
+startdata(struct sse *p)
+{
+	const char *v;
+	size_t vn;
+
+	if (p->line.len < 6 || memcmp(p->line.s, "data:", 5) != 0)
+		return;
+	v = p->line.s + 5;
+	vn = p->line.len - 5;
+	if (*v == ' ') {
+		v++;
+		vn--;
+	}
+	if (p->data.len + vn + 1 > p->max)
+		return;		/* said when the line ends */
+	buf_add(&p->data, v, vn);
+	p->indata = p->line.len;
+	buf_reset(&p->line);
+}
+
 int
 sse_feed(struct sse *p, const char *s, size_t n)
 {
@@ -156,13 +182,26 @@ sse_feed(struct sse *p, const char *s, size_t n)
 	while (s < end) {
 		for (e = s; e < end && *e != '\n' && *e != '\r'; e++)
 			;
-		if (p->line.len + (size_t)(e - s) > p->max)
+		if (p->indata) {
+			if (p->indata + (size_t)(e - s) > p->max)
+				return p->stopped = toolong(p, "a line");
+			if (p->data.len + (size_t)(e - s) + 1 > p->max)
+				return p->stopped = toolong(p,
+				    "the data of one event");
+			p->indata += (size_t)(e - s);
+			buf_add(&p->data, s, e - s);
+			if (e == end)
+				break;
+			buf_addc(&p->data, '\n');
+			p->indata = 0;
+			r = 0;
+		} else if (p->line.len + (size_t)(e - s) > p->max)
 			return p->stopped = toolong(p, "a line");
-		if (e == end) {
+		else if (e == end) {
 			buf_add(&p->line, s, e - s);
+			startdata(p);
 			break;
-		}
-		if (p->line.len) {
+		} else if (p->line.len) {
 			buf_add(&p->line, s, e - s);
 			r = line(p, p->line.s, p->line.len);
 			buf_reset(&p->line);
