@@ -16,7 +16,9 @@
  * body, which is held once, as it came; each image is decoded from it a
  * window at a time straight into its file, so no image is ever held a
  * second time.  An image given as a URL is downloaded into its file as
- * it arrives.  Each file is complete before it takes its name.
+ * it arrives.  Each file is complete before it takes its name.  Streamed
+ * (--partial-images), each event carries one image, partial or final,
+ * and is decoded the same way from the event's data, held once.
  */
 
 #define DALLE_MAX (4LL * 1024 * 1024)	/* dall-e-2 images, masks: < 4 MB */
@@ -40,8 +42,8 @@ static const char *const rformats[] = { "b64_json", "url", NULL };
 static struct {
 	const char *model, *size, *output, *user, *mask, *variation;
 	struct oai_list edits;
-	long long n, compression;
-	int has_n, has_compression;
+	long long n, compression, partial;
+	int has_n, has_compression, has_partial;
 	/* choices: index, or -1 when not given */
 	int quality, style, background, format, moderation, fidelity, rformat;
 	int json, dryrun;
@@ -87,6 +89,9 @@ static const struct oai_opt opts[] = {
 	OAI_FLAG(0, "json", &opt.json, "print the API's JSON response"),
 	OAI_CHOICE(0, "moderation", "level", &opt.moderation, moderations,
 	    "auto, low"),
+	OAI_INT(0, "partial-images", "n", &opt.partial, &opt.has_partial,
+	    0, 3, "stream: 0 to 3 partial images first, each\n"
+	    "written to FILE-partial-K.EXT (GPT image models)"),
 	OAI_INT(0, "output-compression", "percent", &opt.compression,
 	    &opt.has_compression, 0, 100, "0 to 100, for jpeg and webp"),
 	OAI_CHOICE(0, "output-format", "format", &opt.format, formats,
@@ -249,7 +254,8 @@ checkfamily(void)
 	const char *gptonly = opt.background >= 0 ? "--background" :
 	    opt.format >= 0 ? "--output-format" : opt.has_compression ?
 	    "--output-compression" : opt.moderation >= 0 ? "--moderation" :
-	    opt.fidelity >= 0 ? "--input-fidelity" : NULL;
+	    opt.fidelity >= 0 ? "--input-fidelity" : opt.has_partial ?
+	    "--partial-images" : NULL;
 
 	if (gptonly && (isdalle() || opt.mode == VARY))
 		die(OAI_EX_USAGE, "%s is for the GPT image models, not %s",
@@ -292,9 +298,6 @@ checks(void)
 	if (opt.edits.n > (opt.family == DALLE2 ? 1 : MAXEDITS))
 		die(OAI_EX_USAGE, "--edit: %s takes %s", opt.model,
 		    opt.family == DALLE2 ? "one image" : "at most 16 images");
-	if (opt.dryrun && opt.mode != GENERATE)
-		die(OAI_EX_USAGE, "--dry-run shows the JSON of a generation; "
-		    "edits and variations are forms");
 	checkfamily();
 	checkquality();
 	checksize();
@@ -304,6 +307,9 @@ checks(void)
 	if (opt.n > 1 && !opt.output && !opt.json && !opt.dryrun)
 		die(OAI_EX_USAGE, "--count %lld: several images need -o FILE",
 		    opt.n);
+	if (opt.partial > 0 && !opt.output && !opt.json && !opt.dryrun)
+		die(OAI_EX_USAGE, "--partial-images %lld: partial images need "
+		    "-o FILE", opt.partial);
 	if (!opt.output && !opt.json && !opt.dryrun)
 		out_refuse_tty("an image", "use -o FILE");
 }
@@ -442,13 +448,19 @@ buildbody(struct buf *body, const struct buf *prompt)
 	STR("user", opt.user);
 #undef CHOICE
 #undef STR
+	if (opt.has_partial) {
+		jw_key(&w, "stream");
+		jw_bool(&w, 1);
+		jw_key(&w, "partial_images");
+		jw_int(&w, opt.partial);
+	}
 	jw_obj_end(&w);
 }
 
 /* The form of an edit or a variation: the fields, then the files. */
 static int
 buildparts(struct oai_part *parts, const struct buf *prompt,
-    const struct image *im, const struct image *mask, char nums[2][24])
+    const struct image *im, const struct image *mask, char nums[3][24])
 {
 	int np = 0, i, nim = opt.mode == EDIT ? opt.edits.n : 1;
 
@@ -460,6 +472,7 @@ buildparts(struct oai_part *parts, const struct buf *prompt,
 		FIELD("prompt", prompt->s);
 	snprintf(nums[0], sizeof nums[0], "%lld", opt.n);
 	snprintf(nums[1], sizeof nums[1], "%lld", opt.compression);
+	snprintf(nums[2], sizeof nums[2], "%lld", opt.partial);
 	FIELD("n", opt.has_n ? nums[0] : NULL);
 	FIELD("size", opt.size);
 	CHOICE("quality", opt.quality, qualities);
@@ -469,6 +482,8 @@ buildparts(struct oai_part *parts, const struct buf *prompt,
 	CHOICE("input_fidelity", opt.fidelity, fidelities);
 	FIELD("response_format", rformat());
 	FIELD("user", opt.user);
+	FIELD("stream", opt.has_partial ? "true" : NULL);
+	FIELD("partial_images", opt.has_partial ? nums[2] : NULL);
 #undef CHOICE
 #undef FIELD
 	/* several images: image[] (the GPT image models) */
@@ -574,22 +589,38 @@ download(struct oai *o, struct dest *d, const char *url)
 	return rc;
 }
 
+/* path with -what-i before its extension (at its end when it has none). */
+static char *
+suffixed(const char *path, const char *what, long long i)
+{
+	struct buf b = BUF_INIT;
+	const char *slash = strrchr(path, '/'), *dot;
+	const char *base = slash ? slash + 1 : path;
+
+	dot = strrchr(base, '.');
+	if (!dot || dot == base)
+		dot = base + strlen(base);
+	buf_add(&b, path, (size_t)(dot - path));
+	buf_printf(&b, "-%s%lld%s", what, i, dot);
+	return buf_steal(&b, NULL);
+}
+
 /* FILE-i.EXT for image i (from 1) of several; FILE itself for one. */
 static char *
 outname(long long i)
 {
-	struct buf b = BUF_INIT;
-	const char *slash = strrchr(opt.output, '/'), *dot;
-	const char *base = slash ? slash + 1 : opt.output;
+	return opt.n == 1 ? xstrdup(opt.output) : suffixed(opt.output, "", i);
+}
 
-	if (opt.n == 1)
-		return xstrdup(opt.output);
-	dot = strrchr(base, '.');
-	if (!dot || dot == base)
-		dot = base + strlen(base);
-	buf_add(&b, opt.output, (size_t)(dot - opt.output));
-	buf_printf(&b, "-%lld%s", i, dot);
-	return buf_steal(&b, NULL);
+/* FILE-partial-k.EXT, FILE-i-partial-k.EXT: partial image k (from 0)
+ * of image i. */
+static char *
+partname(long long i, long long k)
+{
+	char *name = outname(i), *p = suffixed(name, "partial-", k);
+
+	free(name);
+	return p;
 }
 
 /* -v: the prompt dall-e-3 actually used. */
@@ -607,33 +638,32 @@ revised(const struct oai *o, const struct json *j, int t)
 	buf_free(&line);
 }
 
-/* Image i (from 1), element t of data, to its file or standard output. */
+/*
+ * An image, the b64_json or url member of j's object t, to the file
+ * name (NULL: standard output), which takes its name once it is whole;
+ * the name is printed then.  what names it in messages ("image 2").
+ */
 static int
-writeimage(struct oai *o, const struct oai_req *rq, const struct json *j,
-    int t, long long i)
+putimage(struct oai *o, const struct oai_req *rq, const struct json *j,
+    int t, const char *name, const char *what)
 {
 	struct dest d;
 	int b64 = json_get(j, t, "b64_json"), url = json_get(j, t, "url");
-	char *name = opt.output ? outname(i) : NULL;
 	size_t n;
 	const char *s;
 	int rc = 0;
 
 	memset(&d, 0, sizeof d);
-	revised(o, j, t);
 	if (json_type(j, b64) != JSON_STRING && json_type(j, url) !=
-	    JSON_STRING) {
-		free(name);
-		return oai_unexpected(o, rq, "image %lld has neither "
-		    "b64_json nor url", i);
-	}
+	    JSON_STRING)
+		return oai_unexpected(o, rq, "%s has neither b64_json nor url",
+		    what);
 	if ((d.tofile = name != NULL))
 		outfile_open(&d.f, name);
 	if (json_type(j, b64) == JSON_STRING) {
 		s = json_raw(j, b64, &n);
 		if (decode(&d, s, n) < 0 || d.bytes == 0)
-			rc = oai_unexpected(o, rq, "image %lld is not base64",
-			    i);
+			rc = oai_unexpected(o, rq, "%s is not base64", what);
 	} else {
 		char *u = json_strdup(j, url);
 
@@ -649,6 +679,20 @@ writeimage(struct oai *o, const struct oai_req *rq, const struct json *j,
 	} else if (d.tofile)
 		outfile_abort(&d.f);
 	out_flush();
+	return rc;
+}
+
+/* Image i (from 1), element t of data, to its file or standard output. */
+static int
+writeimage(struct oai *o, const struct oai_req *rq, const struct json *j,
+    int t, long long i)
+{
+	char *name = opt.output ? outname(i) : NULL, what[32];
+	int rc;
+
+	revised(o, j, t);
+	snprintf(what, sizeof what, "image %lld", i);
+	rc = putimage(o, rq, j, t, name, what);
 	free(name);
 	return rc;
 }
@@ -676,6 +720,88 @@ writeimages(struct oai *o, const struct oai_req *rq, const struct buf *body)
 	return rc;
 }
 
+/* ---- streamed: --partial-images ------------------------------------ */
+
+struct stream {
+	struct oai *o;
+	const struct oai_req *rq;
+	struct oai_events ev;
+	long long done;		/* final images written */
+};
+
+static int
+endswith(const struct json *j, int t, const char *suffix)
+{
+	size_t n, k = strlen(suffix);
+	const char *s;
+
+	if (json_type(j, t) != JSON_STRING)
+		return 0;
+	s = json_raw(j, t, &n);
+	return n >= k && memcmp(s + n - k, suffix, k) == 0;
+}
+
+/*
+ * An event of image_generation.* or image_edit.*: a partial image to
+ * its own file, or a final one.  The events do not say which image of
+ * several a partial one belongs to: it counts for the next to finish.
+ */
+static int
+onevent(void *ctx, const struct json *j, const struct sse_event *sev)
+{
+	struct stream *s = ctx;
+	int type = json_get(j, 0, "type");
+	long long k;
+	char *name, what[64];
+	int rc;
+
+	(void)sev;
+	if (endswith(j, type, ".partial_image")) {
+		if (!opt.output)
+			return 0;	/* --json: the event says it all */
+		if (json_int(j, json_get(j, 0, "partial_image_index"),
+		    &k) < 0 || k < 0 || k > 99)
+			return oai_unexpected(s->o, s->rq, "a partial image "
+			    "without a partial_image_index");
+		snprintf(what, sizeof what, "partial image %lld", k);
+		name = partname(s->done + 1, k);
+	} else if (endswith(j, type, ".completed")) {
+		if (s->done == opt.n)
+			return oai_unexpected(s->o, s->rq, "more than the "
+			    "%lld images asked for", opt.n);
+		s->ev.done = ++s->done == opt.n;	/* no [DONE] comes */
+		if (!opt.output && opt.json)
+			return 0;
+		snprintf(what, sizeof what, "image %lld", s->done);
+		name = opt.output ? outname(s->done) : NULL;
+	} else
+		return 0;	/* another kind: not ours to judge */
+	rc = putimage(s->o, s->rq, j, 0, name, what);
+	free(name);
+	return rc;
+}
+
+static int
+streamed(struct oai *o, struct oai_req *rq)
+{
+	struct stream s = { .o = o, .rq = rq };
+	struct oai_resp rs = OAI_RESP_INIT;
+	int rc;
+
+	oai_events_init(&s.ev, onevent, &s);
+	s.ev.json = opt.json;
+	oai_events_request(rq, &s.ev);
+	rq->events = &s.ev;
+	if ((rc = oai_request(o, rq, &rs)) == 0 && s.done < opt.n) {
+		warnx("the stream ended after %lld of the %lld images asked "
+		    "for", s.done, opt.n);
+		rc = OAI_EX_FAILURE;
+	}
+	oai_events_free(&s.ev);
+	oai_resp_free(&rs);
+	return rc;
+}
+
 static int
 run(struct oai *o, const struct buf *prompt, const struct image *im,
     const struct image *mask)
@@ -684,7 +810,7 @@ run(struct oai *o, const struct buf *prompt, const struct image *im,
 	struct oai_req rq = { .method = "POST", .model = opt.model };
 	struct oai_resp rs = OAI_RESP_INIT;
 	struct buf body = BUF_INIT;
-	char nums[2][24];
+	char nums[3][24];
 	int rc;
 
 	if (opt.mode == GENERATE) {
@@ -699,7 +825,10 @@ run(struct oai *o, const struct buf *prompt, const struct image *im,
 		rq.nparts = buildparts(parts, prompt, im, mask, nums);
 	}
 	oai_setup(o);
-	if ((rc = oai_request(o, &rq, &rs)) == 0 && (opt.output || !opt.json))
+	if (opt.has_partial)
+		rc = streamed(o, &rq);
+	else if ((rc = oai_request(o, &rq, &rs)) == 0 &&
+	    (opt.output || !opt.json))
 		rc = writeimages(o, &rq, &rs.body);
 	if (rc == 0 && opt.json)
 		out_json(rs.body.s, rs.body.len);

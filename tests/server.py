@@ -794,7 +794,8 @@ def h_transcribe(req, spec):
 # same prompt; b64_json always for the GPT
 # image models, else as response_format says (default url).  A url points
 # back here, at /download/NAME?sig=..., which serves it once asked.
-# dall-e-3 adds revised_prompt; the GPT image models add usage.
+# dall-e-3 adds revised_prompt; the GPT image models add usage.  With
+# stream (true, or "true" in a form) the answer is image_stream()'s.
 
 
 _images = {}
@@ -906,7 +907,48 @@ def h_images(req, spec):
                                    "text_tokens": words},
                                "output_tokens": 1056 * n,
                                "total_tokens": words + 323 * nimg + 1056 * n}})
+    if params.get("stream") in (True, "true"):
+        return image_stream(kind, params, body, prompt)
     return json_response(body)
+
+
+def image_stream(kind, params, body, prompt):
+    """stream (GPT image models): for each image, partial_images events
+    (a smaller image each, shaded by its index), then its completed event
+    with the usage; each event named by its type, no [DONE], as the API's
+    ImageGenStreamEvent / ImageEditStreamEvent."""
+    if "usage" not in body:
+        return api_error(400, "Streaming is not supported for this model.",
+                         param="stream", code="invalid_value")
+    try:
+        partial = int(params.get("partial_images") or 0)
+    except ValueError:
+        partial = -1
+    if not 0 <= partial <= 3:
+        return api_error(400, "Invalid 'partial_images': must be between "
+                         "0 and 3.", param="partial_images",
+                         code="invalid_value")
+    prefix = "image_generation" if kind == "generations" else "image_edit"
+    fmt = body["output_format"]
+    common = {"created_at": CREATED, "size": body["size"],
+              "quality": body["quality"], "background": body["background"],
+              "output_format": fmt}
+    pieces = []
+    for i, item in enumerate(body["data"]):
+        evs = []
+        for k in range(partial):
+            img = fake_image("%dx%d" % (8 + k, 8 + k), fmt,
+                             zlib.crc32((prompt or "").encode()) + i * 16 + k)
+            evs.append(dict(type=prefix + ".partial_image",
+                            b64_json=base64.b64encode(img).decode(),
+                            partial_image_index=k, **common))
+        evs.append(dict(type=prefix + ".completed", b64_json=item["b64_json"],
+                        usage=body["usage"], **common))
+        for ev in evs:
+            pieces.append(("event: %s\ndata: %s\n\n" % (ev["type"], json.dumps(
+                ev, separators=(",", ":")))).encode())
+    return Response(200, [("Content-Type", "text/event-stream; charset=utf-8")],
+                    b"".join(pieces), stream=True, pieces=pieces)
 
 
 def h_image_download(req, spec):
