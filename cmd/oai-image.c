@@ -89,13 +89,13 @@ static const struct oai_opt opts[] = {
 	OAI_FLAG(0, "json", &opt.json, "print the API's JSON response"),
 	OAI_CHOICE(0, "moderation", "level", &opt.moderation, moderations,
 	    "auto, low"),
-	OAI_INT(0, "partial-images", "n", &opt.partial, &opt.has_partial,
-	    0, 3, "stream: 0 to 3 partial images first, each\n"
-	    "written to FILE-partial-K.EXT (GPT image models)"),
 	OAI_INT(0, "output-compression", "percent", &opt.compression,
 	    &opt.has_compression, 0, 100, "0 to 100, for jpeg and webp"),
 	OAI_CHOICE(0, "output-format", "format", &opt.format, formats,
 	    "png, jpeg, webp (GPT image models)"),
+	OAI_INT(0, "partial-images", "n", &opt.partial, &opt.has_partial,
+	    0, 3, "stream: 0 to 3 partial images first, each\n"
+	    "written to FILE-partial-K.EXT (GPT image models)"),
 	OAI_CHOICE(0, "response-format", "format", &opt.rformat, rformats,
 	    "b64_json (default), url (dall-e)"),
 	OAI_CHOICE(0, "style", "style", &opt.style, styles,

@@ -14,6 +14,7 @@ complete -c oai-image -l json -d "Print the API's JSON response"
 complete -c oai-image -l moderation -x -a 'auto low' -d 'Moderation level'
 complete -c oai-image -l output-compression -x -d '0 to 100, for jpeg and webp'
 complete -c oai-image -l output-format -x -a 'png jpeg webp' -d 'Image format'
+complete -c oai-image -l partial-images -x -a '0 1 2 3' -d 'Stream, with partial images first'
 complete -c oai-image -l response-format -x -a 'b64_json url' -d 'How images come back'
 complete -c oai-image -l style -x -a 'vivid natural' -d 'Style (dall-e-3)'
 complete -c oai-image -l user -x -d 'An id for your end user'
