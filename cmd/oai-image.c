@@ -82,7 +82,8 @@ static const struct oai_opt opts[] = {
 	OAI_CHOICE(0, "background", "background", &opt.background,
 	    backgrounds, "auto, transparent, opaque"),
 	OAI_FLAG(0, "dry-run", &opt.dryrun,
-	    "print the request body, send nothing"),
+	    "print the request (JSON, or the form a part\n"
+	    "a line), send nothing"),
 	OAI_CHOICE(0, "input-fidelity", "fidelity", &opt.fidelity, fidelities,
 	    "low, high: how closely an edit keeps\n"
 	    "the input's features"),
@@ -837,6 +838,17 @@ run(struct oai *o, const struct buf *prompt, const struct image *im,
 	return rc;
 }
 
+/* --dry-run of an edit or a variation: the form, a part a line. */
+static void
+dryform(const struct buf *prompt, const struct image *im,
+    const struct image *mask)
+{
+	struct oai_part parts[16 + MAXEDITS];
+	char nums[3][24];
+
+	oai_form_print(parts, buildparts(parts, prompt, im, mask, nums));
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -857,10 +869,12 @@ main(int argc, char *argv[])
 		checkprompt(&prompt);
 	}
 	checkimages(im, &mask);
-	if (opt.dryrun) {
+	if (opt.dryrun && opt.mode == GENERATE) {
 		buildbody(&body, &prompt);
 		out_json(body.s, body.len);
-	} else
+	} else if (opt.dryrun)
+		dryform(&prompt, im, &mask);
+	else
 		rc = run(&o, &prompt, im, &mask);
 	buf_free(&prompt);
 	buf_free(&body);

@@ -166,3 +166,38 @@ upload_error(const struct upload *up, struct buf *line)
 		buf_printf(line, "%s: %s", name, strerror(up->err));
 	}
 }
+
+/* --dry-run of a form: what oai_form() would send, a part a line. */
+void
+oai_form_print(const struct oai_part *parts, int n)
+{
+	struct buf line = BUF_INIT;
+	struct stat st;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		const struct oai_part *f = &parts[i];
+
+		buf_reset(&line);
+		buf_adds(&line, f->name);
+		if (f->value) {
+			buf_addc(&line, '=');
+			buf_addescline(&line, f->value, strlen(f->value));
+		} else {
+			buf_adds(&line, "=@");
+			buf_addescline(&line, f->path, strlen(f->path));
+			if (strcmp(f->path, "-") == 0)
+				buf_adds(&line, " (standard input");
+			else if (stat(f->path, &st) == 0 && S_ISREG(st.st_mode))
+				buf_printf(&line, " (%lld bytes",
+				    (long long)st.st_size);
+			else
+				buf_adds(&line, " (not a regular file");
+			buf_printf(&line, ", %s)", f->type ? f->type :
+			    "application/octet-stream");
+		}
+		buf_addc(&line, '\n');
+		out_add(line.s, line.len);
+	}
+	buf_free(&line);
+}

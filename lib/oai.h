@@ -851,6 +851,14 @@ struct oai_part {		/* one multipart/form-data field */
 };
 
 /*
+ * --dry-run of a multipart form, to standard output, one line a part in
+ * order: a field as NAME=VALUE, a file as NAME=@PATH (N bytes, TYPE)
+ * (or "standard input" for "-"); values and paths escaped as one line
+ * (buf_addescline: a newline is \n, a backslash \\).
+ */
+void oai_form_print(const struct oai_part *parts, int n);
+
+/*
  * A sink receives the 2xx response body as it arrives.  It returns 0 to
  * go on, or an exit status to stop the transfer; oai_request() then
  * returns that status.  Sinks write output through out_*.

@@ -8,7 +8,7 @@ complete -c oai-image -l edit -r -F -d 'Edit this image'
 complete -c oai-image -l mask -r -F -d 'PNG whose transparent areas are edited'
 complete -c oai-image -l variation -r -F -d 'Make variations of this PNG'
 complete -c oai-image -l background -x -a 'auto transparent opaque' -d 'Background'
-complete -c oai-image -l dry-run -d 'Print the request body, send nothing'
+complete -c oai-image -l dry-run -d 'Print the request (JSON or form), send nothing'
 complete -c oai-image -l input-fidelity -x -a 'low high' -d 'How closely an edit keeps the input'
 complete -c oai-image -l json -d "Print the API's JSON response"
 complete -c oai-image -l moderation -x -a 'auto low' -d 'Moderation level'
