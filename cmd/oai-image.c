@@ -683,6 +683,41 @@ putimage(struct oai *o, const struct oai_req *rq, const struct json *j,
 	return rc;
 }
 
+/* --meta-fd: "revised_prompt", the prompt each image was made from
+ * (dall-e-3), null for an image without one; only when any has one. */
+static void
+metarevised(void *ctx, struct jw *w, const struct oai_resp *rs)
+{
+	struct json j = JSON_INIT;
+	struct buf s = BUF_INIT;
+	int data = 0, t, i, n, any = 0;
+
+	(void)ctx;
+	if (json_parse(&j, rs->body.s, rs->body.len) < 0 ||
+	    json_type(&j, data = json_get(&j, 0, "data")) != JSON_ARRAY)
+		n = 0;
+	else
+		n = json_size(&j, data);
+	for (i = 0, t = data + 1; i < n; i++, t = json_skip(&j, t))
+		any |= json_type(&j, json_get(&j, t, "revised_prompt")) ==
+		    JSON_STRING;
+	if (any) {
+		jw_key(w, "revised_prompt");
+		jw_arr(w);
+	}
+	for (i = 0, t = data + 1; any && i < n; i++, t = json_skip(&j, t)) {
+		buf_reset(&s);
+		if (json_str(&j, json_get(&j, t, "revised_prompt"), &s) == 0)
+			jw_strn(w, s.s, s.len);
+		else
+			jw_null(w);
+	}
+	if (any)
+		jw_arr_end(w);
+	buf_free(&s);
+	json_free(&j);
+}
+
 /* Image i (from 1), element t of data, to its file or standard output. */
 static int
 writeimage(struct oai *o, const struct oai_req *rq, const struct json *j,
@@ -826,6 +861,7 @@ run(struct oai *o, const struct buf *prompt, const struct image *im,
 		rq.nparts = buildparts(parts, prompt, im, mask, nums);
 	}
 	oai_setup(o);
+	rq.meta = metarevised;
 	if (opt.has_partial)
 		rc = streamed(o, &rq);
 	else if ((rc = oai_request(o, &rq, &rs)) == 0 &&

@@ -188,6 +188,8 @@ metaline(struct oai_att *x, CURL *c, int status, struct buf *b)
 		jw_num(&w, rs->usage.cost);
 	else
 		jw_null(&w);
+	if (status == 0 && x->rq->meta)
+		x->rq->meta(x->rq->meta_ctx, &w, rs);
 	jw_obj_end(&w);
 	buf_addc(b, '\n');
 }

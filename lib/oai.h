@@ -868,6 +868,8 @@ typedef int (*oai_sink)(void *ctx, const char *p, size_t n);
  * transfer waits; they come again after oai_multi_resume(). */
 #define OAI_SINK_PAUSE (-1)
 
+struct oai_resp;
+
 struct oai_req {
 	const char *method;		/* "GET", "POST", "DELETE" */
 	const char *path;		/* appended to base_url: "/models" */
@@ -909,6 +911,11 @@ struct oai_req {
 	 * received data (a connection lost, a 5xx); 0 if it can, and the
 	 * request is retried as one whose sink saw nothing; -1 if not. */
 	int (*rewind)(void *ctx);
+	/* --meta-fd: members of the tool's own for the request's line,
+	 * written with w after cost_usd, from a 2xx answer (rs->body when
+	 * buffered); NULL: none. */
+	void (*meta)(void *ctx, struct jw *w, const struct oai_resp *rs);
+	void *meta_ctx;
 };
 
 struct oai_resp {
