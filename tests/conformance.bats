@@ -566,6 +566,21 @@ open(sys.argv[1], 'wb').write(server.tiny_png(32, 32, 1))" "$BATS_TEST_TMPDIR/a.
 	validated "$mark" post /images/variations
 }
 
+@test "conformance: oai-image --partial-images: the streamed generation and edit" {
+	need_tool oai-image --partial-images
+	dry_run /images/generations oai-image --dry-run --partial-images 2 \
+		-q low "a fox" </dev/null
+	dry_run /images/generations oai-image --dry-run -n 2 \
+		--partial-images 0 "a fox" </dev/null
+	python3 -c "import sys; sys.path.insert(0, '$ROOT/tests'); import server
+open(sys.argv[1], 'wb').write(server.tiny_png(32, 32, 1))" "$BATS_TEST_TMPDIR/a.png"
+	local mark
+	mark=$(log_mark)
+	run --separate-stderr oai-image --retries 0 -o "$BATS_TEST_TMPDIR/o.png" \
+		--edit "$BATS_TEST_TMPDIR/a.png" --partial-images 3 "add a hat"
+	validated "$mark" post /images/edits
+}
+
 # --- oai-batch ----------------------------------------------------------------
 
 # The upload (POST /files, multipart) and the batch (POST /batches, JSON):
