@@ -1,6 +1,7 @@
 /* See LICENSE file for copyright and license details. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -43,13 +44,17 @@ static struct oai_list attach, statusids, cancelids;
 enum { LF_JSONL = VEC_JSONL, LF_TSV = VEC_TSV, LF_F32 = VEC_F32, LF_TEXT };
 static const char *const lineformats[] = { "jsonl", "tsv", "f32", "text",
 	NULL };
-static int linesflag, format = -1;
+static int linesflag, format = -1, withtext, skipempty, wholeflag;
 static const char *model, *sysmsg;
 static long long dims;
 static struct buf instr = BUF_INIT;	/* -e chat: the arguments */
 static long long nlines;	/* input lines read */
 static long long printed;	/* lines of output so far */
 static int dimsseen;		/* of the first vector */
+/* -e embeddings --lines: after a failed request nothing more is
+ * printed, as oai-embed stops there; where it was, its exit status */
+static struct buf stopat = BUF_INIT;
+static int stoprc;
 
 static const struct oai_opt opts[] = {
 	OAI_STR('e', "endpoint", "endpoint", &endpoint,
@@ -70,6 +75,15 @@ static const struct oai_opt opts[] = {
 	OAI_CHOICE(0, "format", "jsonl | tsv | f32 | text", &format,
 	    lineformats, "--lines: embeddings jsonl (default), tsv\n"
 	    "or f32; chat text (default) or jsonl"),
+	OAI_FLAG(0, "with-text", &withtext,
+	    "--lines -e embeddings, jsonl: add each\n"
+	    "input as \"text\""),
+	OAI_FLAG(0, "skip-empty", &skipempty,
+	    "--lines -e embeddings: skip empty lines\n"
+	    "instead of failing"),
+	OAI_FLAG(0, "whole", &wholeflag,
+	    "--lines -e embeddings: each file (or\n"
+	    "standard input) is one input"),
 	OAI_FLAG(0, "detach", &detach,
 	    "create the batches, print their ids, exit"),
 	OAI_LIST(0, "attach", "id", &attach,
@@ -104,6 +118,9 @@ struct job {
 	char *outfile, *errfile;	/* output_file_id, error_file_id */
 	long long first;	/* the index of its first request */
 	long long n;		/* its requests */
+	long long endline;	/* --lines: the input's lines up to its end
+				 * (metadata oai_lines, for --attach) */
+	char *inpath;		/* its input file here (spool or download) */
 	char status[16];
 	long long total, completed, failed;
 	struct buf obj;		/* the last batch object */
@@ -171,14 +188,14 @@ struct idmap {
 	size_t cap, n;
 };
 
-static size_t
+/* FNV-1a, 64 bits. */
+static uint64_t
 hash(const char *s, size_t n)
 {
-	size_t h = 14695981039346656037ULL & (size_t)-1;
+	uint64_t h = 14695981039346656037ULL;
 
 	while (n--)
-		h = (h ^ (unsigned char)*s++) * (sizeof h > 4 ?
-		    (size_t)1099511628211ULL : 16777619);
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
 	return h;
 }
 
@@ -193,7 +210,7 @@ idmap_put(struct idmap *m, const char *k, size_t kl, long long v)
 
 	if (2 * (m->n + 1) > m->cap)
 		idmap_grow(m);
-	for (i = hash(k, kl) & (m->cap - 1); m->key[i];
+	for (i = (size_t)hash(k, kl) & (m->cap - 1); m->key[i];
 	    i = (i + 1) & (m->cap - 1))
 		if (m->klen[i] == kl && memcmp(m->key[i], k, kl) == 0)
 			return m->val[i];
@@ -236,6 +253,120 @@ idmap_grow(struct idmap *m)
 	idmap_free(&old);
 }
 
+/* ---- custom_ids used once, in 8 bytes each ------------------------------ */
+
+/*
+ * The custom_ids of a run are told apart by their 64-bit hashes alone
+ * (8 bytes an id, whatever its length: 1,000,000 ids take 8 MiB); only
+ * ids whose hashes are equal are compared themselves, read again from
+ * the spooled input.
+ */
+static uint64_t *idhash;
+static size_t nidhash, idhashcap;
+
+static void
+addid(const char *s, size_t n)
+{
+	if (nidhash == idhashcap) {
+		idhashcap = idhashcap ? 2 * idhashcap : 4096;
+		idhash = xreallocarray(idhash, idhashcap, sizeof *idhash);
+	}
+	idhash[nidhash++] = hash(s, n);
+}
+
+static int
+cmphash(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sort v[0..n) in place: heapsort, as qsort(3) may take a copy of
+ * the array (glibc's merge sort does), doubling the memory. */
+static void
+sorthashes(uint64_t *v, size_t n)
+{
+	size_t i, k, c;
+	uint64_t t;
+
+	for (i = n / 2; n > 1;) {
+		if (i > 0)
+			t = v[--i];
+		else {
+			t = v[--n];
+			v[n] = v[0];
+		}
+		for (k = i; (c = 2 * k + 1) < n; k = c) {
+			if (c + 1 < n && v[c + 1] > v[c])
+				c++;
+			if (v[c] <= t)
+				break;
+			v[k] = v[c];
+		}
+		v[k] = t;
+	}
+}
+
+static void where(struct buf *b, const struct job *jb, long long pos);
+
+/* Die naming the first request whose custom_id one before it has,
+ * among those whose hashes are in dups[0..n) (sorted). */
+static void
+rescan(const uint64_t *dups, size_t n)
+{
+	struct idmap m = { 0 };
+	struct json j = JSON_INIT;
+	struct buf cid = BUF_INIT, at = BUF_INIT;
+	struct lines r;
+	uint64_t h;
+	long long pos;
+	int i;
+
+	for (i = 0; i < njobs; i++) {
+		lines_init(&r, &jobs[i].spool, 1, 0);
+		for (pos = 0; lines_next(&r) > 0; pos++) {
+			buf_reset(&cid);
+			if (json_parse(&j, r.s, r.len) < 0 || json_str(&j,
+			    json_get(&j, 0, "custom_id"), &cid) < 0)
+				continue;
+			h = hash(cid.s, cid.len);
+			if (!bsearch(&h, dups, n, sizeof h, cmphash) ||
+			    idmap_put(&m, cid.s, cid.len, pos) < 0)
+				continue;
+			where(&at, &jobs[i], pos);
+			die(OAI_EX_USAGE, "%s: a custom_id used before", at.s);
+		}
+		lines_free(&r);
+	}
+	json_free(&j);
+	buf_free(&cid);
+	buf_free(&at);
+	idmap_free(&m);
+}
+
+/* After the input is spooled: is every custom_id its own? */
+static void
+checkids(void)
+{
+	uint64_t *dups = NULL;
+	size_t i, n = 0;
+
+	sorthashes(idhash, nidhash);
+	for (i = 1; i < nidhash; i++)
+		if (idhash[i] == idhash[i - 1] && (!n ||
+		    dups[n - 1] != idhash[i])) {
+			dups = xreallocarray(dups, n + 1, sizeof *dups);
+			dups[n++] = idhash[i];
+		}
+	free(idhash);
+	idhash = NULL;
+	nidhash = idhashcap = 0;
+	if (n)
+		rescan(dups, n);
+	free(dups);
+}
+
 /* ---- the input --------------------------------------------------------- */
 
 static const char *
@@ -253,8 +384,7 @@ endpointurl(const char *e)
 /* Why line s (parsed in j) is not a request line, or NULL; its
  * custom_id into cid. */
 static const char *
-badrequest(const struct json *j, struct buf *cid, struct idmap *seen,
-    long long index)
+badrequest(const struct json *j, struct buf *cid)
 {
 	int t = json_get(j, 0, "url"), b = json_get(j, 0, "body");
 	struct buf u = BUF_INIT;
@@ -265,8 +395,7 @@ badrequest(const struct json *j, struct buf *cid, struct idmap *seen,
 		return "no custom_id";
 	if (memchr(cid->s, '\0', cid->len))
 		return "a NUL in the custom_id";
-	if (idmap_put(seen, cid->s, cid->len, index) >= 0)
-		return "a custom_id used before";
+	addid(cid->s, cid->len);
 	if (!json_streq(j, json_get(j, 0, "method"), "POST"))
 		return "the method is not POST";
 	if (json_str(j, t, &u) < 0 || !endpointurl(u.s))
@@ -288,8 +417,7 @@ badrequest(const struct json *j, struct buf *cid, struct idmap *seen,
 
 /* The request line for input line r onto out; dies on bad input. */
 static void
-request(struct lines *r, struct json *j, struct buf *out,
-    struct idmap *seen, long long index)
+request(struct lines *r, struct json *j, struct buf *out, long long index)
 {
 	struct buf cid = BUF_INIT;
 	const char *why = NULL;
@@ -300,7 +428,7 @@ request(struct lines *r, struct json *j, struct buf *out,
 	    json_type(j, 0) != JSON_OBJECT)
 		why = "not a JSON object";
 	else if (!endpoint)
-		why = badrequest(j, &cid, seen, index);
+		why = badrequest(j, &cid);
 	else if (json_is_true(j, json_get(j, 0, "stream")))
 		why = "\"stream\": true (batches do not stream)";
 	if (why)
@@ -332,12 +460,11 @@ linerequest(const struct lines *r, struct buf *out)
 	struct buf body = BUF_INIT, why = BUF_INIT, at = BUF_INIT;
 	struct jw w;
 
-	if (r->len == 0 && ischat())
+	if (r->len == 0 && (ischat() || (skipempty && !wholeflag)))
 		return 0;
 	buf_printf(&at, "%s:%lld", r->name, r->line);
-	if (r->len == 0)
-		die(OAI_EX_USAGE, "%s: empty input (the API rejects it)", at.s);
-	if (input_checkmsg(&why, at.s, r->s, r->len, !ischat()) < 0)
+	if (ischat() ? input_checkmsg(&why, at.s, r->s, r->len, 0) < 0 :
+	    vec_checkinput(&why, at.s, r->s, r->len) < 0)
 		die(OAI_EX_USAGE, "%s", why.s);
 	if (ischat())
 		chat_linebody(&body, model, sysmsg, instr.s, instr.len, r->s,
@@ -417,7 +544,6 @@ spool(char **files, int nfiles)
 {
 	long long maxreq = envnum("OAI_TEST_BATCH_REQUESTS", MAXREQ);
 	long long maxbytes = envnum("OAI_TEST_BATCH_BYTES", MAXBYTES);
-	struct idmap seen = { 0 };
 	struct json j = JSON_INIT;
 	struct buf line = BUF_INIT;
 	struct job *jb = NULL;
@@ -425,11 +551,12 @@ spool(char **files, int nfiles)
 	struct lines r;
 	int fd = -1, k;
 
-	lines_init(&r, files, nfiles, LINES_CRLF);
+	lines_init(&r, files, nfiles, LINES_CRLF |
+	    (wholeflag ? LINES_WHOLE : 0));
 	while ((k = lines_next(&r)) > 0) {
 		nlines++;
 		if (!linesflag)
-			request(&r, &j, &line, &seen, index);
+			request(&r, &j, &line, index);
 		else if (!linerequest(&r, &line))
 			continue;
 		addsrc(&r, index);
@@ -437,6 +564,8 @@ spool(char **files, int nfiles)
 		    bytes + (long long)line.len > maxbytes) {
 			if (fd >= 0)
 				close(fd);
+			if (jb)
+				jb->endline = nlines - 1;
 			jb = newjob(index);
 			fd = mktmp(&jb->spool);
 			bytes = 0;
@@ -452,10 +581,12 @@ spool(char **files, int nfiles)
 		edie(OAI_EX_FAILURE, "%s", jb->spool);
 	if (!njobs)
 		die(OAI_EX_USAGE, "no requests in the input");
+	jb->endline = nlines;
+	if (!linesflag && !endpoint)
+		checkids();
 	lines_free(&r);
 	json_free(&j);
 	buf_free(&line);
-	idmap_free(&seen);
 }
 
 /* ---- batches ------------------------------------------------------------ */
@@ -472,6 +603,21 @@ jint(const struct json *j, const char *path)
 	long long v;
 
 	return json_int(j, json_path(j, 0, path), &v) < 0 ? 0 : v;
+}
+
+/* String t of j as a number of lines, 0 if it is none. */
+static long long
+linecount(const struct json *j, int t)
+{
+	struct buf b = BUF_INIT;
+	long long v = 0;
+	char *end;
+
+	if (json_str(j, t, &b) == 0 && b.len && b.s[0] >= '0' &&
+	    b.s[0] <= '9' && ((v = strtoll(b.s, &end, 10)) < 0 || *end))
+		v = 0;
+	buf_free(&b);
+	return v;
 }
 
 /* Take in the batch object in body; 0 or an exit status. */
@@ -507,6 +653,8 @@ readjob(struct oai *o, const struct oai_req *rq, struct job *jb,
 			url = endpointurl(json_streq(&j, t, "/v1/embeddings") ?
 			    "embeddings" : "chat");
 	}
+	if (!jb->spool && (t = json_path(&j, 0, "metadata.oai_lines")) >= 0)
+		jb->endline = linecount(&j, t);
 	jb->total = jint(&j, "request_counts.total");
 	jb->completed = jint(&j, "request_counts.completed");
 	jb->failed = jint(&j, "request_counts.failed");
@@ -571,6 +719,16 @@ create(struct oai *o, struct job *jb, int k)
 		jw_str(&w, url);
 		jw_key(&w, "completion_window");
 		jw_str(&w, "24h");
+		if (linesflag) {	/* what --attach cannot see otherwise:
+					 * -e chat's empty lines at the end */
+			buf_reset(&id);
+			buf_printf(&id, "%lld", jb->endline);
+			jw_key(&w, "metadata");
+			jw_obj(&w);
+			jw_key(&w, "oai_lines");
+			jw_str(&w, id.s);
+			jw_obj_end(&w);
+		}
 		jw_obj_end(&w);
 		oai_resp_free(&rs);
 		rs = (struct oai_resp)OAI_RESP_INIT;
@@ -594,7 +752,8 @@ resumehint(const char *why)
 		if (jobs[i].id)
 			buf_printf(&b, " --attach %s", jobs[i].id);
 	if (b.len && linesflag)
-		buf_printf(&b, " --lines --format %s", lineformats[format]);
+		buf_printf(&b, " --lines --format %s%s", lineformats[format],
+		    withtext ? " --with-text" : "");
 	if (b.len)
 		warnx("%s; the batch%s go%s on: %s%s", why, njobs > 1 ? "es" :
 		    "", njobs > 1 ? "" : "es", argv0, b.s);
@@ -769,6 +928,14 @@ lineno(const struct buf *cid, long long pos)
 	return 0;
 }
 
+/* --with-text: where each request of the batch being printed is in its
+ * input file, for its text. */
+static struct span {
+	off_t off;
+	size_t len;
+} *spans;
+static size_t spancap;
+
 struct scan {
 	struct job *jb;
 	struct idmap *m;
@@ -782,8 +949,6 @@ inputline(void *ctx, const struct json *j, off_t off, size_t len)
 {
 	struct scan *s = ctx;
 
-	(void)off;
-	(void)len;
 	buf_reset(&s->cid);
 	if (!j || json_str(j, json_get(j, 0, "custom_id"), &s->cid) < 0 ||
 	    idmap_put(s->m, s->cid.s, s->cid.len, s->jb->n) >= 0) {
@@ -798,6 +963,12 @@ inputline(void *ctx, const struct json *j, off_t off, size_t len)
 		    s->jb->n + 1);
 		return OAI_EX_FAILURE;
 	}
+	if (withtext && (size_t)s->jb->n >= spancap) {
+		spancap = spancap ? 2 * spancap : 1024;
+		spans = xreallocarray(spans, spancap, sizeof *spans);
+	}
+	if (withtext)
+		spans[s->jb->n] = (struct span){ off, len };
 	s->jb->n++;
 	return 0;
 }
@@ -852,6 +1023,7 @@ inputmap(struct oai *o, struct job *jb, struct idmap *m)
 		    "batch %s without input_file_id", jb->id);
 	else if (!path)
 		rc = download(o, jb->infile, &path);
+	jb->inpath = path;
 	if (!rc)
 		rc = eachline(path, inputline, &s);
 	buf_free(&s.cid);
@@ -973,14 +1145,35 @@ embedding(const struct json *j, int body, struct buf *vec)
 	    "vectors of different sizes" : NULL;
 }
 
-/* The output of a request that succeeded, for input line g: 0, or -1
- * after saying onto why what is wrong with the answer. */
+/* --with-text: the input of request pos of jb onto text, from its
+ * input file (open as fd). */
+static void
+inputtext(int fd, const struct job *jb, long long pos, struct buf *text)
+{
+	struct json j = JSON_INIT;
+	struct buf l = BUF_INIT;
+
+	readat(fd, jb->inpath, spans[pos].off, spans[pos].len, &l);
+	buf_reset(text);
+	if (json_parse(&j, l.s, l.len) == 0)
+		json_str(&j, json_path(&j, 0, "body.input"), text);
+	json_free(&j);
+	buf_free(&l);
+}
+
+/* The output of request pos of jb, which succeeded (the input file
+ * open as infd for --with-text): 0, or -1 after saying onto why what
+ * is wrong with the answer.  Embeddings are not printed after a
+ * failure (stopat). */
 static int
-lineout(const struct json *j, long long g, struct buf *why)
+lineout(const struct json *j, const struct job *jb, long long pos, int infd,
+    struct buf *why)
 {
 	int body = json_path(j, 0, "response.body"), ch;
+	long long g = glines[pos];
 	struct json a = JSON_INIT;
 	struct buf reply = BUF_INIT, vec = BUF_INIT, line = BUF_INIT;
+	struct buf text = BUF_INIT;
 	const char *bad = NULL, *s;
 	size_t n;
 
@@ -994,11 +1187,15 @@ lineout(const struct json *j, long long g, struct buf *why)
 			    g, 0, NULL, 0, &a, ch, &reply }, apikey);
 			printed = g + 1;
 		}
-	} else if (!(bad = embedding(j, body, &vec)))
-		vec_write(&line, format, g, NULL, 0,
-		    (unsigned char *)vec.s, dimsseen);
+	} else if (!(bad = embedding(j, body, &vec)) && !stopat.len) {
+		if (withtext)
+			inputtext(infd, jb, pos, &text);
+		vec_write(&line, format, jb->first + pos, withtext ? text.s :
+		    NULL, text.len, (unsigned char *)vec.s, dimsseen);
+	}
 	if (bad)
 		buf_adds(why, bad);
+	buf_free(&text);
 	json_free(&a);
 	buf_free(&reply);
 	buf_free(&vec);
@@ -1023,8 +1220,9 @@ linefail(long long g, long long code, const struct buf *why)
 /* Result pos of jb, from its file into line and j: 0 if it succeeded
  * (printed), else why not onto why and its HTTP status into code. */
 static int
-result1(long long pos, const struct res *res, int *fd, char **paths, struct buf *line, struct json *j,
-    struct buf *why, long long *code)
+result1(const struct job *jb, long long pos, const struct res *res, int *fd,
+    char **paths, struct buf *line, struct json *j, struct buf *why,
+    long long *code)
 {
 	int i;
 
@@ -1042,7 +1240,7 @@ result1(long long pos, const struct res *res, int *fd, char **paths, struct buf 
 	if (failure(j, why, code))
 		return 1;
 	if (linesflag)
-		return lineout(j, glines[pos], why) < 0 ? 1 : 0;
+		return lineout(j, jb, pos, fd[2], why) < 0 ? 1 : 0;
 	out_add(line->s, line->len);
 	out_add("\n", 1);
 	return 0;
@@ -1055,16 +1253,18 @@ printjob(const struct job *jb, const struct res *res, char **paths)
 	struct buf line = BUF_INIT, why = BUF_INIT, at = BUF_INIT;
 	struct buf cid = BUF_INIT, tmp = BUF_INIT;
 	struct json j = JSON_INIT;
-	int fd[2] = { -1, -1 }, i, rc = 0, k;
+	int fd[3] = { -1, -1, -1 }, i, rc = 0, k;
 	long long pos, code;
 
 	for (i = 0; i < 2; i++)
 		if (paths[i] && (fd[i] = open(paths[i], O_RDONLY)) < 0)
 			edie(OAI_EX_FAILURE, "%s", paths[i]);
+	if (withtext && (fd[2] = open(jb->inpath, O_RDONLY)) < 0)
+		edie(OAI_EX_FAILURE, "%s", jb->inpath);
 	for (pos = 0; pos < jb->n; pos++) {
 		buf_reset(&why);
 		buf_reset(&cid);
-		if (!(k = result1(pos, res, fd, paths, &line, &j, &why,
+		if (!(k = result1(jb, pos, res, fd, paths, &line, &j, &why,
 		    &code)))
 			continue;
 		if (k > 0) {	/* a result, parsed in j */
@@ -1077,9 +1277,14 @@ printjob(const struct job *jb, const struct res *res, char **paths)
 		warnx("%s: request%s failed: %s", at.s, cid.s, why.s);
 		if (linesflag)
 			linefail(glines[pos], code, &why);
+		if (linesflag && !ischat() && !stopat.len) {
+			buf_adds(&stopat, at.s);
+			stoprc = code ? oai_status_exit((long)code) :
+			    OAI_EX_FAILURE;
+		}
 		rc = OAI_EX_FAILURE;
 	}
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 3; i++)
 		if (fd[i] >= 0)
 			close(fd[i]);
 	json_free(&j);
@@ -1165,6 +1370,7 @@ results(struct oai *o)
 {
 	struct oai_resp rs = OAI_RESP_INIT;
 	const char *ids[3];
+	long long end;
 	int i, k, rc = 0;
 
 	apikey = o->key;
@@ -1174,9 +1380,18 @@ results(struct oai *o)
 			jobs[i].first = jobs[i - 1].first + jobs[i - 1].n;
 		rc = worse(rc, results1(o, &jobs[i]));
 	}
+	for (i = 0, end = 0; i < njobs; i++)
+		if (jobs[i].endline > end)
+			end = jobs[i].endline;
 	if (linesflag && ischat() && rc != OAI_EX_INTR && rc != OAI_EX_TERM) {
-		fill(nlines);	/* empty lines at the end */
+		fill(end);	/* empty lines at the end */
 		out_flush();
+	}
+	if (stopat.len && rc != OAI_EX_INTR && rc != OAI_EX_TERM) {
+		warnx("%s and what follows are not in the output: it stops "
+		    "at the first failed request, as oai-embed's does",
+		    stopat.s);
+		rc = stoprc;
 	}
 	for (i = 0; !rc && !keep && i < njobs; i++) {
 		ids[0] = jobs[i].infile;
@@ -1206,9 +1421,13 @@ checklines(void)
 	    format == LF_TEXT)
 		die(OAI_EX_USAGE, "--format %s does not go with -e %s",
 		    lineformats[format], e);
-	if (ischat() ? dims != 0 : sysmsg != NULL)
-		die(OAI_EX_USAGE, "%s does not go with -e %s", ischat() ?
-		    "--dimensions" : "-s", e);
+	if (ischat() ? dims || withtext || skipempty || wholeflag :
+	    sysmsg != NULL)
+		die(OAI_EX_USAGE, "%s does not go with -e %s", !ischat() ?
+		    "-s" : dims ? "--dimensions" : withtext ? "--with-text" :
+		    skipempty ? "--skip-empty" : "--whole", e);
+	if (withtext && format != LF_JSONL)
+		die(OAI_EX_USAGE, "--with-text needs --format jsonl");
 	if (!model && (s = getenv(ischat() ? "OAI_CHAT_MODEL" :
 	    "OAI_EMBED_MODEL")) && *s)
 		model = s;
@@ -1416,15 +1635,16 @@ checkmodes(int nfiles)
 		    endpoint);
 	if (endpoint && modes && !detach)
 		die(OAI_EX_USAGE, "-e goes with a run or --detach");
-	if (!linesflag && (model || sysmsg || dims || format >= 0))
-		die(OAI_EX_USAGE, "-m, -s, --dimensions and --format need "
-		    "--lines");
+	if (!linesflag && (model || sysmsg || dims || format >= 0 ||
+	    withtext || skipempty || wholeflag))
+		die(OAI_EX_USAGE, "-m, -s, --dimensions, --format, "
+		    "--with-text, --skip-empty and --whole need --lines");
 	if (linesflag && modes && !detach && !attach.n)
 		die(OAI_EX_USAGE, "--lines goes with a run, --detach or "
 		    "--attach");
-	if (attach.n && (model || sysmsg || dims))
-		die(OAI_EX_USAGE, "-m, -s and --dimensions go with a run or "
-		    "--detach");
+	if (attach.n && (model || sysmsg || dims || skipempty || wholeflag))
+		die(OAI_EX_USAGE, "-m, -s, --dimensions, --skip-empty and "
+		    "--whole go with a run or --detach");
 	if (linesflag && !attach.n)
 		checklines();
 }

@@ -16,7 +16,6 @@
  */
 #define MAXINPUTS 2048		/* the API's inputs per request */
 #define MAXBATCH 300000		/* the API's tokens per request */
-#define MAXTOKENS 8192		/* the models' tokens per input */
 #define HOLDMAX ((size_t)2 << 20)	/* vectors a waiting batch holds */
 
 struct where {			/* an input, for messages */
@@ -112,14 +111,6 @@ static const struct oai_tool tool = {
 
 /* ---- input ---------------------------------------------------------- */
 
-/* A token takes at least one byte, so bytes bound the tokens of a
- * batch; for a single input, 3 bytes a token is a safe guess for text. */
-static size_t
-estimate(size_t n)
-{
-	return (n + 2) / 3;
-}
-
 /* Next input in r->s (length r->len): 1, or 0 at the end or after an
  * input error (then inerr and instatus say what). */
 static int
@@ -143,21 +134,10 @@ static int
 acceptable(const struct lines *r)
 {
 	struct buf where = BUF_INIT;
-	int ok = 0;
+	int ok;
 
 	buf_printf(&where, "%s:%lld", r->name, r->line);
-	if (r->len == 0)
-		buf_printf(&inerr, "%s: empty input (the API rejects it; "
-		    "--skip-empty skips it)", where.s);
-	else if (input_checkmsg(&inerr, where.s, r->s, r->len, 1) < 0)
-		;
-	else if (estimate(r->len) > MAXTOKENS)
-		buf_printf(&inerr, "%s: input too long (%zu bytes, about %zu "
-		    "tokens; the model takes %d)", where.s, r->len,
-		    estimate(r->len), MAXTOKENS);
-	else
-		ok = 1;
-	if (!ok)
+	if (!(ok = vec_checkinput(&inerr, where.s, r->s, r->len) == 0))
 		instatus = OAI_EX_USAGE;
 	buf_free(&where);
 	return ok;

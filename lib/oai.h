@@ -371,6 +371,12 @@ extern const char *const vec_formats[];	/* --format's names, NULL-ended */
  */
 void vec_write(struct buf *line, int format, long long index,
     const char *text, size_t tl, const unsigned char *v, int dims);
+/* A guess at the tokens of n bytes of text, never too low. */
+size_t vec_tokens(size_t n);
+/* Is s[0..n) an input the embeddings API takes?  0, or -1 after one
+ * line onto why: "WHERE: empty input (...)", not UTF-8, too long. */
+int vec_checkinput(struct buf *why, const char *where, const char *s,
+    size_t n);
 
 /* ---- json.c: reading (jsmn) ---------------------------------------- */
 

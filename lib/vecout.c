@@ -11,6 +11,33 @@
 
 const char *const vec_formats[] = { "jsonl", "tsv", "f32", NULL };
 
+#define MAXTOKENS 8192		/* the models' tokens per input */
+
+size_t
+vec_tokens(size_t n)
+{
+	/* a token takes at least one byte; 3 bytes a token is a safe
+	 * guess for text */
+	return (n + 2) / 3;
+}
+
+int
+vec_checkinput(struct buf *why, const char *where, const char *s, size_t n)
+{
+	if (n == 0)
+		buf_printf(why, "%s: empty input (the API rejects it; "
+		    "--skip-empty skips it)", where);
+	else if (input_checkmsg(why, where, s, n, 1) < 0)
+		;
+	else if (vec_tokens(n) > MAXTOKENS)
+		buf_printf(why, "%s: input too long (%zu bytes, about %zu "
+		    "tokens; the model takes %d)", where, n, vec_tokens(n),
+		    MAXTOKENS);
+	else
+		return 0;
+	return -1;
+}
+
 void
 vec_write(struct buf *line, int format, long long index, const char *text,
     size_t tl, const unsigned char *v, int dims)

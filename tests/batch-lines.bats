@@ -111,7 +111,7 @@ oai-batch: batch_test1 expired: 2 of 3 requests completed'
 	printf 'a\n\nb\n' > gap.txt
 	run --separate-stderr oai-batch -e embeddings --lines gap.txt
 	assert_status 2
-	assert_stderr 'oai-batch: gap.txt:2: empty input (the API rejects it)'
+	assert_stderr 'oai-batch: gap.txt:2: empty input (the API rejects it; --skip-empty skips it)'
 	printf 'a\n\377\n' > bad.txt
 	run --separate-stderr oai-batch -e chat --lines < bad.txt
 	assert_status 2
@@ -129,11 +129,11 @@ oai-batch: batch_test1 expired: 2 of 3 requests completed'
 	run --separate-stderr oai-batch -e chat --lines --dimensions 3 < b.txt
 	assert_stderr 'oai-batch: --dimensions does not go with -e chat'
 	run --separate-stderr oai-batch -e chat -m m < b.txt
-	assert_stderr 'oai-batch: -m, -s, --dimensions and --format need --lines'
+	assert_stderr 'oai-batch: -m, -s, --dimensions, --format, --with-text, --skip-empty and --whole need --lines'
 	run --separate-stderr oai-batch --status batch_x --lines
 	assert_stderr 'oai-batch: --lines goes with a run, --detach or --attach'
 	run --separate-stderr oai-batch --attach batch_x --lines -m m
 	assert_status 2
-	assert_stderr 'oai-batch: -m, -s and --dimensions go with a run or --detach'
+	assert_stderr 'oai-batch: -m, -s, --dimensions, --skip-empty and --whole go with a run or --detach'
 	assert_equal 0 "$(srv_nreq)"
 }

@@ -77,7 +77,7 @@ request-2 echo: y" "$(ids <<<"$output")"
 }
 
 @test "oai-batch checks its input before sending anything (exit 2)" {
-	printf '{"custom_id":"r1","method":"POST","url":"/v1/embeddings","body":{}}\n' >> in.jsonl
+	printf '{"custom_id":"r1","method":"POST","url":"/v1/chat/completions","body":{}}\n' >> in.jsonl
 	run --separate-stderr oai-batch in.jsonl
 	assert_status 2
 	assert_output ''

@@ -994,6 +994,8 @@ ROUTES = [
 #                   these (in addition to what the server finds itself)
 #     done          expired or cancelled: how many requests completed
 #                   before (default half, rounded down)
+#     fail          [N, ...]: request lines N (from 1) are answered 400
+#                   (error file), whatever their url's handler would say
 #     seed          of the shuffle of the output file (default 1)
 #     retry_after   N: every GET of the batch says Retry-After: N
 #     answer        spec fields for the answer to every request line, as
@@ -1152,6 +1154,14 @@ def batch_results(b, lines, upto):
                 "message": "This request could not be executed before the "
                 "completion window expired." if b["obj"]["status"] !=
                 "cancelled" else "This request was cancelled."}
+            err.append(line)
+            continue
+        if i + 1 in b["cfg"].get("fail", []):
+            line["response"] = {"status_code": 400, "request_id":
+                                "req_batch_test%d" % (i + 1), "body": {
+                                    "error": {"message": "Refused here.",
+                                              "type": "invalid_request_error",
+                                              "param": None, "code": None}}}
             err.append(line)
             continue
         body = json.dumps(r["body"]).encode()
