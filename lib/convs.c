@@ -198,16 +198,15 @@ firstline(struct buf *b, const struct msgs *m)
 	json_free(&j);
 	/* whitespace runs become one space; control characters too */
 	for (i = n = 0; i < s.len; i++) {
-		if ((unsigned char)s.s[i] <= ' ' || s.s[i] == 0x7f) {
-			if (b->len && b->s[b->len - 1] != ' ')
-				buf_addc(b, ' ');
+		if ((c = (unsigned char)s.s[i]) <= ' ' || c == 0x7f)
+			c = ' ';
+		if (c == ' ' && (!b->len || b->s[b->len - 1] == ' '))
 			continue;
-		}
-		if (((unsigned char)s.s[i] & 0xc0) != 0x80 && ++n > FIRST_MAX) {
+		if ((c & 0xc0) != 0x80 && ++n > FIRST_MAX) {
 			buf_adds(b, "...");
 			break;
 		}
-		buf_addc(b, s.s[i]);
+		buf_addc(b, c);
 	}
 	while (b->len && b->s[b->len - 1] == ' ')
 		b->s[--b->len] = '\0';
@@ -284,7 +283,7 @@ conv_list(int json)
 		    "$XDG_STATE_HOME and $HOME");
 	for (i = 0; i < n; i++)
 		if (listone(dir.s, &v[i], json) < 0)
-			rc = OAI_EX_FAILURE;
+			rc = OAI_EX_USAGE;	/* bad input */
 	freeconvs(v, n);
 	buf_free(&dir);
 	return rc;

@@ -1331,7 +1331,7 @@ int conv_newpath(struct buf *b);
  * is none (status 2) or the directory cannot be read. */
 int conv_latest(struct buf *path);
 /* --list-conversations: one line each, oldest change first (oai-chat(1));
- * 0, or 1 when a file could not be read (said on stderr). */
+ * 0, or 2 when a file is not a conversation (said on stderr). */
 int conv_list(int json);
 
 #endif
