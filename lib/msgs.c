@@ -52,7 +52,8 @@ ismessage(const struct json *j, int t)
 	    json_type(j, json_get(j, t, "role")) == JSON_STRING;
 }
 
-/* Add message t of j; an assistant's "model" goes to m->model. */
+/* Add message t of j; an assistant's "model" goes to m->model, and
+ * out of the message. */
 static void
 addmsg(struct msgs *m, const struct json *j, int t)
 {
@@ -72,7 +73,7 @@ addmsg(struct msgs *m, const struct json *j, int t)
 	buf_addc(&b, '{');
 	for (i = t + 1, k = 0; k < json_size(j, t);
 	    k++, i = json_skip(j, i + 1)) {
-		if (i + 1 == mt)
+		if (json_streq(j, i, "model"))	/* every one: a fixed point */
 			continue;
 		if (b.len > 1)
 			buf_addc(&b, ',');
