@@ -660,7 +660,7 @@ piped' "$(jq -r '.messages[0].content' <<<"$output")"
 	run --separate-stderr oai-chat --bogus hi </dev/null
 	assert_status 2
 	assert_output ''
-	assert_stderr_contains 'usage: oai-chat [-u] [-c file]'
+	assert_stderr_contains 'usage: oai-chat [-Cu] [-c file]'
 }
 
 @test "-c in a directory that does not exist is refused before the request" {
