@@ -33,6 +33,7 @@ struct reply {
 	char *finish;		/* finish_reason of choice 0 */
 	char *model;		/* model the server names */
 	struct oai_usage usage;	/* usage.requests: reported */
+	int cut;		/* interrupted: its calls are not kept */
 };
 
 static struct {
@@ -56,6 +57,8 @@ static struct {
 	const char *toolsfile;
 	long long rounds, tooltimeout;
 	int confirm;
+	/* saved conversations (issue 14) */
+	int cont, list, nosave;
 } opt = { .rounds = 8, .tooltimeout = 60, .parallel = 4, .n = 1, .effort = -1, .verbosity = -1, .tier = -1 };
 
 #define MAXCHOICES 128	/* the API's limit on n */
@@ -78,6 +81,8 @@ static char *schema_name;
 static const struct oai_opt opts[] = {
 	OAI_STR('c', "conversation", "file", &opt.conv,
 	    "keep the conversation in file (JSONL)"),
+	OAI_FLAG('C', "continue", &opt.cont,
+	    "continue the conversation saved last"),
 	OAI_LIST('f', "file", "file", &opt.files,
 	    "add file's text to the prompt (- is stdin)"),
 	OAI_NAME('m', "model", "model", &opt.model, "model name",
@@ -115,6 +120,8 @@ static const struct oai_opt opts[] = {
 	    "print the API's JSON (streams: one\nchunk per line)"),
 	OAI_FLAG(0, "json-object", &opt.jsonobj,
 	    "ask for a JSON object as the reply"),
+	OAI_FLAG(0, "list-conversations", &opt.list,
+	    "list the saved conversations (--json:\nJSON lines)"),
 	OAI_FN(0, "logit-bias", "token=bias | json", logit_bias_opt,
 	    "bias a token id, -100 to 100 (repeatable),\nor a JSON object "
 	    "of them"),
@@ -129,6 +136,8 @@ static const struct oai_opt opts[] = {
 	    "read a JSON array of messages (or one\nper line) from stdin"),
 	OAI_LIST(0, "metadata", "key=value", &opt.metadata,
 	    "tag a stored completion (repeatable)"),
+	OAI_FLAG(0, "no-save", &opt.nosave,
+	    "save no conversation or line history\n(also OAI_NO_HISTORY=1)"),
 	OAI_FLAG(0, "no-stream", &opt.nostream, "wait for the whole reply"),
 	OAI_LIST(0, "param", "key=value", &opt.params,
 	    "set any body field: value is JSON, else\na string; a.b nests "
@@ -736,8 +745,8 @@ wholereply(struct oai *o, const struct oai_req *rq, struct reply *r,
 static int
 iscall(const struct reply *r, int i)
 {
-	return r->tools[i].id.len || r->tools[i].name.len ||
-	    r->tools[i].args.len;
+	return !r->cut && (r->tools[i].id.len || r->tools[i].name.len ||
+	    r->tools[i].args.len);
 }
 
 /* {"id","type":"function","function":{"name","arguments"}} */
@@ -782,34 +791,37 @@ printtools(const struct reply *r)
 }
 
 /* The reply as a message for the history: its text, and its calls
- * (then a missing text is null). */
+ * (then a missing text is null); for a conversation file also the
+ * model asked (not NULL), which msgs_parse() takes out again. */
 static void
-replymsg(struct buf *b, const struct reply *r)
+replymsg(struct buf *b, const struct reply *r, const char *model)
 {
 	struct jw w;
 	int i, any = 0;
 
 	for (i = 0; i < r->ntools; i++)
 		any |= iscall(r, i);
-	if (!any) {
-		msg_text(b, "assistant", r->text.s, r->text.len);
-		return;
-	}
 	jw_init(&w, b);
 	jw_obj(&w);
 	jw_key(&w, "role");
 	jw_str(&w, "assistant");
 	jw_key(&w, "content");
-	if (r->text.len)
+	if (r->text.len || !any)
 		jw_strn(&w, r->text.s, r->text.len);
 	else
 		jw_null(&w);
-	jw_key(&w, "tool_calls");
-	jw_arr(&w);
-	for (i = 0; i < r->ntools; i++)
-		if (iscall(r, i))
-			calljson(&w, &r->tools[i]);
-	jw_arr_end(&w);
+	if (any) {
+		jw_key(&w, "tool_calls");
+		jw_arr(&w);
+		for (i = 0; i < r->ntools; i++)
+			if (iscall(r, i))
+				calljson(&w, &r->tools[i]);
+		jw_arr_end(&w);
+	}
+	if (model) {
+		jw_key(&w, "model");
+		jw_str(&w, model);
+	}
 	jw_obj_end(&w);
 }
 
@@ -1007,7 +1019,7 @@ converse(struct oai *o, const char *model, const char *system,
 			break;
 		}
 		buf_reset(&b);
-		replymsg(&b, r);
+		replymsg(&b, r, NULL);
 		msgs_add(m, b.s, b.len);
 		for (i = 0; i < r->ntools && rc == 0; i++) {
 			buf_reset(&b);
@@ -1088,14 +1100,57 @@ convsystem(struct msgs *m, int save)
 	return added;
 }
 
+/* Where this run's conversation comes from and goes (convchoose()). */
+static const char *loadpath, *savepath;
+static int autosave;		/* savepath: a new file in the state dir */
+static int nohistory;		/* --no-save or OAI_NO_HISTORY */
+
+/* A conversation file could not be written: -c and -C files are the
+ * user's (status 1); a saved one is said once, the answer stands. */
+static int
+savefail(const char *path, const char *why)
+{
+	static int said;
+
+	if (!autosave)
+		die(OAI_EX_FAILURE, "%s: %s", path, why);
+	if (!said++)
+		warnx("%s: %s (the conversation is not saved)", path, why);
+	return -1;
+}
+
+/* The file open for appending (a saved one's directory made first). */
+static int
+openconv(const char *path)
+{
+	struct buf dir = BUF_INIT;
+	int fd;
+
+	if (autosave) {
+		buf_add(&dir, path, (size_t)(strrchr(path, '/') - path));
+		if (state_mkdir(dir.s) < 0) {
+			savefail(dir.s, strerror(errno));
+			buf_free(&dir);
+			return -1;
+		}
+		buf_free(&dir);
+	}
+	if ((fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0600)) < 0)
+		savefail(path, strerror(errno));
+	return fd;
+}
+
 /*
- * Append messages [from, m->n) and the reply to the conversation file.
- * Built first, written with one write() to an O_APPEND descriptor, so a
- * reader or an interruption never sees half a line.
+ * Append messages [from, m->n) and the reply (r; NULL: none) to the
+ * conversation file, with the model asked; a new file begins with
+ * system, if not NULL.  Built first, written with one write() to an
+ * O_APPEND descriptor, so a reader or an interruption never sees half a
+ * line.
  */
 static void
 saveconv(const char *path, const struct msgs *m, size_t from,
-    const struct reply *r)
+    const struct reply *r, const char *model, const char *system)
 {
 	struct buf b = BUF_INIT;
 	ssize_t w;
@@ -1103,33 +1158,79 @@ saveconv(const char *path, const struct msgs *m, size_t from,
 	char c;
 	int fd;
 
-	if ((fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0600)) < 0) {
-		edie(OAI_EX_FAILURE, "%s", path);
-	}
+	if (!path || (fd = openconv(path)) < 0)
+		return;
 	/* A hand-edited file may lack its last newline. */
 	if ((end = lseek(fd, 0, SEEK_END)) > 0 &&
 	    pread(fd, &c, 1, end - 1) == 1 && c != '\n')
 		buf_addc(&b, '\n');
+	if (end == 0 && system) {
+		msg_text(&b, "system", system, strlen(system));
+		buf_addc(&b, '\n');
+	}
 	for (; from < m->n; from++) {
 		buf_adds(&b, m->v[from]);
 		buf_addc(&b, '\n');
 	}
-	replymsg(&b, r);
-	buf_addc(&b, '\n');
+	if (r) {
+		replymsg(&b, r, model);
+		buf_addc(&b, '\n');
+	}
 	do
 		w = write(fd, b.s, b.len);
 	while (w < 0 && errno == EINTR);
-	if (w < 0)
-		edie(OAI_EX_FAILURE, "%s", path);
-	if ((size_t)w != b.len) {
+	if (w >= 0 && (size_t)w != b.len) {
 		/* Take the partial lines back out rather than corrupt. */
 		if (ftruncate(fd, end) < 0) {}
-		die(OAI_EX_FAILURE, "%s: short write", path);
-	}
-	if (close(fd) < 0)
-		edie(OAI_EX_FAILURE, "%s", path);
+		savefail(path, "short write");
+	} else if (w < 0)
+		savefail(path, strerror(errno));
+	if (close(fd) < 0 && w >= 0)
+		savefail(path, strerror(errno));
 	buf_free(&b);
+}
+
+/*
+ * -c FILE, -C (the conversation changed last), or by default a new file
+ * in the state directory for every question and interactive chat that
+ * is not --each or --dry-run (none with --no-save or OAI_NO_HISTORY).
+ */
+static void
+convchoose(int argc)
+{
+	static struct buf path = BUF_INIT;
+	const char *s;
+
+	nohistory = opt.nosave || ((s = getenv("OAI_NO_HISTORY")) && *s);
+	if (opt.list && (argc || opt.conv || opt.cont || opt.each))
+		die(OAI_EX_USAGE, "--list-conversations takes no prompt and "
+		    "excludes -c, -C and --each");
+	if (opt.cont && opt.conv)
+		die(OAI_EX_USAGE, "-c and -C exclude each other");
+	if (opt.cont && opt.each)
+		die(OAI_EX_USAGE, "--each excludes -C");
+	if (opt.list || opt.each)
+		return;
+	if (opt.conv)
+		loadpath = savepath = opt.conv;
+	else if (opt.cont) {
+		conv_latest(&path);
+		loadpath = path.s;
+		savepath = nohistory ? NULL : path.s;
+	} else if (!nohistory && !opt.dryrun && conv_newpath(&path) == 0) {
+		savepath = path.s;
+		autosave = 1;
+	}
+}
+
+/* /reset: the next question starts a new saved conversation. */
+static void
+convreset(void)
+{
+	static struct buf path = BUF_INIT;
+
+	if (autosave && conv_newpath(&path) == 0)
+		savepath = path.s;
 }
 
 /* ---- interactive ----------------------------------------------------- */
@@ -1141,7 +1242,10 @@ ihelp(void)
 	    "/model NAME   switch models\n"
 	    "/reset        start a new conversation (the file is kept)\n"
 	    "/help         this text\n"
-	    "Ctrl-C stops a reply, Ctrl-D leaves.\n", stderr);
+	    "\"\"\"           on a line of its own: the lines up to the next\n"
+	    "              \"\"\" line are one message\n"
+	    "Ctrl-C stops a reply (what came stays), Ctrl-D leaves.\n",
+	    stderr);
 }
 
 /* The model and system message an interactive session has now. */
@@ -1150,7 +1254,7 @@ struct session {
 	struct msgs *hist;
 };
 
-/* A /command line. */
+/* A /command line; /system and /reset say what they did. */
 static void
 command(struct session *ss, const char *line)
 {
@@ -1160,21 +1264,28 @@ command(struct session *ss, const char *line)
 	if (strncmp(line, "/system", 7) == 0 && strchr(" \t", line[7])) {
 		free(ss->system);
 		ss->system = *arg ? xstrdup(arg) : NULL;
+		fprintf(stderr, "%s\n", *arg ? "system message set; the "
+		    "conversation goes on" : "system message removed");
 	} else if (strncmp(line, "/model", 6) == 0 && strchr(" \t", line[6])) {
 		if (*arg) {
 			free(ss->model);
 			ss->model = xstrdup(arg);
 		}
 		fprintf(stderr, "model %s\n", ss->model);
-	} else if (strcmp(line, "/reset") == 0)
+	} else if (strcmp(line, "/reset") == 0) {
+		fprintf(stderr, "%zu messages forgotten; a new conversation\n",
+		    ss->hist->n);
 		msgs_clear(ss->hist);
-	else if (strcmp(line, "/help") == 0)
+		convreset();
+	} else if (strcmp(line, "/help") == 0)
 		ihelp();
 	else
 		fprintf(stderr, "unknown command %s; /help lists them\n", line);
 }
 
-/* Ask line; 0 to go on, or the exit status that ends the session. */
+/* Ask line; 0 to go on, or the exit status that ends the session.  A
+ * question Ctrl-C stopped stays, with what came of the answer (not its
+ * tool calls: a call without its result is no history). */
 static int
 ask(struct oai *o, struct session *ss, const char *line, size_t n)
 {
@@ -1182,31 +1293,129 @@ ask(struct oai *o, struct session *ss, const char *line, size_t n)
 	struct buf um = BUF_INIT;
 	struct reply r;
 	size_t before = hist->n;
-	int rc, status = 0;
+	int rc, status = 0, keep;
 
 	msg_text(&um, "user", line, n);
 	msgs_add(hist, um.s, um.len);
 	rc = converse(o, ss->model, ss->system, hist, &r);
-	if (rc == 0 || rc == OAI_EX_TOOLCALLS) {
-		if (opt.conv)
-			saveconv(opt.conv, hist, before, &r);
+	keep = rc == 0 || rc == OAI_EX_TOOLCALLS;
+	if (!keep && rc == OAI_EX_INTR && oai_interrupted == SIGINT) {
+		while (hist->n > before + 1)
+			free(hist->v[--hist->n]);
+		r.cut = keep = 1;
+	}
+	if (keep) {
+		saveconv(savepath, hist, before, r.cut && !r.text.len ? NULL :
+		    &r, ss->model, ss->system);
 		buf_reset(&um);
-		replymsg(&um, &r);
-		msgs_add(hist, um.s, um.len);
-	} else {
-		/* Not answered: the question (and its tool calls) is not
-		 * history. */
+		replymsg(&um, &r, NULL);
+		if (!r.cut || r.text.len)
+			msgs_add(hist, um.s, um.len);
+	} else	/* Not answered: the question (and its calls) is not kept. */
 		while (hist->n > before)
 			free(hist->v[--hist->n]);
-		if (rc == OAI_EX_INTR || rc == OAI_EX_TERM) {
-			if (oai_interrupted == SIGTERM)
-				status = oai_intr_status();
-			else
-				fprintf(stderr, "[interrupted]\n");
-		}
+	if (rc == OAI_EX_INTR || rc == OAI_EX_TERM) {
+		if (oai_interrupted == SIGTERM)
+			status = oai_intr_status();
+		else
+			fprintf(stderr, "[interrupted]\n");
 	}
 	reply_free(&r);
 	buf_free(&um);
+	return status;
+}
+
+/* After a """ line: the lines up to the next one, joined; NULL when
+ * Ctrl-C or Ctrl-D came first (oai_interrupted tells which). */
+static char *
+readblock(void)
+{
+	struct buf b = BUF_INIT;
+	char *line;
+	int first = 1;
+
+	while ((line = readline("... ")) && !oai_interrupted &&
+	    strcmp(line, "\"\"\"") != 0) {
+		if (*line)
+			add_history(line);
+		if (!first)
+			buf_addc(&b, '\n');
+		buf_adds(&b, line);
+		first = 0;
+		free(line);
+	}
+	if (!line || oai_interrupted) {
+		free(line);
+		buf_free(&b);
+		return NULL;
+	}
+	free(line);
+	return buf_steal(&b, NULL);
+}
+
+/* The line history ($XDG_STATE_HOME/oai/history): read, or (save set)
+ * written back, 0600. */
+static void
+linehistory(int save)
+{
+	struct buf path = BUF_INIT, dir = BUF_INIT;
+	int fd;
+
+	if (nohistory || state_path(&path, "history") < 0)
+		return;
+	if (!save) {
+		stifle_history(1000);
+		read_history(path.s);
+	} else if (state_path(&dir, NULL) == 0 && state_mkdir(dir.s) == 0 &&
+	    (fd = open(path.s, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0) {
+		close(fd);
+		if (write_history(path.s) != 0)
+			warnx("%s: the line history is not saved", path.s);
+	}
+	buf_free(&path);
+	buf_free(&dir);
+}
+
+/* One line (or """ block) read and done; 0 to go on, -1 at the end, or
+ * the exit status that ends the session. */
+static int
+iline(struct oai *o, struct session *ss)
+{
+	char *line;
+	size_t n;
+	int status = 0, block = 0;
+
+	oai_interrupted = 0;
+	line = readline("> ");
+	if (line && strcmp(line, "\"\"\"") == 0 && !oai_interrupted) {
+		add_history(line);
+		free(line);
+		line = readblock();
+		block = 1;
+	}
+	if (oai_interrupted) {
+		/* Ctrl-C at the prompt drops the line, like a shell. */
+		if (oai_interrupted != SIGINT)
+			status = oai_intr_status();
+		else
+			fputc('\n', stderr);
+		free(line);
+		return status;
+	}
+	if (!line)
+		return -1;
+	n = strlen(line);
+	if (n > 0 && strspn(line, " \t\n") < n) {
+		if (!block)
+			add_history(line);
+		if (line[0] == '/' && !block)
+			command(ss, line);
+		else if (utf8_invalid(line, n) != (size_t)-1)
+			warnx("the line is not valid UTF-8");
+		else
+			status = ask(o, ss, line, n);
+	}
+	free(line);
 	return status;
 }
 
@@ -1214,45 +1423,21 @@ static int
 interactive(struct oai *o, struct msgs *hist)
 {
 	struct session ss = { xstrdup(opt.model), NULL, hist };
-	char *line;
-	size_t n;
 	int status = 0;
 
 	if (opt.system)
 		ss.system = xstrdup(opt.system);
 	rl_readline_name = "oai-chat";
+	linehistory(0);
 	fprintf(stderr, "%s: model %s; /help for commands, Ctrl-D to leave\n",
 	    argv0, ss.model);
-	while (!status) {
-		oai_interrupted = 0;
-		line = readline("> ");
-		if (oai_interrupted) {
-			/* Ctrl-C at the prompt drops the line, like a shell. */
-			if (oai_interrupted != SIGINT)
-				status = oai_intr_status();
-			else
-				fputc('\n', stderr);
-			free(line);
-			continue;
-		}
-		if (!line)
-			break;
-		n = strlen(line);
-		if (n > 0 && strspn(line, " \t") < n) {
-			add_history(line);
-			if (line[0] == '/')
-				command(&ss, line);
-			else if (utf8_invalid(line, n) != (size_t)-1)
-				warnx("the line is not valid UTF-8");
-			else
-				status = ask(o, &ss, line, n);
-		}
-		free(line);
-	}
+	while ((status = iline(o, &ss)) == 0)
+		;
 	fputc('\n', stderr);
+	linehistory(1);
 	free(ss.model);
 	free(ss.system);
-	return status;
+	return status < 0 ? 0 : status;
 }
 
 /* ---- map mode: --each ------------------------------------------------ */
@@ -1592,8 +1777,8 @@ once(struct oai *o, struct msgs *m, size_t hist)
 	}
 	oai_setup(o);
 	rc = converse(o, opt.model, opt.system, m, &r);
-	if (opt.conv && (rc == 0 || rc == OAI_EX_TOOLCALLS))
-		saveconv(opt.conv, m, hist, &r);
+	if (rc == 0 || rc == OAI_EX_TOOLCALLS)
+		saveconv(savepath, m, hist, &r, opt.model, NULL);
 	reply_free(&r);
 	return rc;
 }
@@ -1603,6 +1788,7 @@ main(int argc, char *argv[])
 {
 	struct oai o;
 	struct msgs m = MSGS_INIT;
+	const char *model;
 	size_t hist;
 	int i, rc, tty, ichat;
 
@@ -1610,7 +1796,11 @@ main(int argc, char *argv[])
 	opt.streamusage = opt.usage || o.meta_fd >= 0;
 	argc -= i;
 	argv += i;
+	model = opt.model;	/* -m's, before the defaults */
+	convchoose(argc);
 	checks();
+	if (opt.list)
+		return oai_finish(&o, conv_list(opt.json));
 	if (opt.each) {
 		rc = eachmode(&o, argc, argv);
 		return oai_finish(&o, rc);
@@ -1618,9 +1808,13 @@ main(int argc, char *argv[])
 	tty = isatty(0);
 	ichat = !opt.messages && argc == 0 && !opt.files.n && !opt.images.n &&
 	    tty;
-	if (opt.conv)
-		loadconv(&m, opt.conv);
-	hist = opt.conv && convsystem(&m, !ichat) ? 0 : m.n;
+	if (loadpath)
+		loadconv(&m, loadpath);
+	/* -m, else the model the conversation was last used with */
+	if (!model && m.model && *m.model)
+		opt.model = m.model;
+	hist = (loadpath || savepath) && convsystem(&m, !ichat && savepath) ?
+	    0 : m.n;
 	if (ichat) {
 		if (opt.dryrun)
 			die(OAI_EX_USAGE, "no prompt: give it as arguments or "

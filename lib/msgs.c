@@ -40,6 +40,8 @@ msgs_free(struct msgs *m)
 	free(m->v);
 	m->v = NULL;
 	m->cap = 0;
+	free(m->model);
+	m->model = NULL;
 }
 
 /* Is t one JSON object with a string "role"? */
@@ -50,12 +52,48 @@ ismessage(const struct json *j, int t)
 	    json_type(j, json_get(j, t, "role")) == JSON_STRING;
 }
 
+/* Add message t of j; an assistant's "model" goes to m->model, and
+ * out of the message. */
+static void
+addmsg(struct msgs *m, const struct json *j, int t)
+{
+	struct buf b = BUF_INIT;
+	const char *s;
+	size_t n;
+	int i, k, mt = json_get(j, t, "model");
+
+	if (json_type(j, mt) != JSON_STRING ||
+	    !json_streq(j, json_get(j, t, "role"), "assistant")) {
+		s = json_text(j, t, &n);
+		msgs_add(m, s, n);
+		return;
+	}
+	free(m->model);
+	m->model = json_strdup(j, mt);
+	buf_addc(&b, '{');
+	for (i = t + 1, k = 0; k < json_size(j, t);
+	    k++, i = json_skip(j, i + 1)) {
+		if (json_streq(j, i, "model"))	/* every one: a fixed point */
+			continue;
+		if (b.len > 1)
+			buf_addc(&b, ',');
+		s = json_text(j, i, &n);
+		buf_add(&b, s, n);
+		buf_addc(&b, ':');
+		s = json_text(j, i + 1, &n);
+		buf_add(&b, s, n);
+	}
+	buf_addc(&b, '}');
+	msgs_add(m, b.s, b.len);
+	buf_free(&b);
+}
+
 int
 msgs_parse(struct msgs *m, const char *s, size_t n, const char *what,
     int arrayok, struct buf *err)
 {
 	struct json j = JSON_INIT;
-	const char *p, *e, *end = s + n, *t;
+	const char *p, *e, *end = s + n;
 	size_t line = 0, tl, b;
 	int i, k, tok, rc = 0;
 
@@ -69,8 +107,7 @@ msgs_parse(struct msgs *m, const char *s, size_t n, const char *what,
 				rc = -1;
 				break;
 			}
-			t = json_text(&j, tok, &tl);
-			msgs_add(m, t, tl);
+			addmsg(m, &j, tok);
 		}
 		json_free(&j);
 		return rc;
@@ -92,7 +129,7 @@ msgs_parse(struct msgs *m, const char *s, size_t n, const char *what,
 			rc = -1;
 			break;
 		}
-		msgs_add(m, p, tl);
+		addmsg(m, &j, 0);
 	}
 	json_free(&j);
 	return rc;

@@ -556,9 +556,10 @@ void json_compact(struct buf *b, const char *s, size_t n);
 struct msgs {			/* compact JSON texts of message objects */
 	char **v;
 	size_t n, cap;
+	char *model;		/* msgs_parse(): the last assistant's "model" */
 };
 
-#define MSGS_INIT { NULL, 0, 0 }
+#define MSGS_INIT { NULL, 0, 0, NULL }
 
 void msgs_add(struct msgs *m, const char *json, size_t n);
 void msgs_clear(struct msgs *m);
@@ -569,6 +570,8 @@ void msgs_free(struct msgs *m);
  * also one JSON array of them (--messages).  Return 0, or -1 with one
  * line in err naming what (and the line): "what:3: not a JSON message
  * object with a role"; the messages before the bad one stay added.
+ * An assistant message's string "model" (oai-chat -c records the model
+ * that way; it is no API field) is taken out of it into m->model.
  */
 /* Append {"role":ROLE,"content":TEXT} to b. */
 void msg_text(struct buf *b, const char *role, const char *text, size_t n);
@@ -1319,5 +1322,22 @@ struct oai_ordered {
 /* Run it to its end: 130 or 143 when interrupted (no finish() after
  * that), else the worst status make() and finish() returned, or 0. */
 int oai_ordered_run(struct oai *o, const struct oai_ordered *p);
+
+/* ---- convs.c: oai-chat's saved conversations and line history ------ */
+
+/* $XDG_STATE_HOME/oai/name (default ~/.local/state/oai/name; name NULL:
+ * the directory) into b; -1 (ENOENT) with neither variable set. */
+int state_path(struct buf *b, const char *name);
+/* mkdir -p dir, new directories 0700; 0 or -1 (errno). */
+int state_mkdir(const char *dir);
+/* A new conversation's file name: conversations/YYYYMMDD-HHMMSS-PID
+ * .jsonl under the state directory (not created); 0 or -1 (errno). */
+int conv_newpath(struct buf *b);
+/* The conversation changed last (--continue) into path; dies when there
+ * is none (status 2) or the directory cannot be read. */
+int conv_latest(struct buf *path);
+/* --list-conversations: one line each, oldest change first (oai-chat(1));
+ * 0, or 2 when a file is not a conversation (said on stderr). */
+int conv_list(int json);
 
 #endif

@@ -75,7 +75,7 @@ setup() {
 @test "-n with -c keeps the first choice in the conversation" {
 	run --separate-stderr oai-chat -n 2 -c "$BATS_TEST_TMPDIR/c.jsonl" hi </dev/null
 	assert_status 0
-	assert_equal '{"role":"assistant","content":"echo: hi"}' "$(tail -n1 "$BATS_TEST_TMPDIR/c.jsonl")"
+	assert_equal '{"role":"assistant","content":"echo: hi","model":"gpt-4o"}' "$(tail -n1 "$BATS_TEST_TMPDIR/c.jsonl")"
 }
 
 @test "a choice index past -n is an error in the stream" {
@@ -134,7 +134,7 @@ setup() {
 	assert_status 0
 	assert_equal '{"role":"system","content":"be brief"}
 {"role":"user","content":"one"}
-{"role":"assistant","content":"echo: one"}' "$(cat "$conv")"
+{"role":"assistant","content":"echo: one","model":"gpt-4o"}' "$(cat "$conv")"
 	run --separate-stderr oai-chat -c "$conv" two </dev/null
 	assert_status 0
 	assert_equal '[{"role":"system","content":"be brief"},{"role":"user","content":"one"},{"role":"assistant","content":"echo: one"},{"role":"user","content":"two"}]' \

@@ -87,11 +87,11 @@ msgs() { srv_req_field "$1" '.body | fromjson | .messages | tojson'; }
 	assert_status 0
 	assert_equal 4 "$(grep -c '' "$T/c.jsonl")"
 	assert_equal 'user assistant tool assistant' "$(jq -r .role "$T/c.jsonl" | xargs)"
-	assert_equal '{"role":"assistant","content":"echo: {\"TEXT\":\"HI\"}"}' "$(tail -n1 "$T/c.jsonl")"
+	assert_equal '{"role":"assistant","content":"echo: {\"TEXT\":\"HI\"}","model":"gpt-4o"}' "$(tail -n1 "$T/c.jsonl")"
 	run --separate-stderr oai-chat -c "$T/c.jsonl" again </dev/null
 	assert_status 0
 	assert_output 'echo: again'
-	assert_equal "$(jq -sc '. + [{"role":"user","content":"again"}]' <(head -n4 "$T/c.jsonl"))" "$(msgs 3)"
+	assert_equal "$(jq -sc 'map(del(.model)) + [{"role":"user","content":"again"}]' <(head -n4 "$T/c.jsonl"))" "$(msgs 3)"
 }
 
 @test "--tools FILE: the definitions sent as given, the calls printed as JSON lines, status 6, nothing run" {
@@ -102,7 +102,7 @@ msgs() { srv_req_field "$1" '.body | fromjson | .messages | tojson'; }
 	assert_output '{"id":"call_test1_0","type":"function","function":{"name":"upper","arguments":"{\"text\":\"hi\"}"}}'
 	assert_equal 1 "$(srv_nreq)"
 	assert_equal '[{"type":"function","function":{"name":"upper"}}]' "$(srv_req_field 1 '.body | fromjson | .tools | tojson')"
-	assert_equal '{"role":"assistant","content":null,"tool_calls":[{"id":"call_test1_0","type":"function","function":{"name":"upper","arguments":"{\"text\":\"hi\"}"}}]}' \
+	assert_equal '{"role":"assistant","content":null,"tool_calls":[{"id":"call_test1_0","type":"function","function":{"name":"upper","arguments":"{\"text\":\"hi\"}"}}],"model":"gpt-4o"}' \
 		"$(tail -n1 "$T/c.jsonl")"
 }
 

@@ -534,14 +534,14 @@ piped' "$(jq -r '.messages[0].content' <<<"$output")"
 	assert_status 0
 	assert_output 'echo: first'
 	assert_equal '{"role":"user","content":"first"}
-{"role":"assistant","content":"echo: first"}' "$(cat "$conv")"
+{"role":"assistant","content":"echo: first","model":"gpt-4o"}' "$(cat "$conv")"
 	assert_equal 600 "$(stat -c %a "$conv")"
 	run --separate-stderr oai-chat --conversation "$conv" -s sys "and then?" </dev/null
 	assert_status 0
 	assert_equal '[{"role":"system","content":"sys"},{"role":"user","content":"first"},{"role":"assistant","content":"echo: first"},{"role":"user","content":"and then?"}]' \
 		"$(body 2 -c .messages)"
 	assert_equal 4 "$(wc -l <"$conv")"
-	assert_equal '{"role":"assistant","content":"echo: and then?"}' "$(tail -n1 "$conv")"
+	assert_equal '{"role":"assistant","content":"echo: and then?","model":"gpt-4o"}' "$(tail -n1 "$conv")"
 }
 
 @test "-c appends nothing when the reply fails, is cut or refused" {
@@ -561,7 +561,7 @@ piped' "$(jq -r '.messages[0].content' <<<"$output")"
 	assert_status 0
 	assert_equal '{"role":"user","content":"old"}
 {"role":"user","content":"new"}
-{"role":"assistant","content":"echo: new"}' "$(cat "$conv")"
+{"role":"assistant","content":"echo: new","model":"gpt-4o"}' "$(cat "$conv")"
 }
 
 @test "-c with a line that is not a message is a usage error" {
@@ -577,7 +577,7 @@ piped' "$(jq -r '.messages[0].content' <<<"$output")"
 	run bash -c "echo '[{\"role\":\"user\",\"content\":\"q\"}]' | oai-chat --messages -c '$conv'"
 	assert_status 0
 	assert_equal '{"role":"user","content":"q"}
-{"role":"assistant","content":"echo: q"}' "$(cat "$conv")"
+{"role":"assistant","content":"echo: q","model":"gpt-4o"}' "$(cat "$conv")"
 }
 
 # ---- interactive --------------------------------------------------------
@@ -610,7 +610,7 @@ piped' "$(jq -r '.messages[0].content' <<<"$output")"
 	assert_equal '[{"role":"user","content":"two"}]' "$(body 2 -c .messages)"
 }
 
-@test "interactive: Ctrl-C drops the line at the prompt, stops a reply, and the chat goes on" {
+@test "interactive: Ctrl-C drops the line at the prompt, stops a reply (what came stays), and the chat goes on" {
 	command -v tmux >/dev/null || skip "tmux is not installed"
 	srv_queue '{"sse": [{"choices": [{"index": 0, "delta": {"content": "slow"}}]},
 		{"choices": [{"index": 0, "delta": {"content": " reply"}}]}], "sse_done": true,
@@ -639,7 +639,7 @@ piped' "$(jq -r '.messages[0].content' <<<"$output")"
 	wait_for 'rc=0'
 	tmux kill-server
 	assert_equal '[{"role":"user","content":"first"}]' "$(body 1 -c .messages)"
-	assert_equal '[{"role":"user","content":"second"}]' "$(body 2 -c .messages)"
+	assert_equal '[{"role":"user","content":"first"},{"role":"assistant","content":"slow"},{"role":"user","content":"second"}]' "$(body 2 -c .messages)"
 }
 
 # ---- usage, help --------------------------------------------------------
@@ -660,7 +660,7 @@ piped' "$(jq -r '.messages[0].content' <<<"$output")"
 	run --separate-stderr oai-chat --bogus hi </dev/null
 	assert_status 2
 	assert_output ''
-	assert_stderr_contains 'usage: oai-chat [-u] [-c file]'
+	assert_stderr_contains 'usage: oai-chat [-Cu] [-c file]'
 }
 
 @test "-c in a directory that does not exist is refused before the request" {

@@ -1,5 +1,8 @@
 # See LICENSE file for copyright and license details.
 complete -c oai-chat -s c -l conversation -r -F -d 'Keep the conversation in a JSONL file'
+complete -c oai-chat -s C -l continue -d 'Continue the conversation saved last'
+complete -c oai-chat -l list-conversations -d 'List the saved conversations'
+complete -c oai-chat -l no-save -d 'Save no conversation or line history'
 complete -c oai-chat -s f -l file -r -F -d 'Add a file to the prompt'
 complete -c oai-chat -s m -l model -x -a '(oai-models --timeout 2 2>/dev/null)' -d 'Model'
 complete -c oai-chat -s o -l output -r -F -d 'With --each: write to a file as lines are done'
