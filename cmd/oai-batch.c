@@ -64,8 +64,8 @@ static const struct oai_opt opts[] = {
 	OAI_NAME('m', "model", "model", &model, "model name",
 	    "--lines: the model (default as oai-embed\n"
 	    "and oai-chat choose it)"),
-	OAI_STR('s', "system", "text", &sysmsg,
-	    "--lines -e chat: system message"),
+	OAI_TEXT('s', "system", "text | @file", &sysmsg,
+	    "--lines -e chat: system message (@file:\nfile's text)"),
 	OAI_FLAG(0, "lines", &linesflag,
 	    "with -e chat or embeddings: each input\n"
 	    "line is one request, printed as oai-embed\n"
@@ -1411,7 +1411,7 @@ results(struct oai *o)
 static void
 checklines(void)
 {
-	const char *s, *e = ischat() ? "chat" : "embeddings";
+	const char *e = ischat() ? "chat" : "embeddings";
 
 	if (!url || (!ischat() && strcmp(url, "/v1/embeddings")))
 		die(OAI_EX_USAGE, "--lines goes with -e chat or -e embeddings");
@@ -1428,9 +1428,8 @@ checklines(void)
 		    skipempty ? "--skip-empty" : "--whole", e);
 	if (withtext && format != LF_JSONL)
 		die(OAI_EX_USAGE, "--with-text needs --format jsonl");
-	if (!model && (s = getenv(ischat() ? "OAI_CHAT_MODEL" :
-	    "OAI_EMBED_MODEL")) && *s)
-		model = s;
+	model = oai_env("model", ischat() ? "OAI_CHAT_MODEL" :
+	    "OAI_EMBED_MODEL", model);
 	if (!model)
 		model = ischat() ? "gpt-4o" : "text-embedding-3-small";
 	if (sysmsg)

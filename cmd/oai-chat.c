@@ -94,7 +94,10 @@ static const struct oai_opt opts[] = {
 	    "--each: write to file as lines are done"),
 	OAI_INT('P', "parallel", "n", &opt.parallel, &opt.has_parallel, 1, 64,
 	    "--each: requests in flight (default 4)"),
-	OAI_STR('s', "system", "text", &opt.system, "system message"),
+	OAI_FN('r', "role", "name", oai_opt_role,
+	    "a role's options and system message\n(oai(7) CONFIGURATION)"),
+	OAI_TEXT('s', "system", "text | @file", &opt.system,
+	    "system message (@file: file's text)"),
 	OAI_NUM('t', "temperature", "temp", &opt.s.temp, &opt.s.has_temp, 0, 2,
 	    "sampling temperature, 0 to 2"),
 	OAI_FLAG('u', "usage", &opt.usage,
@@ -1739,8 +1742,6 @@ paramchecks(void)
 static void
 checks(void)
 {
-	const char *s;
-
 	if (opt.jsonobj && opt.schema)
 		die(OAI_EX_USAGE, "--json-object and --schema exclude each "
 		    "other");
@@ -1753,8 +1754,8 @@ checks(void)
 	if (opt.confirm && !opt.toolpaths.n)
 		die(OAI_EX_USAGE, "--confirm needs --tool");
 	loadtools();
-	if (!opt.model)
-		opt.model = (s = getenv("OAI_CHAT_MODEL")) && *s ? s : "gpt-4o";
+	if (!(opt.model = oai_env("model", "OAI_CHAT_MODEL", opt.model)))
+		opt.model = "gpt-4o";
 	if (opt.system)
 		input_check("--system", opt.system, strlen(opt.system), 0);
 	if (opt.schema)

@@ -590,13 +590,11 @@ main(int argc, char *argv[])
 	struct oai_ordered pipe = { .make = make, .first = first,
 	    .finish = finish, .drop = drop };
 	struct lines r;
-	const char *s;
 	struct batch *b;
 	int i, rc;
 
-	if ((s = getenv("OAI_EMBED_MODEL")) && *s)
-		model = s;
 	i = oai_start(&o, &tool, argc, argv);
+	model = oai_env("model", "OAI_EMBED_MODEL", model);
 	if (withtext && format != VEC_JSONL)
 		die(OAI_EX_USAGE, "--with-text needs --format jsonl");
 	lines_init(&r, argv + i, argc - i,

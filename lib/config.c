@@ -466,3 +466,256 @@ oai_cleanup(struct oai *o)
 	if (current == o)
 		current = NULL;
 }
+
+/* ---- the config file and roles (oai(7) CONFIGURATION) ----------------- */
+
+#define CONFIG_MAX (1 << 20)	/* a settings file is a few lines */
+
+/* The sections a config file may have: the programs of the suite. */
+static const char *const tools[] = { "oai-batch", "oai-chat",
+	"oai-complete", "oai-embed", "oai-files", "oai-image", "oai-models",
+	"oai-moderate", "oai-speak", "oai-transcribe", NULL };
+
+static int
+blank(int c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* $XDG_CONFIG_HOME/oai/rest, or ~/.config/oai/rest; NULL without a
+ * home (XDG: a relative XDG_CONFIG_HOME is ignored). */
+static char *
+configpath(const char *rest)
+{
+	struct buf b = BUF_INIT;
+	const char *s;
+
+	if ((s = getenv("XDG_CONFIG_HOME")) && *s == '/')
+		buf_printf(&b, "%s/oai/%s", s, rest);
+	else if ((s = getenv("HOME")) && *s)
+		buf_printf(&b, "%s/.config/oai/%s", s, rest);
+	else
+		return NULL;
+	return buf_steal(&b, NULL);
+}
+
+/* The text of a settings file into b: 0, or -1 when there is none
+ * (absent: never an error).  Anything else wrong with it dies. */
+static int
+readsettings(struct buf *b, const char *path, const char *what)
+{
+	struct buf why = BUF_INIT;
+	struct stat st;
+	int fd;
+
+	/* O_NONBLOCK: a FIFO is refused below, not waited on. */
+	if ((fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK)) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return -1;
+		edie(OAI_EX_USAGE, "cannot open %s %s", what, path);
+	}
+	if (fstat(fd, &st) < 0)
+		edie(OAI_EX_USAGE, "cannot stat %s %s", what, path);
+	if (!S_ISREG(st.st_mode))
+		die(OAI_EX_USAGE, "%s %s is not a regular file", what, path);
+	if (buf_readfd_max(b, fd, CONFIG_MAX) < 0) {
+		if (errno == EFBIG)
+			die(OAI_EX_USAGE, "%s %s is over %d KiB", what, path,
+			    CONFIG_MAX >> 10);
+		edie(OAI_EX_USAGE, "cannot read %s %s", what, path);
+	}
+	close(fd);
+	if (input_checkmsg(&why, path, b->s, b->len, 0) < 0)
+		die(OAI_EX_USAGE, "%s", why.s);
+	return 0;
+}
+
+static void
+addsetting(struct oai_settings *s, const char *key, size_t kl,
+    const char *val, size_t vl, int hasval, const char *path, int line,
+    int scoped)
+{
+	struct oai_setting *p;
+	struct buf w = BUF_INIT;
+
+	s->v = xreallocarray(s->v, (size_t)s->n + 1, sizeof *s->v);
+	p = &s->v[s->n++];
+	p->key = xstrndup(key, kl);
+	p->value = hasval ? xstrndup(val, vl) : NULL;
+	buf_printf(&w, "%s:%d", path, line);
+	p->where = buf_steal(&w, NULL);
+	p->scoped = scoped;
+}
+
+static const char *rolepath;	/* the role file being read */
+
+/* "[name]": the section's name, or die. */
+static const char *
+section(const char *l, size_t n, const char *where)
+{
+	static char name[64];
+	size_t i;
+
+	if (n < 2 || l[n - 1] != ']')
+		die(OAI_EX_USAGE, "%s: a section header is [name]", where);
+	l++;
+	n -= 2;
+	while (n && blank(*l))
+		l++, n--;
+	while (n && blank(l[n - 1]))
+		n--;
+	for (i = 0; tools[i]; i++)
+		if (strlen(tools[i]) == n && memcmp(tools[i], l, n) == 0)
+			return tools[i];
+	snprintf(name, sizeof name, "%.*s", n > 40 ? 40 : (int)n, l);
+	die(OAI_EX_USAGE, "%s: unknown section [%s]: sections are named after "
+	    "the tools (oai-chat...)", where, name);
+}
+
+/* One "key = value" or "key" line l[0..n) (trimmed), or die. */
+static void
+keyline(struct oai_settings *s, const char *l, size_t n, const char *path,
+    int line, int scoped, const char *where)
+{
+	size_t k = 0, v;
+
+	while (k < n && ((l[k] >= 'a' && l[k] <= 'z') || (l[k] >= '0' &&
+	    l[k] <= '9') || l[k] == '-'))
+		k++;
+	for (v = k; v < n && blank(l[v]); v++)
+		;
+	if (k == 0 || (v < n && l[v] != '='))
+		die(OAI_EX_USAGE, "%s: expected key = value (a long option "
+		    "name, '=', its value)%s", where, path == rolepath ?
+		    "; the system prompt goes after an empty line or ---" :
+		    ", a [section] or a # comment");
+	if (v == n) {
+		if (s)
+			addsetting(s, l, k, NULL, 0, 0, path, line, scoped);
+		return;
+	}
+	for (v++; v < n && blank(l[v]); v++)
+		;
+	if (s)
+		addsetting(s, l, k, l + v, n - v, 1, path, line, scoped);
+}
+
+/*
+ * The settings of text[0..len) (a file at path) for tool into s.  A
+ * role (tool NULL): no sections, and the header ends at an empty line
+ * or "---"; returns where the text after it starts, or -1 without one.
+ */
+static long
+parse(struct oai_settings *s, const char *path, const char *text,
+    size_t len, const char *tool)
+{
+	struct buf where = BUF_INIT;
+	const char *l, *end, *sect = NULL;
+	size_t pos = 0, n;
+	int line = 0;
+
+	while (pos < len) {
+		l = text + pos;
+		end = memchr(l, '\n', len - pos);
+		n = end ? (size_t)(end - l) : len - pos;
+		pos += n + (end != NULL);
+		line++;
+		buf_reset(&where);
+		buf_printf(&where, "%s:%d", path, line);
+		while (n && (blank(l[n - 1]) || l[n - 1] == '\r'))
+			n--;
+		while (n && blank(*l))
+			l++, n--;
+		if (!tool && (n == 0 || (n == 3 && memcmp(l, "---", 3) == 0))) {
+			buf_free(&where);
+			return (long)pos;
+		}
+		if (n == 0 || *l == '#')
+			continue;
+		if (*l == '[') {
+			if (!tool)
+				die(OAI_EX_USAGE, "%s: a role file has no "
+				    "sections", where.s);
+			sect = section(l, n, where.s);
+			continue;
+		}
+		keyline(!tool || !sect || strcmp(sect, tool) == 0 ? s : NULL, l,
+		    n, path, line, !tool || sect != NULL, where.s);
+	}
+	buf_free(&where);
+	return -1;
+}
+
+void
+oai_settings_free(struct oai_settings *s)
+{
+	int i;
+
+	for (i = 0; i < s->n; i++) {
+		free(s->v[i].key);
+		free(s->v[i].value);
+		free(s->v[i].where);
+	}
+	free(s->v);
+	free(s->path);
+	free(s->text);
+	memset(s, 0, sizeof *s);
+}
+
+int
+oai_config_read(struct oai_settings *s, const char *tool)
+{
+	struct buf b = BUF_INIT;
+	const char *env = getenv("OAI_CONFIG");
+	char *path;
+
+	if (env && !*env)
+		return 0;
+	if (!(path = env ? xstrdup(env) : configpath("config")))
+		return 0;
+	if (readsettings(&b, path, "config file") < 0) {
+		free(path);
+		return 0;
+	}
+	s->path = path;
+	parse(s, path, b.s, b.len, tool);
+	buf_free(&b);
+	return 1;
+}
+
+void
+oai_role_read(struct oai_settings *s, const char *name)
+{
+	struct buf b = BUF_INIT;
+	char *path, *rest;
+	long body;
+	size_t n;
+
+	if (!*name || *name == '.' || strchr(name, '/'))
+		die(OAI_EX_USAGE, "--role: '%s' is not a role name (a file "
+		    "name in the roles directory)", name);
+	oai_settings_free(s);
+	rest = xmalloc(strlen(name) + 7);
+	strcpy(rest, "roles/");
+	strcat(rest, name);
+	path = configpath(rest);
+	free(rest);
+	if (!path || readsettings(&b, path, "role file") < 0)
+		die(OAI_EX_USAGE, "--role: no role '%s' (looked for %s)", name,
+		    path ? path : "$XDG_CONFIG_HOME/oai/roles or "
+		    "$HOME/.config/oai/roles: neither is set");
+	rolepath = s->path = path;
+	if ((body = parse(s, path, b.s, b.len, NULL)) < 0)
+		die(OAI_EX_USAGE, "%s: no empty line or --- after the options, "
+		    "before the system prompt", path);
+	/* The prompt without the blank lines around it. */
+	while ((size_t)body < b.len && (b.s[body] == '\n' ||
+	    b.s[body] == '\r'))
+		body++;
+	n = b.len;
+	while (n > (size_t)body && isspace((unsigned char)b.s[n - 1]))
+		n--;
+	s->text = n > (size_t)body ? xstrndup(b.s + body, n - (size_t)body) :
+	    NULL;
+	buf_free(&b);
+}

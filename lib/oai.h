@@ -42,6 +42,11 @@ void warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void edie(int status, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 2, 3)));
 
+/* While w is set (NULL: no longer), messages say where what they are
+ * about comes from: "argv0: w: message" (w is a config file's
+ * "FILE:LINE"). */
+void oai_msg_where(const char *w);
+
 void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *p, size_t n);
@@ -674,6 +679,7 @@ enum oai_opt_type {
 	OAI_OPT_CHOICE,		/* int *target = index in choices */
 	OAI_OPT_LIST,		/* struct oai_list *target: each one added */
 	OAI_OPT_FN,		/* fn(o, argument) */
+	OAI_OPT_TEXT,		/* STR; "@file": the file's text */
 	OAI_OPT_COMMON		/* the common options come here */
 };
 
@@ -729,6 +735,11 @@ struct oai_opt {
 	.target = OAI_PTR_(struct oai_list, var), .max = (n), .empty = (what) }
 #define OAI_FN(s, l, a, f, h) { .type = OAI_OPT_FN, .shortname = (s), \
 	.longname = (l), .arg = (a), .help = (h), .fn = (f) }
+/* A text that may come from a file: -s @prompt.txt (- is standard
+ * input; "@@..." is "@..."); the file's final newlines dropped. */
+#define OAI_TEXT(s, l, a, var, h) { .type = OAI_OPT_TEXT, .shortname = (s), \
+	.longname = (l), .arg = (a), .help = (h), \
+	.target = OAI_PTR_(const char *, var) }
 #define OAI_COMMON	{ .type = OAI_OPT_COMMON }
 #define OAI_END		{ .type = OAI_OPT_END }
 
@@ -747,6 +758,48 @@ int oai_start(struct oai *o, const struct oai_tool *t, int argc,
 int oai_finish(struct oai *o, int status);
 /* The usage of the tool oai_options() parsed for, on stderr; exit 2. */
 void oai_usage(void) __attribute__((noreturn));
+
+/*
+ * The config file and roles (oai(7) CONFIGURATION).  oai_options()
+ * gives each option that the command line left alone the value of a
+ * role (oai-chat -r), else of the config file, unless the option's
+ * environment variable is set (OPENAI_BASE_URL, OAI_META_FD,
+ * OPENAI_API_KEY for --api-key-file): flag > role > environment >
+ * config > built-in default.  In a tool's own section and in a role an
+ * unknown key is an error; before any section it is ignored.  Errors
+ * in a file die with OAI_EX_USAGE: "argv0: FILE:LINE: what is wrong".
+ */
+struct oai_setting {
+	char *key;		/* a long option name */
+	char *value;		/* NULL: the key alone (a flag) */
+	char *where;		/* "FILE:LINE" */
+	int scoped;		/* the tool's section or a role */
+};
+
+struct oai_settings {
+	struct oai_setting *v;
+	int n;
+	char *path;		/* the file read */
+	char *text;		/* a role's system prompt, or NULL */
+};
+
+/* The config file's settings for tool: $OAI_CONFIG (empty: none), else
+ * $XDG_CONFIG_HOME/oai/config or ~/.config/oai/config.  Returns 0 when
+ * there is none (a file that does not exist is no error), else 1. */
+int oai_config_read(struct oai_settings *s, const char *tool);
+/* Role name's settings and prompt, from the roles directory beside the
+ * config file; a role that is not there dies saying where it looked. */
+void oai_role_read(struct oai_settings *s, const char *name);
+void oai_settings_free(struct oai_settings *s);
+/* -r/--role's handler: OAI_FN('r', "role", "name", oai_opt_role, ...). */
+void oai_opt_role(struct oai *o, const char *name);
+/*
+ * The value of option key (a long name) once its environment variable
+ * env is seen: env's value when it is set, not empty, and the option
+ * came from no flag and no role; else cur.  For the tools' own
+ * variables (OAI_CHAT_MODEL...), read after oai_start().
+ */
+const char *oai_env(const char *key, const char *env, const char *cur);
 
 /*
  * Process setup: set argv0, make sure fds 0-2 are open, ignore SIGPIPE,

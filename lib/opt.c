@@ -69,11 +69,15 @@ static const struct oai_opt common[] = {
 	OAI_END
 };
 
+/* Where an option's value came from, lowest first (oai(7) CONFIGURATION). */
+enum { SRC_NONE, SRC_CONFIG, SRC_ROLE, SRC_ARGV };
+
 /* The flattened table of the tool being run. */
 static struct ent {
 	const struct oai_opt *o;
 	int shortname;		/* 0 when none (or taken by the tool) */
 	int common;
+	int src;		/* SRC_* */
 } ents[MAXOPTS];
 static int nents;
 static const struct oai_tool *tool;
@@ -145,6 +149,7 @@ add(const struct oai_opt *o, int shortname, int iscommon)
 	ents[nents].o = o;
 	ents[nents].shortname = shortname;
 	ents[nents].common = iscommon;
+	ents[nents].src = SRC_NONE;
 	nents++;
 }
 
@@ -322,8 +327,36 @@ optname(const struct ent *e, char *tmp)
 	return tmp;
 }
 
+/* Texts read for OAI_OPT_TEXT options: they live until exit. */
+static char **texts;
+static int ntexts;
+
+/* -s @FILE: the text of FILE ("-": standard input); "@@x" is "@x". */
+static const char *
+attext(const char *opt, const char *arg)
+{
+	struct buf b = BUF_INIT;
+
+	if (arg[0] != '@')
+		return arg;
+	if (arg[1] == '@')
+		return arg + 1;
+	if (!arg[1])
+		die(OAI_EX_USAGE, "%s: @ without a file name (@@ begins a "
+		    "text with @)", opt);
+	if (input_try(&b, arg + 1) < 0)
+		edie(OAI_EX_USAGE, "%s: cannot read %s", opt,
+		    input_name(arg + 1));
+	input_check(input_name(arg + 1), b.s, b.len, 0);
+	while (b.len && b.s[b.len - 1] == '\n')
+		b.s[--b.len] = '\0';
+	texts = xreallocarray(texts, (size_t)ntexts + 1, sizeof *texts);
+	return texts[ntexts++] = buf_steal(&b, NULL);
+}
+
+/* literal: arg is the text itself, even with a leading @ (a role's). */
 static void
-apply(struct oai *o, const struct ent *e, const char *arg)
+apply(struct oai *o, const struct ent *e, const char *arg, int literal)
 {
 	const struct oai_opt *p = e->o;
 	char name[64];
@@ -370,9 +403,133 @@ apply(struct oai *o, const struct ent *e, const char *arg)
 	case OAI_OPT_FN:
 		p->fn(o, arg);
 		break;
+	case OAI_OPT_TEXT:
+		*(const char **)p->target = literal ? arg :
+		    attext(optname(e, name), arg);
+		break;
 	default:
 		break;
 	}
+}
+
+/* ---- the config file and roles -------------------------------------- */
+
+static struct oai_settings conf, role;
+
+/* The config file gives way to these variables (the role does not). */
+static const struct {
+	const char *key, *env;
+} envkeys[] = {
+	{ "base-url", "OPENAI_BASE_URL" },
+	{ "meta-fd", "OAI_META_FD" },
+	{ "api-key-file", "OPENAI_API_KEY" },
+};
+
+static struct ent *
+byname(const char *key)
+{
+	int i;
+
+	for (i = 0; i < nents; i++)
+		if (ents[i].o->longname && strcmp(ents[i].o->longname, key) == 0)
+			return &ents[i];
+	return NULL;
+}
+
+static int
+envset(const char *key)
+{
+	const char *s;
+	size_t i;
+
+	for (i = 0; i < sizeof envkeys / sizeof *envkeys; i++)
+		if (strcmp(envkeys[i].key, key) == 0)
+			return (s = getenv(envkeys[i].env)) && *s;
+	return 0;
+}
+
+/* The option e (or none) of setting s, checked; NULL: not for us. */
+static struct ent *
+settingent(const struct oai_setting *s)
+{
+	struct ent *e = byname(s->key);
+
+	if (strcmp(s->key, "api-key") == 0)
+		die(OAI_EX_USAGE, "%s: the API key goes in a file of its own, "
+		    "mode 0600: api-key-file = FILE", s->where);
+	if (!e) {
+		if (s->scoped)
+			die(OAI_EX_USAGE, "%s: %s has no option --%s", s->where,
+			    argv0, s->key);
+		return NULL;
+	}
+	if (e->o->fn == common_help || e->o->fn == common_version ||
+	    e->o->fn == oai_opt_role)
+		die(OAI_EX_USAGE, "%s: --%s goes on the command line only",
+		    s->where, s->key);
+	if (!e->o->arg && s->value && strcmp(s->value, "true") != 0 &&
+	    strcmp(s->value, "false") != 0)
+		die(OAI_EX_USAGE, "%s: --%s takes no value: write %s, "
+		    "%s = true or %s = false", s->where, s->key, s->key,
+		    s->key, s->key);
+	if (e->o->arg && !s->value)
+		die(OAI_EX_USAGE, "%s: --%s needs a value", s->where, s->key);
+	return e;
+}
+
+/* Setting s for an option the layers above src left alone. */
+static void
+setting(struct oai *o, const struct oai_setting *s, int src)
+{
+	struct ent *e = settingent(s);
+
+	if (!e || e->src > src || (src == SRC_CONFIG && envset(s->key)))
+		return;
+	if (!e->o->arg && s->value && strcmp(s->value, "false") == 0)
+		return;
+	e->src = src;
+	oai_msg_where(s->where);
+	apply(o, e, s->value, 0);
+	oai_msg_where(NULL);
+}
+
+/* The role's options and prompt, then the config file's, under the
+ * command line's (oai(7) CONFIGURATION). */
+static void
+layers(struct oai *o)
+{
+	struct ent *sys;
+	int i;
+
+	for (i = 0; i < role.n; i++)
+		setting(o, &role.v[i], SRC_ROLE);
+	if (role.text && (sys = byname("system")) && sys->src <= SRC_ROLE) {
+		sys->src = SRC_ROLE;
+		apply(o, sys, role.text, 1);
+	}
+	if (oai_config_read(&conf, argv0))
+		for (i = 0; i < conf.n; i++)
+			setting(o, &conf.v[i], SRC_CONFIG);
+	if (o->verbose && conf.path)
+		warnx("config %s", conf.path);
+	if (o->verbose && role.path)
+		warnx("role %s", role.path);
+}
+
+void
+oai_opt_role(struct oai *o, const char *name)
+{
+	(void)o;
+	oai_role_read(&role, name);
+}
+
+const char *
+oai_env(const char *key, const char *env, const char *cur)
+{
+	const struct ent *e = byname(key);
+	const char *s = getenv(env);
+
+	return s && *s && (!e || e->src < SRC_ROLE) ? s : cur;
 }
 
 int
@@ -398,16 +555,18 @@ oai_options(struct oai *o, const struct oai_tool *t, int argc, char *argv[])
 	so[ns] = '\0';
 	lo[nl] = (struct option){ NULL, 0, NULL, 0 };
 	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
-		if (c >= 256) {
-			apply(o, &ents[c - 256], optarg);
-			continue;
+		if (c >= 256)
+			k = c - 256;
+		else {
+			for (k = 0; k < nents && ents[k].shortname != c; k++)
+				;
+			if (c == '?' || c == ':' || k == nents)
+				oai_usage();
 		}
-		for (k = 0; k < nents && ents[k].shortname != c; k++)
-			;
-		if (c == '?' || c == ':' || k == nents)
-			oai_usage();
-		apply(o, &ents[k], optarg);
+		ents[k].src = SRC_ARGV;
+		apply(o, &ents[k], optarg, 0);
 	}
+	layers(o);
 	return optind;
 }
 

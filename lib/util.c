@@ -9,6 +9,7 @@
 
 const char *argv0 = "oai";
 static const char *secret;	/* oai_redact_key() */
+static const char *where;	/* oai_msg_where() */
 
 static int
 keychar(int c)
@@ -68,13 +69,14 @@ vwarn(const char *fmt, va_list ap, int errnum)
 		vsnprintf(big, (size_t)n + 1, fmt, ap);
 		m = big;
 	}
-	len = strlen(argv0) + strlen(m) + strlen(e) + 5;
+	len = strlen(argv0) + (where ? strlen(where) + 2 : 0) + strlen(m) +
+	    strlen(e) + 5;
 	line = malloc(len);
 	/* Redaction grows a text by at most a quarter (oai_redact()). */
 	red = malloc(len + len / 4 + 16);
 	if (line && red) {
-		snprintf(line, len, "%s: %s%s%s\n", argv0, m, errnum ? ": " :
-		    "", e);
+		snprintf(line, len, "%s: %s%s%s%s%s\n", argv0, where ? where :
+		    "", where ? ": " : "", m, errnum ? ": " : "", e);
 		len = oai_redact(red, line, strlen(line), secret);
 		fwrite(red, 1, len, stderr);
 	} else
@@ -89,6 +91,12 @@ vwarn(const char *fmt, va_list ap, int errnum)
 	free(big);
 	free(line);
 	free(red);
+}
+
+void
+oai_msg_where(const char *w)
+{
+	where = w;
 }
 
 void
