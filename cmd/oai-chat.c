@@ -1088,7 +1088,8 @@ convsystem(struct msgs *m, int save)
 	    json_streq(&j, json_get(&j, 0, "role"), "system") &&
 	    json_type(&j, json_get(&j, 0, "content")) == JSON_STRING) {
 		json_str(&j, json_get(&j, 0, "content"), &sys);
-		if (!opt.system && !memchr(sys.s, '\0', sys.len))
+		if ((!opt.system || !oai_given("system")) &&
+		    !memchr(sys.s, '\0', sys.len))
 			opt.system = buf_steal(&sys, NULL);	/* lives on */
 		free(m->v[0]);
 		memmove(m->v, m->v + 1, --m->n * sizeof *m->v);
@@ -1797,7 +1798,7 @@ main(int argc, char *argv[])
 	opt.streamusage = opt.usage || o.meta_fd >= 0;
 	argc -= i;
 	argv += i;
-	model = opt.model;	/* -m's, before the defaults */
+	model = oai_given("model") ? opt.model : NULL;	/* -m's or -r's */
 	convchoose(argc);
 	checks();
 	if (opt.list)

@@ -800,6 +800,9 @@ void oai_opt_role(struct oai *o, const char *name);
  * variables (OAI_CHAT_MODEL...), read after oai_start().
  */
 const char *oai_env(const char *key, const char *env, const char *cur);
+/* Did the command line or a role give option key (not the config
+ * file)?  What a tool's own state (a conversation's model) overrides. */
+int oai_given(const char *key);
 
 /*
  * Process setup: set argv0, make sure fds 0-2 are open, ignore SIGPIPE,

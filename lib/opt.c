@@ -523,6 +523,14 @@ oai_opt_role(struct oai *o, const char *name)
 	oai_role_read(&role, name);
 }
 
+int
+oai_given(const char *key)
+{
+	const struct ent *e = byname(key);
+
+	return e && e->src >= SRC_ROLE;
+}
+
 const char *
 oai_env(const char *key, const char *env, const char *cur)
 {

@@ -257,3 +257,15 @@ model() { oai-chat --dry-run "$@" hi | jq -r .model; }
 	OAI_CHAT_MODEL=env-b oai-batch -e chat --lines --keep-files < in.txt > out
 	assert_equal env-b "$(oai-files -g file-test1 | jq -r .body.model)"
 }
+
+@test "config: a -c conversation's model and system message win over the config file's, not over -m and -s" {
+	printf '[oai-chat]\nmodel = conf-m\nsystem = conf-s\n' > "$CONF"
+	printf '%s\n' '{"role":"system","content":"conv-s"}' '{"role":"user","content":"q"}' \
+		'{"role":"assistant","content":"a","model":"conv-m"}' > c.jsonl
+	run --separate-stderr oai-chat -c c.jsonl --dry-run --no-stream hi
+	assert_status 0
+	assert_output '{"model":"conv-m","messages":[{"role":"system","content":"conv-s"},{"role":"user","content":"q"},{"role":"assistant","content":"a"},{"role":"user","content":"hi"}]}'
+	run --separate-stderr oai-chat -c c.jsonl -m flag-m -s flag-s --dry-run --no-stream hi
+	assert_status 0
+	assert_output '{"model":"flag-m","messages":[{"role":"system","content":"flag-s"},{"role":"user","content":"q"},{"role":"assistant","content":"a"},{"role":"user","content":"hi"}]}'
+}
