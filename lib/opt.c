@@ -448,6 +448,23 @@ envset(const char *key)
 	return 0;
 }
 
+/*
+ * Options whose values differ in kind from tool to tool (a chat model is
+ * no embedding model; formats are per tool): a line before any section
+ * would send one tool's value to another, so they need a section.
+ */
+static int
+pertool(const char *key)
+{
+	static const char *const keys[] = { "model", "format", "output" };
+	size_t i;
+
+	for (i = 0; i < sizeof keys / sizeof *keys; i++)
+		if (strcmp(keys[i], key) == 0)
+			return 1;
+	return 0;
+}
+
 /* The option e (or none) of setting s, checked; NULL: not for us. */
 static struct ent *
 settingent(const struct oai_setting *s)
@@ -457,6 +474,10 @@ settingent(const struct oai_setting *s)
 	if (strcmp(s->key, "api-key") == 0)
 		die(OAI_EX_USAGE, "%s: the API key goes in a file of its own, "
 		    "mode 0600: api-key-file = FILE", s->where);
+	if (!s->scoped && pertool(s->key))
+		die(OAI_EX_USAGE, "%s: --%s means something else in each tool: "
+		    "set it in a tool's section, such as [%s]", s->where,
+		    s->key, argv0);
 	if (!e) {
 		if (s->scoped)
 			die(OAI_EX_USAGE, "%s: %s has no option --%s", s->where,

@@ -72,6 +72,18 @@ model() { oai-chat --dry-run "$@" hi | jq -r .model; }
 		"$(srv_req_field 2 .body)"
 }
 
+@test "config: model, format and output before any section are refused: they differ by tool" {
+	for key in model format output; do
+		printf '# top\n%s = x\n[oai-chat]\n' "$key" > "$CONF"
+		printf "x\n" > in.txt
+		run --separate-stderr oai-embed --dry-run in.txt
+		assert_status 2
+		assert_output ''
+		assert_stderr "oai-embed: $CONF:2: --$key means something else in each tool: set it in a tool's section, such as [oai-embed]"
+	done
+	assert_equal 0 "$(srv_nreq)"
+}
+
 @test "config: values keep their spaces; repeatable options add up; the command line replaces them" {
 	cat > "$CONF" <<-'END'
 	[oai-chat]
@@ -91,8 +103,8 @@ model() { oai-chat --dry-run "$@" hi | jq -r .model; }
 }
 
 @test "config: OAI_CONFIG names the file; empty turns it off; a missing file is no error" {
-	printf 'model = from-xdg\n' > "$CONF"
-	printf 'model = from-env-file\n' > other
+	printf '[oai-chat]\nmodel = from-xdg\n' > "$CONF"
+	printf '[oai-chat]\nmodel = from-env-file\n' > other
 	assert_equal from-xdg "$(model)"
 	assert_equal from-env-file "$(OAI_CONFIG=other model)"
 	assert_equal gpt-4o "$(OAI_CONFIG= model)"
@@ -101,7 +113,7 @@ model() { oai-chat --dry-run "$@" hi | jq -r .model; }
 	assert_stderr ''
 	# without XDG_CONFIG_HOME: ~/.config/oai/config
 	mkdir -p "$HOME/.config/oai"
-	printf 'model = from-home\n' > "$HOME/.config/oai/config"
+	printf '[oai-chat]\nmodel = from-home\n' > "$HOME/.config/oai/config"
 	assert_equal from-home "$(unset XDG_CONFIG_HOME; model)"
 	# a relative XDG_CONFIG_HOME is ignored, as the XDG spec says
 	assert_equal from-home "$(XDG_CONFIG_HOME=cfg model)"
@@ -144,7 +156,7 @@ model() { oai-chat --dry-run "$@" hi | jq -r .model; }
 	check '[oai-chat\n' "1: a section header is [name]"
 	check 'no-stream = yes\n' "1: --no-stream takes no value: write no-stream, no-stream = true or no-stream = false"
 	check '[oai-chat]\nmodel\n' "2: --model needs a value"
-	check 'model =\n' "1: --model: empty model name"
+	check '[oai-chat]\nmodel =\n' "2: --model: empty model name"
 	check 'api-key = sk-abcdefghijkl\n' "1: the API key goes in a file of its own, mode 0600: api-key-file = FILE"
 	check 'help\n' "1: --help goes on the command line only"
 	check '[oai-chat]\nrole = x\n' "2: --role goes on the command line only"
@@ -158,10 +170,10 @@ model() { oai-chat --dry-run "$@" hi | jq -r .model; }
 	run --separate-stderr env OAI_CONFIG=dir oai-chat --dry-run hi
 	assert_status 2
 	assert_stderr 'oai-chat: config file dir is not a regular file'
-	printf 'model = \377\n' > "$CONF"
+	printf 'timeout = \377\n' > "$CONF"
 	run --separate-stderr oai-chat --dry-run hi
 	assert_status 2
-	assert_stderr "oai-chat: $CONF: not valid UTF-8 at byte offset 8"
+	assert_stderr "oai-chat: $CONF: not valid UTF-8 at byte offset 10"
 }
 
 @test "roles: options and system message; flag > role > environment > config" {
