@@ -28,7 +28,8 @@ static struct {
 	const char *model, *voice, *output, *instr;
 	double speed;		/* 0: not given */
 	int usage;
-} opt = { 0, "tts-1", "alloy", NULL, NULL, 0, 0 };
+	int dryrun;
+} opt = { 0, "tts-1", "alloy", NULL, NULL, 0, 0, 0 };
 
 static struct oai_usage total;	/* -u: of the parts spoken */
 
@@ -45,6 +46,8 @@ static const struct oai_opt opts[] = {
 	    "print the characters and cost on stderr"),
 	OAI_NAME('v', "voice", "voice", &opt.voice, "voice name",
 	    "voice (default alloy)"),
+	OAI_FLAG(0, "dry-run", &opt.dryrun,
+	    "print the request bodies (one a line), send nothing"),
 	OAI_STR(0, "instructions", "text", &opt.instr,
 	    "how to speak (not with tts-1, tts-1-hd)"),
 	OAI_NUM(0, "speed", "speed", &opt.speed, NULL, 0.25, 4,
@@ -358,7 +361,7 @@ checks(void)
 	    utf8_nchars(opt.instr, strlen(opt.instr)) > MAXCHARS)
 		die(OAI_EX_USAGE, "--instructions: over the API's %d "
 		    "characters", MAXCHARS);
-	if (!opt.output)
+	if (!opt.output && !opt.dryrun)
 		out_refuse_tty("audio", "use -o FILE");
 }
 
@@ -497,6 +500,21 @@ speak(struct oai *o, size_t np, const size_t *off, const size_t *len)
 	return rc;
 }
 
+/* --dry-run: each part's request body, a line each. */
+static int
+dry(size_t np, const size_t *off, const size_t *len)
+{
+	struct buf body = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < np; i++) {
+		buildbody(&body, text + off[i], len[i]);
+		out_json_line(body.s, body.len);
+	}
+	buf_free(&body);
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -508,9 +526,13 @@ main(int argc, char *argv[])
 	checks();
 	text = readtext(argc - i, argv + i, &n);
 	np = plan(text, n, &off, &len);
-	oai_setup(&o);
-	rc = speak(&o, np, off, len);
-	if (opt.usage && rc == 0)
+	if (opt.dryrun)
+		rc = dry(np, off, len);
+	else {
+		oai_setup(&o);
+		rc = speak(&o, np, off, len);
+	}
+	if (opt.usage && rc == 0 && !opt.dryrun)
 		oai_usage_print(&total);
 	free(off);
 	free(len);

@@ -36,8 +36,8 @@ static struct {
 	int format;		/* in formats[], -1 when not given */
 	const char *language, *model, *prompt, *fname;
 	double temp;
-	int has_temp, word, segment, translate, stream, usage;
-} opt = { -1, NULL, "whisper-1", NULL, NULL, 0, 0, 0, 0, 0, 0, 0 };
+	int has_temp, word, segment, translate, stream, usage, dryrun;
+} opt = { -1, NULL, "whisper-1", NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0 };
 
 static void language(struct oai *o, const char *arg);
 static void filename(struct oai *o, const char *arg);
@@ -55,6 +55,8 @@ static const struct oai_opt opts[] = {
 	    "the cost on stderr"),
 	OAI_NUM('t', "temperature", "temperature", &opt.temp, &opt.has_temp,
 	    0, 1, "sampling temperature, 0 to 1"),
+	OAI_FLAG(0, "dry-run", &opt.dryrun,
+	    "print the form (a part a line), send nothing"),
 	OAI_FN(0, "filename", "name", filename,
 	    "file name sent for the upload (needed with -)"),
 	OAI_STR(0, "prompt", "text", &opt.prompt,
@@ -461,6 +463,11 @@ transcribe(struct oai *o, const char *path)
 	    "/audio/transcriptions";
 	rq.parts = parts;
 	rq.nparts = buildparts(parts, path, name, &tbuf, big);
+	if (opt.dryrun) {
+		oai_form_print(parts, rq.nparts);
+		rc = 0;
+		goto done;
+	}
 	rq.model = opt.model;
 	o->want_usage = opt.usage;
 	if (isatty(2))
@@ -477,6 +484,7 @@ transcribe(struct oai *o, const char *path)
 		out_json(rs.body.s, rs.body.len);
 	if (rc == 0 && opt.usage)
 		oai_usage_print(&rs.usage);
+done:
 	free(name);
 	free(big);
 	buf_free(&tbuf);

@@ -4,6 +4,7 @@ complete -c oai-transcribe -s u -l usage -d 'Print the seconds or tokens and cos
 complete -c oai-transcribe -s l -l language -x -d 'Language of the audio (ISO-639-1)'
 complete -c oai-transcribe -s m -l model -x -a 'whisper-1 gpt-4o-transcribe gpt-4o-mini-transcribe' -d 'Model'
 complete -c oai-transcribe -s t -l temperature -x -d 'Sampling temperature, 0 to 1'
+complete -c oai-transcribe -l dry-run -d 'Print the form, send nothing'
 complete -c oai-transcribe -l filename -x -d 'File name sent for the upload'
 complete -c oai-transcribe -l prompt -x -d 'Text to guide the transcription'
 complete -c oai-transcribe -l stream -d 'Print the text as it is transcribed'
