@@ -7,8 +7,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include <editline/readline.h>
-
 #include "oai.h"
 
 /*
@@ -1256,6 +1254,7 @@ ihelp(void)
 struct session {
 	char *model, *system;
 	struct msgs *hist;
+	struct ledit *le;
 };
 
 /* A /command line; /system and /reset say what they did. */
@@ -1332,16 +1331,16 @@ ask(struct oai *o, struct session *ss, const char *line, size_t n)
 /* After a """ line: the lines up to the next one, joined; NULL when
  * Ctrl-C or Ctrl-D came first (oai_interrupted tells which). */
 static char *
-readblock(void)
+readblock(struct ledit *le)
 {
 	struct buf b = BUF_INIT;
 	char *line;
 	int first = 1;
 
-	while ((line = readline("... ")) && !oai_interrupted &&
+	while ((line = ledit_read(le, "... ")) && !oai_interrupted &&
 	    strcmp(line, "\"\"\"") != 0) {
 		if (*line)
-			add_history(line);
+			ledit_add(le, line);
 		if (!first)
 			buf_addc(&b, '\n');
 		buf_adds(&b, line);
@@ -1360,20 +1359,19 @@ readblock(void)
 /* The line history ($XDG_STATE_HOME/oai/history): read, or (save set)
  * written back, 0600. */
 static void
-linehistory(int save)
+linehistory(struct ledit *le, int save)
 {
 	struct buf path = BUF_INIT, dir = BUF_INIT;
 	int fd;
 
 	if (nohistory || state_path(&path, "history") < 0)
 		return;
-	if (!save) {
-		stifle_history(1000);
-		read_history(path.s);
-	} else if (state_path(&dir, NULL) == 0 && state_mkdir(dir.s) == 0 &&
+	if (!save)
+		ledit_load(le, path.s);
+	else if (state_path(&dir, NULL) == 0 && state_mkdir(dir.s) == 0 &&
 	    (fd = open(path.s, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0) {
 		close(fd);
-		if (write_history(path.s) != 0)
+		if (ledit_save(le, path.s) != 0)
 			warnx("%s: the line history is not saved", path.s);
 	}
 	buf_free(&path);
@@ -1390,11 +1388,11 @@ iline(struct oai *o, struct session *ss)
 	int status = 0, block = 0;
 
 	oai_interrupted = 0;
-	line = readline("> ");
+	line = ledit_read(ss->le, "> ");
 	if (line && strcmp(line, "\"\"\"") == 0 && !oai_interrupted) {
-		add_history(line);
+		ledit_add(ss->le, line);
 		free(line);
-		line = readblock();
+		line = readblock(ss->le);
 		block = 1;
 	}
 	if (oai_interrupted) {
@@ -1411,7 +1409,7 @@ iline(struct oai *o, struct session *ss)
 	n = strlen(line);
 	if (n > 0 && strspn(line, " \t\n") < n) {
 		if (!block)
-			add_history(line);
+			ledit_add(ss->le, line);
 		if (line[0] == '/' && !block)
 			command(ss, line);
 		else if (utf8_invalid(line, n) != (size_t)-1)
@@ -1426,19 +1424,20 @@ iline(struct oai *o, struct session *ss)
 static int
 interactive(struct oai *o, struct msgs *hist)
 {
-	struct session ss = { xstrdup(opt.model), NULL, hist };
+	struct session ss = { xstrdup(opt.model), NULL, hist, NULL };
 	int status = 0;
 
 	if (opt.system)
 		ss.system = xstrdup(opt.system);
-	rl_readline_name = "oai-chat";
-	linehistory(0);
+	ss.le = ledit_open("oai-chat", 1000);
+	linehistory(ss.le, 0);
 	fprintf(stderr, "%s: model %s; /help for commands, Ctrl-D to leave\n",
 	    argv0, ss.model);
 	while ((status = iline(o, &ss)) == 0)
 		;
 	fputc('\n', stderr);
-	linehistory(1);
+	linehistory(ss.le, 1);
+	ledit_close(ss.le);
 	free(ss.model);
 	free(ss.system);
 	return status < 0 ? 0 : status;

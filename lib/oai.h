@@ -1396,4 +1396,24 @@ int conv_latest(struct buf *path);
  * 0, or 2 when a file is not a conversation (said on stderr). */
 int conv_list(int json);
 
+/* ---- lineedit.c: oai-chat's interactive line editor (libedit) ------ */
+
+/*
+ * Lines edited with libedit (emacs keys, ~/.editrc) and a history of
+ * histsize lines; LC_CTYPE becomes UTF-8 (only that category).  When
+ * standard input and output are a terminal and TERM is set and not
+ * "dumb", bracketed paste is on while a line is read: a paste is put in
+ * the line with its newlines.  Programs using it link with -ledit.
+ */
+struct ledit;
+struct ledit *ledit_open(const char *name, int histsize);
+/* One line (malloc'd, no final newline; a paste's newlines kept), or
+ * NULL at the end of the input or when a signal set oai_interrupted. */
+char *ledit_read(struct ledit *le, const char *prompt);
+void ledit_add(struct ledit *le, const char *line);
+/* The history file (libedit's format): 0, or -1. */
+int ledit_load(struct ledit *le, const char *path);
+int ledit_save(struct ledit *le, const char *path);
+void ledit_close(struct ledit *le);
+
 #endif
