@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "oai.h"
@@ -1069,6 +1070,23 @@ loadconv(struct msgs *m, const char *path)
 	buf_free(&b);
 }
 
+/* Whether s[0..n) is a system message with a text (into sys, if not
+ * NULL): what a conversation file's first line holds to be its own. */
+static int
+issystem(const char *s, size_t n, struct buf *sys)
+{
+	struct json j = JSON_INIT;
+	int yes;
+
+	yes = json_parse(&j, s, n) == 0 &&
+	    json_streq(&j, json_get(&j, 0, "role"), "system") &&
+	    json_type(&j, json_get(&j, 0, "content")) == JSON_STRING;
+	if (yes && sys)
+		json_str(&j, json_get(&j, 0, "content"), sys);
+	json_free(&j);
+	return yes;
+}
+
 /*
  * -c: a system message first in the file is the conversation's: it
  * becomes opt.system (taken out of m) unless -s replaces it for this
@@ -1078,14 +1096,10 @@ loadconv(struct msgs *m, const char *path)
 static int
 convsystem(struct msgs *m, int save)
 {
-	struct json j = JSON_INIT;
 	struct buf sys = BUF_INIT;
 	int added = 0;
 
-	if (m->n && json_parse(&j, m->v[0], strlen(m->v[0])) == 0 &&
-	    json_streq(&j, json_get(&j, 0, "role"), "system") &&
-	    json_type(&j, json_get(&j, 0, "content")) == JSON_STRING) {
-		json_str(&j, json_get(&j, 0, "content"), &sys);
+	if (m->n && issystem(m->v[0], strlen(m->v[0]), &sys)) {
 		if ((!opt.system || !oai_given("system")) &&
 		    !memchr(sys.s, '\0', sys.len))
 			opt.system = buf_steal(&sys, NULL);	/* lives on */
@@ -1097,7 +1111,6 @@ convsystem(struct msgs *m, int save)
 		opt.system = NULL;
 		added = 1;
 	}
-	json_free(&j);
 	buf_free(&sys);
 	return added;
 }
@@ -1225,6 +1238,44 @@ convchoose(int argc)
 	}
 }
 
+/*
+ * /system: the conversation file's first line, its system message, is
+ * replaced by system (NULL: taken out), or one is put first; the file
+ * is replaced as -o replaces one (oai(7)), so it is the old or the new
+ * one, never half.  A file not there yet is left: its first exchange
+ * begins it with the system message.
+ */
+static void
+convsetsystem(const char *path, const char *system)
+{
+	struct buf b = BUF_INIT, line = BUF_INIT;
+	struct outfile f;
+	struct stat st;
+	const char *nl;
+	size_t first;
+
+	if (!path || stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	if (input_try(&b, path) < 0) {
+		savefail(path, strerror(errno));
+		return;
+	}
+	nl = memchr(b.s, '\n', b.len);
+	first = nl ? (size_t)(nl - b.s) + 1 : b.len;
+	if (!issystem(b.s, nl ? first - 1 : first, NULL))
+		first = 0;
+	if (system) {
+		msg_text(&line, "system", system, strlen(system));
+		buf_addc(&line, '\n');
+	}
+	outfile_open(&f, path);
+	outfile_write(&f, line.s, line.len);
+	outfile_write(&f, b.s + first, b.len - first);
+	outfile_commit(&f);
+	buf_free(&line);
+	buf_free(&b);
+}
+
 /* /reset: the next question starts a new saved conversation. */
 static void
 convreset(void)
@@ -1267,6 +1318,7 @@ command(struct session *ss, const char *line)
 	if (strncmp(line, "/system", 7) == 0 && strchr(" \t", line[7])) {
 		free(ss->system);
 		ss->system = *arg ? xstrdup(arg) : NULL;
+		convsetsystem(savepath, ss->system);
 		fprintf(stderr, "%s\n", *arg ? "system message set; the "
 		    "conversation goes on" : "system message removed");
 	} else if (strncmp(line, "/model", 6) == 0 && strchr(" \t", line[6])) {

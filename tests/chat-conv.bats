@@ -224,7 +224,8 @@ chat() {
 	assert_equal '[{"role":"system","content":"be nice"},{"role":"user","content":"one"},{"role":"assistant","content":"echo: one"},{"role":"user","content":"two"}]' "$(msgs 2)"
 	assert_equal 2 "$(ls "$D" | grep -c '')"
 	first=$(ls -tr "$D" | head -n1) second=$(ls -tr "$D" | tail -n1)
-	assert_equal '{"role":"system","content":"sys"}
+	# /system is the file's too (the first line)
+	assert_equal '{"role":"system","content":"be nice"}
 {"role":"user","content":"one"}
 {"role":"assistant","content":"echo: one","model":"gpt-x"}
 {"role":"user","content":"two"}
@@ -266,4 +267,58 @@ chat() {
 {"role":"assistant","content":"slow","model":"gpt-4o"}
 {"role":"user","content":"second"}
 {"role":"assistant","content":"echo: second","model":"gpt-4o"}' "$(cat "$T/c.jsonl")"
+}
+
+# ---- /system kept in the file ------------------------------------------
+
+@test "interactive: /system replaces the file's first line, the rest kept; a later -c goes on with it" {
+	printf '{"role":"system","content":"old"}\n{"role":"user","content":"q"}\n{"role":"assistant","content":"a","model":"gpt-x"}\n' >"$T/c.jsonl"
+	chmod 640 "$T/c.jsonl"
+	ln -s c.jsonl "$T/link.jsonl"
+	chat '/system be "brief"\nnext\n' "-c $T/link.jsonl"
+	assert_status 0
+	assert_output_contains 'system message set; the conversation goes on'
+	assert_equal '[{"role":"system","content":"be \"brief\""},{"role":"user","content":"q"},{"role":"assistant","content":"a"},{"role":"user","content":"next"}]' "$(msgs 1)"
+	assert_equal '{"role":"system","content":"be \"brief\""}
+{"role":"user","content":"q"}
+{"role":"assistant","content":"a","model":"gpt-x"}
+{"role":"user","content":"next"}
+{"role":"assistant","content":"echo: next","model":"gpt-x"}' "$(cat "$T/c.jsonl")"
+	[ -L "$T/link.jsonl" ] || fail "the link was replaced"
+	assert_equal 640 "$(stat -c %a "$T/c.jsonl")"
+	run --separate-stderr oai-chat -c "$T/c.jsonl" again </dev/null
+	assert_status 0
+	assert_equal '{"role":"system","content":"be \"brief\""}' "$(msgs 2 | jq -c '.[0]')"
+	assert_equal 6 "$(msgs 2 | jq length)"
+}
+
+@test "interactive: /system with no text takes the file's system line out; in a file without one it is put first" {
+	printf '{"role":"system","content":"old"}\n{"role":"user","content":"q"}\n' >"$T/a.jsonl"
+	chat '/system\n' "-c $T/a.jsonl"
+	assert_status 0
+	assert_output_contains 'system message removed'
+	assert_equal '{"role":"user","content":"q"}' "$(cat "$T/a.jsonl")"
+	assert_equal 0 "$(srv_nreq)"
+	printf '{"role":"user","content":"q"}' >"$T/b.jsonl"	# no last newline
+	chat '/system new\n' "-c $T/b.jsonl"
+	assert_equal '{"role":"system","content":"new"}
+{"role":"user","content":"q"}' "$(cat "$T/b.jsonl")"
+	run --separate-stderr oai-chat -c "$T/b.jsonl" more </dev/null
+	assert_equal '[{"role":"system","content":"new"},{"role":"user","content":"q"},{"role":"user","content":"more"}]' "$(msgs 1)"
+}
+
+@test "interactive: /system in a saved conversation is what -C goes on with; -C --no-save leaves the file" {
+	chat 'one\n/system terse\n' "-s sys"
+	assert_status 0
+	f=$(saved)
+	assert_equal '{"role":"system","content":"terse"}
+{"role":"user","content":"one"}
+{"role":"assistant","content":"echo: one","model":"gpt-4o"}' "$(cat "$f")"
+	run --separate-stderr oai-chat -C two </dev/null
+	assert_equal '[{"role":"system","content":"terse"},{"role":"user","content":"one"},{"role":"assistant","content":"echo: one"},{"role":"user","content":"two"}]' "$(msgs 2)"
+	before=$(cat "$f")
+	chat '/system other\n' "-C --no-save"
+	assert_status 0
+	assert_equal "$before" "$(cat "$f")"
+	assert_equal 1 "$(ls "$D" | grep -c '')"
 }
