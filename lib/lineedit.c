@@ -221,7 +221,8 @@ ledit_open(const char *name, int histsize)
 	el_set(le->el, EL_BIND, "\\e[3~", "ed-delete-next-char", NULL);
 	el_set(le->el, EL_BIND, "\\e[1;5C", "em-next-word", NULL);
 	el_set(le->el, EL_BIND, "\\e[1;5D", "ed-prev-word", NULL);
-	el_set(le->el, EL_ADDFN, "oai-paste", "bracketed paste", onpaste);
+	/* wide: the narrow call copies the strings and never frees them */
+	el_wset(le->el, EL_ADDFN, L"oai-paste", L"bracketed paste", onpaste);
 	el_set(le->el, EL_BIND, "\\e[200~", "oai-paste", NULL);
 	el_source(le->el, NULL);	/* ~/.editrc */
 	le->paste = pasteable();
