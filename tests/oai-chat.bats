@@ -598,7 +598,9 @@ piped' "$(jq -r '.messages[0].content' <<<"$output")"
 		"$(body 2 -c .messages)"
 	assert_equal other "$(body 2 .model)"
 	assert_equal '[{"role":"system","content":"be nice"},{"role":"user","content":"fresh"}]' "$(body 3 -c .messages)"
-	assert_equal 6 "$(wc -l <"$conv")"
+	# /system put the system message first in the file
+	assert_equal 7 "$(wc -l <"$conv")"
+	assert_equal '{"role":"system","content":"be nice"}' "$(head -n1 "$conv")"
 }
 
 @test "interactive: an API error is reported and the chat goes on" {
