@@ -17,6 +17,9 @@ setup() {
 	D=$T/state/oai/conversations
 }
 
+# a tmux test that failed half way leaves no terminal behind
+teardown() { ! declare -F tm_stop >/dev/null || tm_stop; }
+
 # msgs N: the messages of request N, compact
 msgs() { srv_req_field "$1" '.body | fromjson | .messages | tojson'; }
 model() { srv_req_field "$1" '.body | fromjson | .model'; }
@@ -238,20 +241,11 @@ chat() {
 }
 
 @test "interactive: a reply stopped with Ctrl-C stays in the context and the file, the chat goes on" {
-	command -v tmux >/dev/null || skip "tmux is not installed"
+	load tmux
 	srv_queue '{"sse": [{"choices": [{"index": 0, "delta": {"content": "slow"}}]},
 		{"choices": [{"index": 0, "delta": {"content": " reply"}}]}], "sse_done": true,
 		"stall_after": 70, "stall_ms": 30000}'
-	export TMUX_TMPDIR=$T
-	tmux new-session -d -s chatconv -x 100 -y 20 "oai-chat -c '$T/c.jsonl'; echo rc=\$?; sleep 30"
-	wait_for() {
-		for i in $(seq 500); do
-			tmux capture-pane -p -t chatconv | grep -q -- "$1" && return 0
-			sleep 0.02
-		done
-		tmux capture-pane -p -t chatconv >&2
-		return 1
-	}
+	tm chatconv "oai-chat -c '$T/c.jsonl'; echo rc=\$?; sleep 30"
 	wait_for '^>'
 	tmux send-keys -t chatconv 'first' Enter
 	wait_for 'slow'
@@ -261,7 +255,7 @@ chat() {
 	wait_for 'echo: second'
 	tmux send-keys -t chatconv C-d
 	wait_for 'rc=0'
-	tmux kill-session -t chatconv
+	tm_stop
 	assert_equal '[{"role":"user","content":"first"},{"role":"assistant","content":"slow"},{"role":"user","content":"second"}]' "$(msgs 2)"
 	assert_equal '{"role":"user","content":"first"}
 {"role":"assistant","content":"slow","model":"gpt-4o"}

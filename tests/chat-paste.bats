@@ -9,6 +9,7 @@ setup_file() { load helper; srv_start; }
 teardown_file() { load helper; srv_stop; }
 setup() {
 	load helper
+	load tmux
 	srv_reset
 	export OPENAI_API_KEY=sk-test-paste
 	T=$BATS_TEST_TMPDIR
@@ -78,24 +79,8 @@ modes() { grep -ao $'\e\\[?2004[hl]' <<<"$output" | cut -c8 | tr -d '\n'; }
 
 # ---- through tmux: what a terminal does --------------------------------
 
-# tm NAME CMD: a tmux session NAME (its own server under $T), its raw
-# output in $T/raw; wait_for RE: until the screen shows RE (10 s at most)
-tm() {
-	command -v tmux >/dev/null || skip "tmux is not installed"
-	export TMUX_TMPDIR=$T S=$1
-	tmux new-session -d -s "$S" -x 100 -y 20 "$2"
-	tmux pipe-pane -t "$S" -o "cat >>'$T/raw'"
-}
-wait_for() {
-	for i in $(seq 500); do
-		tmux capture-pane -p -t "$S" | grep -q -- "$1" && return 0
-		sleep 0.02
-	done
-	tmux capture-pane -p -t "$S" >&2
-	return 1
-}
 rawmodes() { grep -ao $'\e\\[?2004[hl]' "$T/raw" | cut -c8 | tr -d '\n'; }
-teardown() { [ -z "${S:-}" ] || tmux kill-server 2>/dev/null || :; }
+teardown() { tm_stop; }
 
 @test "tmux: paste-buffer -p (bracketed, as the chat asked) is one message; the terminal is left out of the mode" {
 	tm chatpaste "oai-chat -c '$T/c.jsonl'; echo rc=\$?; sleep 30"

@@ -12,6 +12,9 @@ setup() {
 	export OPENAI_API_KEY=sk-test-chat
 }
 
+# a tmux test that failed half way leaves no terminal behind
+teardown() { ! declare -F tm_stop >/dev/null || tm_stop; }
+
 CASS=$BATS_TEST_DIRNAME/fixtures
 
 # body N [JQ-OPTIONS] JQ: jq -r of the JSON body of request N.
@@ -613,20 +616,11 @@ piped' "$(jq -r '.messages[0].content' <<<"$output")"
 }
 
 @test "interactive: Ctrl-C drops the line at the prompt, stops a reply (what came stays), and the chat goes on" {
-	command -v tmux >/dev/null || skip "tmux is not installed"
+	load tmux
 	srv_queue '{"sse": [{"choices": [{"index": 0, "delta": {"content": "slow"}}]},
 		{"choices": [{"index": 0, "delta": {"content": " reply"}}]}], "sse_done": true,
 		"stall_after": 70, "stall_ms": 30000}'
-	export TMUX_TMPDIR=$BATS_TEST_TMPDIR
-	tmux new-session -d -s chat -x 100 -y 20 "oai-chat; echo rc=\$?; sleep 30"
-	wait_for() {
-		for i in $(seq 500); do
-			tmux capture-pane -p -t chat | grep -q -- "$1" && return 0
-			sleep 0.02
-		done
-		tmux capture-pane -p -t chat >&2
-		return 1
-	}
+	tm chat "oai-chat; echo rc=\$?; sleep 30"
 	wait_for '^>'
 	tmux send-keys -t chat 'junk'
 	wait_for '> junk'
@@ -639,7 +633,7 @@ piped' "$(jq -r '.messages[0].content' <<<"$output")"
 	wait_for 'echo: second'
 	tmux send-keys -t chat C-d
 	wait_for 'rc=0'
-	tmux kill-server
+	tm_stop
 	assert_equal '[{"role":"user","content":"first"}]' "$(body 1 -c .messages)"
 	assert_equal '[{"role":"user","content":"first"},{"role":"assistant","content":"slow"},{"role":"user","content":"second"}]' "$(body 2 -c .messages)"
 }

@@ -1,0 +1,28 @@
+# See LICENSE file for copyright and license details.
+# The interactive chat at a real terminal: tmux, one server per test
+# under $BATS_TEST_TMPDIR, so a test never meets another's sessions.
+#
+# tm NAME CMD: start CMD in a tmux session NAME (skips without tmux); the
+#   terminal's raw output goes to $BATS_TEST_TMPDIR/raw.
+# wait_for RE: until the screen shows RE (10 s at most; the screen on
+#   stderr and status 1 when it never does).
+# tm_stop: the tmux server and what runs in it gone (for teardown).
+
+tm() {
+	command -v tmux >/dev/null || skip "tmux is not installed"
+	export TMUX_TMPDIR=$BATS_TEST_TMPDIR S=$1
+	tmux new-session -d -s "$S" -x 100 -y 20 "$2"
+	tmux pipe-pane -t "$S" -o "cat >>'$BATS_TEST_TMPDIR/raw'"
+}
+
+wait_for() {
+	local i
+	for i in $(seq 500); do
+		tmux capture-pane -p -t "$S" | grep -q -- "$1" && return 0
+		sleep 0.02
+	done
+	tmux capture-pane -p -t "$S" >&2
+	return 1
+}
+
+tm_stop() { [ -z "${S:-}" ] || tmux kill-server 2>/dev/null || :; }
