@@ -240,29 +240,6 @@ chat() {
 	assert_output_contains 'system message removed'
 }
 
-@test "interactive: a reply stopped with Ctrl-C stays in the context and the file, the chat goes on" {
-	load tmux
-	srv_queue '{"sse": [{"choices": [{"index": 0, "delta": {"content": "slow"}}]},
-		{"choices": [{"index": 0, "delta": {"content": " reply"}}]}], "sse_done": true,
-		"stall_after": 70, "stall_ms": 30000}'
-	tm chatconv "oai-chat -c '$T/c.jsonl'; echo rc=\$?; sleep 30"
-	wait_for '^>'
-	tmux send-keys -t chatconv 'first' Enter
-	wait_for 'slow'
-	tmux send-keys -t chatconv C-c
-	wait_for 'interrupted'
-	tmux send-keys -t chatconv 'second' Enter
-	wait_for 'echo: second'
-	tmux send-keys -t chatconv C-d
-	wait_for 'rc=0'
-	tm_stop
-	assert_equal '[{"role":"user","content":"first"},{"role":"assistant","content":"slow"},{"role":"user","content":"second"}]' "$(msgs 2)"
-	assert_equal '{"role":"user","content":"first"}
-{"role":"assistant","content":"slow","model":"gpt-4o"}
-{"role":"user","content":"second"}
-{"role":"assistant","content":"echo: second","model":"gpt-4o"}' "$(cat "$T/c.jsonl")"
-}
-
 # ---- /system kept in the file ------------------------------------------
 
 @test "interactive: /system replaces the file's first line, the rest kept; a later -c goes on with it" {

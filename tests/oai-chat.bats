@@ -615,12 +615,12 @@ piped' "$(jq -r '.messages[0].content' <<<"$output")"
 	assert_equal '[{"role":"user","content":"two"}]' "$(body 2 -c .messages)"
 }
 
-@test "interactive: Ctrl-C drops the line at the prompt, stops a reply (what came stays), and the chat goes on" {
+@test "interactive: Ctrl-C drops the line at the prompt, stops a reply (what came stays, in the context and the -c file), and the chat goes on" {
 	load tmux
 	srv_queue '{"sse": [{"choices": [{"index": 0, "delta": {"content": "slow"}}]},
 		{"choices": [{"index": 0, "delta": {"content": " reply"}}]}], "sse_done": true,
 		"stall_after": 70, "stall_ms": 30000}'
-	tm chat "oai-chat; echo rc=\$?; sleep 30"
+	tm chat "oai-chat -c '$BATS_TEST_TMPDIR/c.jsonl'; echo rc=\$?; sleep 30"
 	wait_for '^>'
 	tmux send-keys -t chat 'junk'
 	wait_for '> junk'
@@ -636,6 +636,10 @@ piped' "$(jq -r '.messages[0].content' <<<"$output")"
 	tm_stop
 	assert_equal '[{"role":"user","content":"first"}]' "$(body 1 -c .messages)"
 	assert_equal '[{"role":"user","content":"first"},{"role":"assistant","content":"slow"},{"role":"user","content":"second"}]' "$(body 2 -c .messages)"
+	assert_equal '{"role":"user","content":"first"}
+{"role":"assistant","content":"slow","model":"gpt-4o"}
+{"role":"user","content":"second"}
+{"role":"assistant","content":"echo: second","model":"gpt-4o"}' "$(cat "$BATS_TEST_TMPDIR/c.jsonl")"
 }
 
 # ---- usage, help --------------------------------------------------------
