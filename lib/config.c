@@ -530,6 +530,25 @@ readsettings(struct buf *b, const char *path, const char *what)
 	return 0;
 }
 
+/*
+ * A value as written, but for a leading "~/" or "@~/" (a path in the
+ * home directory, as git reads its config): ~ is $HOME there.
+ */
+static char *
+tilde(const char *v, size_t n)
+{
+	struct buf b = BUF_INIT;
+	const char *home = getenv("HOME");
+	size_t at = n > 0 && v[0] == '@';
+
+	if (!home || !*home || n < at + 2 || v[at] != '~' || v[at + 1] != '/')
+		return xstrndup(v, n);
+	buf_add(&b, v, at);
+	buf_adds(&b, home);
+	buf_add(&b, v + at + 1, n - at - 1);
+	return buf_steal(&b, NULL);
+}
+
 static void
 addsetting(struct oai_settings *s, const char *key, size_t kl,
     const char *val, size_t vl, int hasval, const char *path, int line,
@@ -541,7 +560,7 @@ addsetting(struct oai_settings *s, const char *key, size_t kl,
 	s->v = xreallocarray(s->v, (size_t)s->n + 1, sizeof *s->v);
 	p = &s->v[s->n++];
 	p->key = xstrndup(key, kl);
-	p->value = hasval ? xstrndup(val, vl) : NULL;
+	p->value = hasval ? tilde(val, vl) : NULL;
 	buf_printf(&w, "%s:%d", path, line);
 	p->where = buf_steal(&w, NULL);
 	p->scoped = scoped;

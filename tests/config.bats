@@ -141,6 +141,23 @@ model() { oai-chat --dry-run "$@" hi | jq -r .model; }
 	assert_stderr_contains "oai-chat: config $CONF"
 }
 
+@test "config: a value starting ~/ or @~/ is in \$HOME; a ~ elsewhere is kept" {
+	umask 077
+	export HOME=$BATS_TEST_TMPDIR/home
+	mkdir -p "$HOME/k"
+	printf 'sk-from-home-0123456789\n' > "$HOME/k/key"
+	printf 'Be brief.\n' > "$HOME/sys.txt"
+	printf 'api-key-file = ~/k/key\n[oai-chat]\nsystem = @~/sys.txt\n' > "$CONF"
+	run --separate-stderr env -u OPENAI_API_KEY oai-chat --no-stream hi
+	assert_status 0
+	assert_stderr ''
+	assert_equal 'Bearer sk-from-home-0123456789' "$(srv_req_field 1 .headers.authorization)"
+	assert_equal '[{"role":"system","content":"Be brief."},{"role":"user","content":"hi"}]' \
+		"$(srv_req_field 1 '.body | fromjson | .messages | tojson')"
+	printf '[oai-chat]\nsystem = a ~/b and ~c\n' > "$CONF"
+	assert_equal 'a ~/b and ~c' "$(oai-chat --dry-run hi | jq -r '.messages[0].content')"
+}
+
 @test "config: errors name FILE:LINE, exit 2, nothing on stdout" {
 	check() {
 		printf "$1" > "$CONF"

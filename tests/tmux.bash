@@ -11,8 +11,11 @@
 tm() {
 	command -v tmux >/dev/null || skip "tmux is not installed"
 	export TMUX_TMPDIR=$BATS_TEST_TMPDIR S=$1
-	tmux new-session -d -s "$S" -x 100 -y 20 "$2"
+	# CMD waits until the pipe is there, so that no byte is missed
+	tmux new-session -d -s "$S" -x 100 -y 20 \
+		"until [ -e '$BATS_TEST_TMPDIR/go' ]; do sleep 0.01; done; $2"
 	tmux pipe-pane -t "$S" -o "cat >>'$BATS_TEST_TMPDIR/raw'"
+	touch "$BATS_TEST_TMPDIR/go"
 }
 
 wait_for() {
