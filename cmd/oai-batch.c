@@ -126,6 +126,24 @@ static const struct oai_opt opts[] = {
 	OAI_FLAG(0, "keep-files", &keep,
 	    "keep the input, output and error files\n"
 	    "after a successful run"),
+	/* oai-chat --each's, which cannot work in a batch (oai-batch(1)) */
+	OAI_REFUSED('P', "parallel", "n",
+	    "the service runs a batch's requests at its own pace"),
+	OAI_REFUSED('o', "output", "file", "a batch's output is printed "
+	    "once it has ended: redirect standard output"),
+	OAI_REFUSED(0, "resume", NULL, "a batch's output is printed once it "
+	    "has ended (--attach waits for a batch again)"),
+	OAI_REFUSED(0, "budget", "usd", "a batch is paid for whole: see its "
+	    "requests with --dry-run, its cost with -u"),
+	OAI_REFUSED(0, "no-stream", NULL, "batches never stream"),
+	OAI_REFUSED('n', "choices", "n", "each line of output holds one "
+	    "reply: a batch would pay for the others"),
+	OAI_REFUSED(0, "tool", "path", "tools run between requests, and a "
+	    "batch's requests are all sent at once"),
+	OAI_REFUSED(0, "tools", "file", "tools run between requests, and a "
+	    "batch's requests are all sent at once"),
+	OAI_REFUSED(0, "messages", NULL, "each line is a prompt with "
+	    "--lines; bare request bodies go with -e chat alone"),
 	OAI_COMMON,
 	OAI_END
 };

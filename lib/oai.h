@@ -680,6 +680,7 @@ enum oai_opt_type {
 	OAI_OPT_LIST,		/* struct oai_list *target: each one added */
 	OAI_OPT_FN,		/* fn(o, argument) */
 	OAI_OPT_TEXT,		/* STR; "@file": the file's text */
+	OAI_OPT_REFUSED,	/* dies with help, the reason; in no usage */
 	OAI_OPT_COMMON		/* the common options come here */
 };
 
@@ -740,6 +741,11 @@ struct oai_opt {
 #define OAI_TEXT(s, l, a, var, h) { .type = OAI_OPT_TEXT, .shortname = (s), \
 	.longname = (l), .arg = (a), .help = (h), \
 	.target = OAI_PTR_(const char *, var) }
+/* An option a neighbouring tool has and this one cannot: given, it dies
+ * with "--name: why" (status 2) instead of the usage; it is in no usage
+ * or help (the tool's man page says why). */
+#define OAI_REFUSED(s, l, a, why) { .type = OAI_OPT_REFUSED, \
+	.shortname = (s), .longname = (l), .arg = (a), .help = (why) }
 #define OAI_COMMON	{ .type = OAI_OPT_COMMON }
 #define OAI_END		{ .type = OAI_OPT_END }
 

@@ -162,10 +162,21 @@ oai-batch: usage: 2 prompt + 4 completion = 6 tokens in 2 requests, $0.005000'
 		assert_status 2 || fail "$c"
 		assert_stderr "oai-batch: ${c#*|}" || fail "$c"
 	done
-	# what cannot work in a batch is no option of oai-batch
-	for o in -P --tool --no-stream --budget --resume; do
-		run --separate-stderr oai-batch -e chat --lines "$o" 2 < in.txt
-		assert_status 2 || fail "$o"
-	done
+	# oai-chat --each's options that cannot work in a batch: why, in one line
+	run --separate-stderr oai-batch -e chat --lines -P 2 < in.txt
+	assert_status 2
+	assert_stderr "oai-batch: --parallel: the service runs a batch's requests at its own pace"
+	run --separate-stderr oai-batch -e chat --lines --no-stream < in.txt
+	assert_status 2
+	assert_stderr 'oai-batch: --no-stream: batches never stream'
+	run --separate-stderr oai-batch -e chat --lines --budget 1 < in.txt
+	assert_stderr 'oai-batch: --budget: a batch is paid for whole: see its requests with --dry-run, its cost with -u'
+	run --separate-stderr oai-batch -e chat --lines --tool ./x < in.txt
+	assert_stderr "oai-batch: --tool: tools run between requests, and a batch's requests are all sent at once"
+	# and from a role: where it is said
+	printf 'no-stream\n\nBe kind.\n' > "$XDG_CONFIG_HOME/oai/roles/ns"
+	run --separate-stderr oai-batch -e chat --lines -r ns < in.txt
+	assert_status 2
+	assert_stderr "oai-batch: $XDG_CONFIG_HOME/oai/roles/ns:1: --no-stream: batches never stream"
 	assert_equal 0 "$(srv_nreq)"
 }
