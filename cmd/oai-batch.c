@@ -36,7 +36,8 @@ static const struct {
 
 static const char *endpoint;	/* -e, as given */
 static const char *url;		/* of every request: from -e or the input */
-static int detach, listflag, jsonflag, keep;
+static int detach, listflag, jsonflag, keep, dryrun, usageflag;
+static struct oai_usage total;	/* -u: of the results */
 static struct oai_list attach, statusids, cancelids;
 
 /* --lines: each line one request, printed as oai-embed or oai-chat
@@ -64,8 +65,15 @@ static const struct oai_opt opts[] = {
 	OAI_NAME('m', "model", "model", &model, "model name",
 	    "--lines: the model (default as oai-embed\n"
 	    "and oai-chat choose it)"),
+	OAI_FN('r', "role", "name", oai_opt_role,
+	    "--lines -e chat: a role's options and\n"
+	    "system message (oai(7) CONFIGURATION)"),
 	OAI_TEXT('s', "system", "text | @file", &sysmsg,
 	    "--lines -e chat: system message (@file:\nfile's text)"),
+	OAI_CHAT_TEMPERATURE,
+	OAI_FLAG('u', "usage", &usageflag,
+	    "print the results' token usage and cost\n"
+	    "(at the Batch API's price) on stderr"),
 	OAI_FLAG(0, "lines", &linesflag,
 	    "with -e chat or embeddings: each input\n"
 	    "line is one request, printed as oai-embed\n"
@@ -84,6 +92,26 @@ static const struct oai_opt opts[] = {
 	OAI_FLAG(0, "whole", &wholeflag,
 	    "--lines -e embeddings: each file (or\n"
 	    "standard input) is one input"),
+	OAI_CHAT_FREQUENCY_PENALTY,
+	OAI_CHAT_JSON_OBJECT,
+	OAI_CHAT_LOGIT_BIAS,
+	OAI_CHAT_LOGPROBS,
+	OAI_CHAT_MAX_TOKENS,
+	OAI_CHAT_METADATA,
+	OAI_CHAT_PARAM,
+	OAI_CHAT_PREDICTION,
+	OAI_CHAT_PRESENCE_PENALTY,
+	OAI_CHAT_REASONING_EFFORT,
+	OAI_CHAT_SCHEMA,
+	OAI_CHAT_SEED,
+	OAI_CHAT_SERVICE_TIER,
+	OAI_CHAT_STOP,
+	OAI_CHAT_STORE,
+	OAI_CHAT_TOP_P,
+	OAI_CHAT_VERBOSITY,
+	OAI_FLAG(0, "dry-run", &dryrun,
+	    "print the JSONL that would be uploaded,\n"
+	    "send nothing"),
 	OAI_FLAG(0, "detach", &detach,
 	    "create the batches, print their ids, exit"),
 	OAI_LIST(0, "attach", "id", &attach,
@@ -98,6 +126,24 @@ static const struct oai_opt opts[] = {
 	OAI_FLAG(0, "keep-files", &keep,
 	    "keep the input, output and error files\n"
 	    "after a successful run"),
+	/* oai-chat --each's, which cannot work in a batch (oai-batch(1)) */
+	OAI_REFUSED('P', "parallel", "n",
+	    "the service runs a batch's requests at its own pace"),
+	OAI_REFUSED('o', "output", "file", "a batch's output is printed "
+	    "once it has ended: redirect standard output"),
+	OAI_REFUSED(0, "resume", NULL, "a batch's output is printed once it "
+	    "has ended (--attach waits for a batch again)"),
+	OAI_REFUSED(0, "budget", "usd", "a batch is paid for whole: see its "
+	    "requests with --dry-run, its cost with -u"),
+	OAI_REFUSED(0, "no-stream", NULL, "batches never stream"),
+	OAI_REFUSED('n', "choices", "n", "each line of output holds one "
+	    "reply: a batch would pay for the others"),
+	OAI_REFUSED(0, "tool", "path", "tools run between requests, and a "
+	    "batch's requests are all sent at once"),
+	OAI_REFUSED(0, "tools", "file", "tools run between requests, and a "
+	    "batch's requests are all sent at once"),
+	OAI_REFUSED(0, "messages", NULL, "each line is a prompt with "
+	    "--lines; bare request bodies go with -e chat alone"),
 	OAI_COMMON,
 	OAI_END
 };
@@ -1217,6 +1263,26 @@ linefail(long long g, long long code, const struct buf *why)
 
 /* ---- printing ----------------------------------------------------------- */
 
+/* -u: the usage of a result that succeeded (parsed in j), priced by the
+ * model that answered at the Batch API's price (lib/price.c). */
+static void
+addusage(const struct json *j)
+{
+	int body = json_path(j, 0, "response.body");
+	struct buf m = BUF_INIT;
+	struct oai_usage u;
+
+	if (json_str(j, json_get(j, body, "model"), &m) < 0 && model)
+		buf_adds(&m, model);
+	oai_usage_init(&u, m.s);
+	if (oai_usage_json(&u, j, json_get(j, body, "usage")) == 0) {
+		u.batch = 1;
+		oai_cost(&u);
+		oai_usage_add(&total, &u);
+	}
+	buf_free(&m);
+}
+
 /* Result pos of jb, from its file into line and j: 0 if it succeeded
  * (printed), else why not onto why and its HTTP status into code. */
 static int
@@ -1239,6 +1305,8 @@ result1(const struct job *jb, long long pos, const struct res *res, int *fd,
 	}
 	if (failure(j, why, code))
 		return 1;
+	if (usageflag)
+		addusage(j);
 	if (linesflag)
 		return lineout(j, jb, pos, fd[2], why) < 0 ? 1 : 0;
 	out_add(line->s, line->len);
@@ -1387,6 +1455,8 @@ results(struct oai *o)
 		fill(end);	/* empty lines at the end */
 		out_flush();
 	}
+	if (usageflag && rc != OAI_EX_INTR && rc != OAI_EX_TERM)
+		oai_usage_print(&total);
 	if (stopat.len && rc != OAI_EX_INTR && rc != OAI_EX_TERM) {
 		warnx("%s and what follows are not in the output: it stops "
 		    "at the first failed request, as oai-embed's does",
@@ -1412,6 +1482,7 @@ static void
 checklines(void)
 {
 	const char *e = ischat() ? "chat" : "embeddings";
+	int i;
 
 	if (!url || (!ischat() && strcmp(url, "/v1/embeddings")))
 		die(OAI_EX_USAGE, "--lines goes with -e chat or -e embeddings");
@@ -1434,7 +1505,14 @@ checklines(void)
 		model = ischat() ? "gpt-4o" : "text-embedding-3-small";
 	if (sysmsg)
 		input_check("--system", sysmsg, strlen(sysmsg), 0);
-	if (format == LF_F32 && !detach)
+	for (i = 0; ischat() && i < oai_chatreq.params.n; i++)
+		if (!strncmp(oai_chatreq.params.v[i], "stream=", 7) ||
+		    !strncmp(oai_chatreq.params.v[i], "stream.", 7))
+			die(OAI_EX_USAGE, "--param: stream does not go in a "
+			    "batch (batches do not stream)");
+	if (ischat())
+		chatreq_check(&oai_chatreq);
+	if (format == LF_F32 && !detach && !dryrun)
 		out_refuse_tty("float32 vectors", "use --format jsonl");
 }
 
@@ -1461,6 +1539,26 @@ splitids(const struct oai_list *l, int *n)
 	return v;
 }
 
+/* --dry-run: the input files as they would be uploaded, in turn. */
+static int
+dryprint(void)
+{
+	struct lines r;
+	int i, k = 0;
+
+	for (i = 0; i < njobs; i++) {
+		lines_init(&r, &jobs[i].spool, 1, 0);
+		while ((k = lines_next(&r)) > 0) {
+			out_add(r.s, r.len);
+			out_add("\n", 1);
+		}
+		if (k < 0)
+			die(r.status, "%s", r.err.s);
+		lines_free(&r);
+	}
+	return 0;
+}
+
 static int
 run(struct oai *o, char **files, int nfiles)
 {
@@ -1473,6 +1571,8 @@ run(struct oai *o, char **files, int nfiles)
 		nfiles = 0;
 	}
 	spool(files, nfiles);
+	if (dryrun)
+		return dryprint();
 	oai_setup(o);
 	for (i = 0; !rc && i < njobs; i++)
 		rc = create(o, &jobs[i], i);
@@ -1614,6 +1714,27 @@ list(struct oai *o)
 	return rc;
 }
 
+/* -e chat --lines's request options (and -r), -u and --dry-run:
+ * where they go. */
+static void
+checkchat(int modes)
+{
+	const char *c = chatreq_given();
+
+	if (!c && oai_given("role"))
+		c = "role";
+	if (c && !linesflag)
+		die(OAI_EX_USAGE, "--%s needs --lines and -e chat", c);
+	if (c && attach.n)
+		die(OAI_EX_USAGE, "--%s goes with a run or --detach", c);
+	if (c && linesflag && url && !strcmp(url, "/v1/embeddings"))
+		die(OAI_EX_USAGE, "--%s does not go with -e embeddings", c);
+	if (usageflag && (detach || (modes && !attach.n)))
+		die(OAI_EX_USAGE, "-u goes with a run or --attach");
+	if (dryrun && modes)
+		die(OAI_EX_USAGE, "--dry-run goes with a run");
+}
+
 static void
 checkmodes(int nfiles)
 {
@@ -1644,6 +1765,7 @@ checkmodes(int nfiles)
 	if (attach.n && (model || sysmsg || dims || skipempty || wholeflag))
 		die(OAI_EX_USAGE, "-m, -s, --dimensions, --skip-empty and "
 		    "--whole go with a run or --detach");
+	checkchat(modes);
 	if (linesflag && !attach.n)
 		checklines();
 }
@@ -1655,6 +1777,7 @@ main(int argc, char *argv[])
 	int i = oai_start(&o, &tool, argc, argv), rc;
 
 	checkmodes(argc - i);
+	oai_usage_init(&total, NULL);
 	if (!attach.n && !statusids.n && !listflag && !cancelids.n)
 		return oai_finish(&o, run(&o, argv + i, argc - i));
 	oai_setup(&o);

@@ -36,21 +36,15 @@ struct reply {
 };
 
 static struct {
-	const char *model, *system, *schema, *conv;
-	struct sampling s;
+	const char *model, *system, *conv;
 	struct oai_list files, images;
-	int nostream, json, usage, jsonobj, dryrun, messages;
+	int nostream, json, usage, dryrun, messages;
 	int each, format, resume;	/* map mode */
 	int streamusage;	/* -u or --meta-fd: ask streams for usage */
 	long long parallel;
 	int has_parallel;
 	double budget;
 	const char *output;
-	/* request parameters (issue 14) */
-	long long n, logprobs;
-	int has_n, has_logprobs, store, effort, verbosity, tier;
-	struct oai_list params, metadata;
-	const char *prediction;
 	/* tool calling */
 	struct oai_list toolpaths;
 	const char *toolsfile;
@@ -58,24 +52,12 @@ static struct {
 	int confirm;
 	/* saved conversations (issue 14) */
 	int cont, list, nosave;
-} opt = { .rounds = 8, .tooltimeout = 60, .parallel = 4, .n = 1, .effort = -1, .verbosity = -1, .tier = -1 };
+} opt = { .rounds = 8, .tooltimeout = 60, .parallel = 4 };
 
 #define MAXCHOICES 128	/* the API's limit on n */
 
-static const char *const efforts[] = { "none", "minimal", "low", "medium",
-	"high", "xhigh", "max", NULL };
-static const char *const verbosities[] = { "low", "medium", "high", NULL };
-static const char *const tiers[] = { "auto", "default", "flex", "scale",
-	"priority", "fast", NULL };
-
-static char *prediction;		/* --prediction's text */
-
-
 enum { FMT_TEXT, FMT_JSONL };	/* as in formats[] */
 static const char *const formats[] = { "text", "jsonl", NULL };
-
-static char *schema_json;	/* contents of --schema, checked */
-static char *schema_name;
 
 static const struct oai_opt opts[] = {
 	OAI_STR('c', "conversation", "file", &opt.conv,
@@ -86,7 +68,7 @@ static const struct oai_opt opts[] = {
 	    "add file's text to the prompt (- is stdin)"),
 	OAI_NAME('m', "model", "model", &opt.model, "model name",
 	    "model (default $OAI_CHAT_MODEL or gpt-4o)"),
-	OAI_INT('n', "choices", "n", &opt.n, &opt.has_n, 1, MAXCHOICES,
+	OAI_INT('n', "choices", "n", &oai_chatreq.n, &oai_chatreq.has_n, 1, MAXCHOICES,
 	    "how many replies, 1 to 128 (printed in\nturn, a line --- "
 	    "between two)"),
 	OAI_NAME('o', "output", "file", &opt.output, "file name",
@@ -97,8 +79,7 @@ static const struct oai_opt opts[] = {
 	    "a role's options and system message\n(oai(7) CONFIGURATION)"),
 	OAI_TEXT('s', "system", "text | @file", &opt.system,
 	    "system message (@file: file's text)"),
-	OAI_NUM('t', "temperature", "temp", &opt.s.temp, &opt.s.has_temp, 0, 2,
-	    "sampling temperature, 0 to 2"),
+	OAI_CHAT_TEMPERATURE,
 	OAI_FLAG('u', "usage", &opt.usage,
 	    "print token usage and cost on stderr"),
 	OAI_FLAG(0, "dry-run", &opt.dryrun,
@@ -114,56 +95,36 @@ static const struct oai_opt opts[] = {
 	OAI_CHOICE(0, "format", "text | jsonl", &opt.format, formats,
 	    "--each: escaped text lines (default) or\n"
 	    "JSON objects"),
-	OAI_NUM(0, "frequency-penalty", "n", &opt.s.fpen, &opt.s.has_fpen, -2, 2,
-	    "-2 to 2"),
+	OAI_CHAT_FREQUENCY_PENALTY,
 	OAI_LIST(0, "image", "file | url", &opt.images,
 	    "add an image (repeatable)"),
 	OAI_FLAG(0, "json", &opt.json,
 	    "print the API's JSON (streams: one\nchunk per line)"),
-	OAI_FLAG(0, "json-object", &opt.jsonobj,
-	    "ask for a JSON object as the reply"),
+	OAI_CHAT_JSON_OBJECT,
 	OAI_FLAG(0, "list-conversations", &opt.list,
 	    "list the saved conversations (--json:\nJSON lines)"),
-	OAI_FN(0, "logit-bias", "token=bias | json", logit_bias_opt,
-	    "bias a token id, -100 to 100 (repeatable),\nor a JSON object "
-	    "of them"),
-	OAI_INT(0, "logprobs", "n", &opt.logprobs, &opt.has_logprobs, 0, 20,
-	    "log probabilities of each token and of\nthe n likeliest, 0 to "
-	    "20 (see --json)"),
+	OAI_CHAT_LOGIT_BIAS,
+	OAI_CHAT_LOGPROBS,
 	OAI_INT(0, "max-tool-rounds", "n", &opt.rounds, NULL, 1, 1000,
 	    "--tool: rounds of calls before a reply\n(default 8)"),
-	OAI_INT(0, "max-tokens", "n", &opt.s.max_tokens, &opt.s.has_max_tokens,
-	    1, 2147483647LL, "limit the reply's length in tokens"),
+	OAI_CHAT_MAX_TOKENS,
 	OAI_FLAG(0, "messages", &opt.messages,
 	    "read a JSON array of messages (or one\nper line) from stdin"),
-	OAI_LIST(0, "metadata", "key=value", &opt.metadata,
-	    "tag a stored completion (repeatable)"),
+	OAI_CHAT_METADATA,
 	OAI_FLAG(0, "no-save", &opt.nosave,
 	    "save no conversation or line history\n(also OAI_NO_HISTORY=1)"),
 	OAI_FLAG(0, "no-stream", &opt.nostream, "wait for the whole reply"),
-	OAI_LIST(0, "param", "key=value", &opt.params,
-	    "set any body field: value is JSON, else\na string; a.b nests "
-	    "(repeatable)"),
-	OAI_STR(0, "prediction", "file", &opt.prediction,
-	    "the reply will mostly be file's text\n(predicted output)"),
-	OAI_NUM(0, "presence-penalty", "n", &opt.s.ppen, &opt.s.has_ppen, -2, 2,
-	    "-2 to 2"),
-	OAI_CHOICE(0, "reasoning-effort", "effort", &opt.effort, efforts,
-	    "reasoning models: none, minimal, low,\nmedium, high, xhigh "
-	    "or max"),
+	OAI_CHAT_PARAM,
+	OAI_CHAT_PREDICTION,
+	OAI_CHAT_PRESENCE_PENALTY,
+	OAI_CHAT_REASONING_EFFORT,
 	OAI_FLAG(0, "resume", &opt.resume,
 	    "--each -o file: skip the lines file answers"),
-	OAI_STR(0, "schema", "file", &opt.schema,
-	    "the reply follows this JSON schema"),
-	OAI_INT(0, "seed", "n", &opt.s.seed, &opt.s.has_seed,
-	    -9223372036854775807.0, 9223372036854775807.0,
-	    "ask for deterministic sampling"),
-	OAI_CHOICE(0, "service-tier", "tier", &opt.tier, tiers,
-	    "auto, default, flex, scale, priority or\nfast"),
-	OAI_LISTMAX(0, "stop", "text", &opt.s.stop, 4, "stop sequence",
-	    "stop sequence (up to 4)"),
-	OAI_FLAG(0, "store", &opt.store,
-	    "store the completion (distillation, evals)"),
+	OAI_CHAT_SCHEMA,
+	OAI_CHAT_SEED,
+	OAI_CHAT_SERVICE_TIER,
+	OAI_CHAT_STOP,
+	OAI_CHAT_STORE,
 	OAI_LIST(0, "tool", "path", &opt.toolpaths,
 	    "offer an executable as a function the\nmodel may call "
 	    "(repeatable)"),
@@ -172,10 +133,8 @@ static const struct oai_opt opts[] = {
 	OAI_STR(0, "tools", "file", &opt.toolsfile,
 	    "send the tool definitions in file; print\nthe calls, "
 	    "status 6"),
-	OAI_NUM(0, "top-p", "n", &opt.s.top_p, &opt.s.has_top_p, 0, 1,
-	    "nucleus sampling, 0 to 1"),
-	OAI_CHOICE(0, "verbosity", "level", &opt.verbosity, verbosities,
-	    "low, medium or high"),
+	OAI_CHAT_TOP_P,
+	OAI_CHAT_VERBOSITY,
 	OAI_COMMON,
 	OAI_END
 };
@@ -267,40 +226,6 @@ usermessage(struct buf *b, const char *text, size_t n)
 	jw_arr_end(&w);
 	jw_obj_end(&w);
 	buf_free(&url);
-}
-
-static void
-readschema(const char *path)
-{
-	struct buf b = BUF_INIT, c = BUF_INIT;
-	struct json j = JSON_INIT;
-	const char *base;
-	char *p;
-	size_t n;
-
-	input_read(&b, path);
-	if (json_parse(&j, b.s, b.len) < 0 ||
-	    json_type(&j, 0) != JSON_OBJECT)
-		die(OAI_EX_USAGE, "%s: not a JSON schema object", path);
-	json_free(&j);
-	json_compact(&c, b.s, b.len);
-	schema_json = buf_steal(&c, &n);
-	buf_free(&b);
-	/* The API wants a name matching ^[a-zA-Z0-9_-]{1,64}$. */
-	base = strrchr(path, '/');
-	schema_name = xstrdup(base ? base + 1 : path);
-	if ((p = strchr(schema_name, '.')) && p != schema_name)
-		*p = '\0';
-	for (p = schema_name; *p; p++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789_-", *p))
-			*p = '_';
-	if (strlen(schema_name) > 64)
-		schema_name[64] = '\0';
-	if (!*schema_name || strcmp(path, "-") == 0) {
-		free(schema_name);
-		schema_name = xstrdup("schema");
-	}
 }
 
 /* ---- tool definitions ------------------------------------------------ */
@@ -443,144 +368,12 @@ loadtools(void)
 
 /* ---- request --------------------------------------------------------- */
 
-/* --json-object or --schema. */
-static void
-body_format(struct jw *w)
-{
-	if (!opt.jsonobj && !schema_json)
-		return;
-	jw_key(w, "response_format");
-	jw_obj(w);
-	jw_key(w, "type");
-	if (schema_json) {
-		jw_str(w, "json_schema");
-		jw_key(w, "json_schema");
-		jw_obj(w);
-		jw_key(w, "name");
-		jw_str(w, schema_name);
-		jw_key(w, "schema");
-		jw_raw(w, schema_json, strlen(schema_json));
-		jw_key(w, "strict");
-		jw_bool(w, 1);
-		jw_obj_end(w);
-	} else
-		jw_str(w, "json_object");
-	jw_obj_end(w);
-}
-
-/* Options that name a field and a value: --reasoning-effort... */
-static void
-body_params(struct jw *w)
-{
-	const char *const *v[] = { efforts, verbosities, tiers };
-	const char *k[] = { "reasoning_effort", "verbosity", "service_tier" };
-	int i, c[] = { opt.effort, opt.verbosity, opt.tier };
-
-	for (i = 0; i < 3; i++) {
-		if (c[i] < 0)
-			continue;
-		jw_key(w, k[i]);
-		jw_str(w, v[i][c[i]]);
-	}
-	if (opt.has_n) {
-		jw_key(w, "n");
-		jw_int(w, opt.n);
-	}
-	if (opt.has_logprobs) {
-		jw_key(w, "logprobs");
-		jw_bool(w, 1);
-		jw_key(w, "top_logprobs");
-		jw_int(w, opt.logprobs);
-	}
-	logit_bias_write(w, &oai_logit_bias);
-	if (opt.store) {
-		jw_key(w, "store");
-		jw_bool(w, 1);
-	}
-}
-
-/* The key of --metadata's key=value arg, and a later one's (which
- * wins). */
-static int
-metakey(const char *arg, const char *later)
-{
-	size_t k = strcspn(arg, "=");
-
-	return strncmp(arg, later, k) == 0 && later[k] == '=';
-}
-
-/* --metadata, --prediction: objects. */
-static void
-body_objects(struct jw *w)
-{
-	const char *v;
-	char *key;
-	int i, k;
-
-	for (i = 0; i < opt.metadata.n; i++) {
-		if (i == 0) {
-			jw_key(w, "metadata");
-			jw_obj(w);
-		}
-		v = opt.metadata.v[i];
-		for (k = i + 1; k < opt.metadata.n &&
-		    !metakey(v, opt.metadata.v[k]); k++)
-			;
-		if (k < opt.metadata.n)
-			continue;
-		key = xstrndup(v, strcspn(v, "="));
-		jw_key(w, key);
-		jw_str(w, v + strlen(key) + 1);
-		free(key);
-		if (i == opt.metadata.n - 1)
-			jw_obj_end(w);
-	}
-	if (prediction) {
-		jw_key(w, "prediction");
-		jw_obj(w);
-		jw_key(w, "type");
-		jw_str(w, "content");
-		jw_key(w, "content");
-		jw_str(w, prediction);
-		jw_obj_end(w);
-	}
-}
-
 static void
 buildbody(struct buf *b, const char *model, const char *system,
     const struct msgs *m, int stream)
 {
-	struct buf sys = BUF_INIT;
-	struct jw w;
-	size_t i;
-
-	buf_reset(b);
-	jw_init(&w, b);
-	jw_obj(&w);
-	jw_key(&w, "model");
-	jw_str(&w, model);
-	jw_key(&w, "messages");
-	jw_arr(&w);
-	if (system) {
-		msg_text(&sys, "system", system, strlen(system));
-		jw_raw(&w, sys.s, sys.len);
-	}
-	for (i = 0; i < m->n; i++)
-		jw_raw(&w, m->v[i], strlen(m->v[i]));
-	jw_arr_end(&w);
-	if (stream)
-		stream_write(&w, opt.streamusage);
-	sampling_write(&w, &opt.s, "max_completion_tokens");
-	body_format(&w);
-	body_params(&w);
-	body_objects(&w);
-	if (tooldefs.len) {
-		jw_key(&w, "tools");
-		jw_raw(&w, tooldefs.s, tooldefs.len);
-	}
-	jw_obj_end(&w);
-	buf_free(&sys);
-	params_apply(b, &opt.params);
+	chat_body(b, &(struct chatbody){ model, system, stream,
+	    opt.streamusage, &tooldefs }, m);
 }
 
 /* ---- replies --------------------------------------------------------- */
@@ -1526,7 +1319,6 @@ static void
 eachbody(struct each *e, struct item *it)
 {
 	struct msgs m = MSGS_INIT;
-	struct buf text = BUF_INIT, um = BUF_INIT;
 
 	it->j.skip = 1;
 	if (e->in.len == 0)
@@ -1544,17 +1336,12 @@ eachbody(struct each *e, struct item *it)
 			msgs_free(&m);
 			return;
 		}
-	} else {
-		buf_add(&text, e->instr.s, e->instr.len);
-		prompt_addpart(&text, e->in.s, e->in.len);
-		usermessage(&um, text.s, text.len);
-		msgs_add(&m, um.s, um.len);
-	}
-	buildbody(&it->body, opt.model, opt.system, &m, 0);
+		buildbody(&it->body, opt.model, opt.system, &m, 0);
+		msgs_free(&m);
+	} else	/* as oai-batch -e chat --lines makes it */
+		chat_linebody(&it->body, opt.model, opt.system, e->instr.s,
+		    e->instr.len, e->in.s, e->in.len);
 	it->j.skip = it->j.status = 0;
-	msgs_free(&m);
-	buf_free(&text);
-	buf_free(&um);
 }
 
 static int
@@ -1762,45 +1549,14 @@ eachchecks(void)
 		die(OAI_EX_USAGE, "--resume needs -o file");
 }
 
-/* --metadata: at most 16 key=value, keys up to 64 characters, values
- * up to 512 (the API's limits); --prediction's text. */
-static void
-paramchecks(void)
-{
-	const char *v, *eq;
-	struct buf b = BUF_INIT;
-	int i;
-
-	if (opt.metadata.n > 16)
-		die(OAI_EX_USAGE, "--metadata: at most 16 pairs");
-	for (i = 0; i < opt.metadata.n; i++) {
-		v = opt.metadata.v[i];
-		input_check("--metadata", v, strlen(v), 0);
-		if (!(eq = strchr(v, '=')) || eq == v)
-			die(OAI_EX_USAGE, "--metadata: '%s' is not key=value", v);
-		if (utf8_nchars(v, (size_t)(eq - v)) > 64 ||
-		    utf8_nchars(eq + 1, strlen(eq + 1)) > 512)
-			die(OAI_EX_USAGE, "--metadata: '%.*s': keys are at most "
-			    "64 characters, values 512", (int)(eq - v), v);
-	}
-	if (opt.prediction) {
-		input_read(&b, opt.prediction);
-		input_check(input_name(opt.prediction), b.s, b.len, 0);
-		prediction = buf_steal(&b, NULL);
-	}
-}
-
 /* Checks of the options, before anything is read. */
 static void
 checks(void)
 {
-	if (opt.jsonobj && opt.schema)
-		die(OAI_EX_USAGE, "--json-object and --schema exclude each "
-		    "other");
 	if (opt.messages && (opt.files.n || opt.images.n))
 		die(OAI_EX_USAGE, "--messages excludes --file and --image");
 	eachchecks();
-	paramchecks();
+	chatreq_check(&oai_chatreq);
 	if (opt.toolpaths.n && opt.toolsfile)
 		die(OAI_EX_USAGE, "--tool and --tools exclude each other");
 	if (opt.confirm && !opt.toolpaths.n)
@@ -1810,8 +1566,6 @@ checks(void)
 		opt.model = "gpt-4o";
 	if (opt.system)
 		input_check("--system", opt.system, strlen(opt.system), 0);
-	if (opt.schema)
-		readschema(opt.schema);
 }
 
 /* One exchange, or the body it would send. */

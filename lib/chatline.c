@@ -66,31 +66,3 @@ chat_eachline(int jsonl, const struct chatline *l, const char *key)
 	else
 		out_escline(l->reply->s, l->reply->len);
 }
-
-void
-chat_linebody(struct buf *b, const char *model, const char *system,
-    const char *instr, size_t il, const char *line, size_t n)
-{
-	struct buf text = BUF_INIT, m = BUF_INIT;
-	struct jw w;
-
-	buf_add(&text, instr, il);
-	prompt_addpart(&text, line, n);
-	jw_init(&w, b);
-	jw_obj(&w);
-	jw_key(&w, "model");
-	jw_str(&w, model);
-	jw_key(&w, "messages");
-	jw_arr(&w);
-	if (system) {
-		msg_text(&m, "system", system, strlen(system));
-		jw_raw(&w, m.s, m.len);
-		buf_reset(&m);
-	}
-	msg_text(&m, "user", text.s, text.len);
-	jw_raw(&w, m.s, m.len);
-	jw_arr_end(&w);
-	jw_obj_end(&w);
-	buf_free(&text);
-	buf_free(&m);
-}

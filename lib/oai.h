@@ -680,6 +680,7 @@ enum oai_opt_type {
 	OAI_OPT_LIST,		/* struct oai_list *target: each one added */
 	OAI_OPT_FN,		/* fn(o, argument) */
 	OAI_OPT_TEXT,		/* STR; "@file": the file's text */
+	OAI_OPT_REFUSED,	/* dies with help, the reason; in no usage */
 	OAI_OPT_COMMON		/* the common options come here */
 };
 
@@ -740,6 +741,11 @@ struct oai_opt {
 #define OAI_TEXT(s, l, a, var, h) { .type = OAI_OPT_TEXT, .shortname = (s), \
 	.longname = (l), .arg = (a), .help = (h), \
 	.target = OAI_PTR_(const char *, var) }
+/* An option a neighbouring tool has and this one cannot: given, it dies
+ * with "--name: why" (status 2) instead of the usage; it is in no usage
+ * or help (the tool's man page says why). */
+#define OAI_REFUSED(s, l, a, why) { .type = OAI_OPT_REFUSED, \
+	.shortname = (s), .longname = (l), .arg = (a), .help = (why) }
 #define OAI_COMMON	{ .type = OAI_OPT_COMMON }
 #define OAI_END		{ .type = OAI_OPT_END }
 
@@ -1280,8 +1286,96 @@ struct chatline {		/* one input line's outcome */
  * (escaped, empty when it failed or was skipped) or jsonl; key is
  * redacted from error messages. */
 void chat_eachline(int jsonl, const struct chatline *l, const char *key);
-/* The request oai-chat --each makes of line[0..n): instr (may be empty)
- * and the line as the user message, after system (or NULL). */
+
+/* ---- chatreq.c: the chat request oai-chat and oai-batch make ------- */
+
+/*
+ * The options that shape a chat completion request, as given: both
+ * tools' tables take them through the OAI_CHAT_* entries below (one
+ * definition, the same names, ranges and help), so one builder makes
+ * both tools' bodies from them.
+ */
+struct chatreq {
+	struct sampling s;
+	long long n, logprobs;
+	int has_n, has_logprobs, store, jsonobj;
+	int effort, verbosity, tier;	/* index in chat_efforts...; -1 */
+	struct oai_list params, metadata;
+	const char *prediction, *schema;	/* files, as given */
+	char *predtext;			/* chatreq_check(): --prediction's */
+	char *schema_json, *schema_name;	/* and --schema's */
+};
+
+extern struct chatreq oai_chatreq;
+extern const char *const chat_efforts[], *const chat_verbosities[],
+    *const chat_tiers[];
+
+#define OAI_CHAT_TEMPERATURE OAI_NUM('t', "temperature", "temp", \
+	&oai_chatreq.s.temp, &oai_chatreq.s.has_temp, 0, 2, \
+	"sampling temperature, 0 to 2")
+#define OAI_CHAT_FREQUENCY_PENALTY OAI_NUM(0, "frequency-penalty", "n", \
+	&oai_chatreq.s.fpen, &oai_chatreq.s.has_fpen, -2, 2, "-2 to 2")
+#define OAI_CHAT_JSON_OBJECT OAI_FLAG(0, "json-object", \
+	&oai_chatreq.jsonobj, "ask for a JSON object as the reply")
+#define OAI_CHAT_LOGIT_BIAS OAI_FN(0, "logit-bias", "token=bias | json", \
+	logit_bias_opt, "bias a token id, -100 to 100 (repeatable),\nor " \
+	"a JSON object of them")
+#define OAI_CHAT_LOGPROBS OAI_INT(0, "logprobs", "n", &oai_chatreq.logprobs, \
+	&oai_chatreq.has_logprobs, 0, 20, "log probabilities of each token " \
+	"and of\nthe n likeliest, 0 to 20 (see --json)")
+#define OAI_CHAT_MAX_TOKENS OAI_INT(0, "max-tokens", "n", \
+	&oai_chatreq.s.max_tokens, &oai_chatreq.s.has_max_tokens, 1, \
+	2147483647LL, "limit the reply's length in tokens")
+#define OAI_CHAT_METADATA OAI_LIST(0, "metadata", "key=value", \
+	&oai_chatreq.metadata, "tag a stored completion (repeatable)")
+#define OAI_CHAT_PARAM OAI_LIST(0, "param", "key=value", &oai_chatreq.params, \
+	"set any body field: value is JSON, else\na string; a.b nests " \
+	"(repeatable)")
+#define OAI_CHAT_PREDICTION OAI_STR(0, "prediction", "file", \
+	&oai_chatreq.prediction, "the reply will mostly be file's text\n" \
+	"(predicted output)")
+#define OAI_CHAT_PRESENCE_PENALTY OAI_NUM(0, "presence-penalty", "n", \
+	&oai_chatreq.s.ppen, &oai_chatreq.s.has_ppen, -2, 2, "-2 to 2")
+#define OAI_CHAT_REASONING_EFFORT OAI_CHOICE(0, "reasoning-effort", "effort", \
+	&oai_chatreq.effort, chat_efforts, "reasoning models: none, minimal, " \
+	"low,\nmedium, high, xhigh or max")
+#define OAI_CHAT_SCHEMA OAI_STR(0, "schema", "file", &oai_chatreq.schema, \
+	"the reply follows this JSON schema")
+#define OAI_CHAT_SEED OAI_INT(0, "seed", "n", &oai_chatreq.s.seed, \
+	&oai_chatreq.s.has_seed, -9223372036854775807.0, \
+	9223372036854775807.0, "ask for deterministic sampling")
+#define OAI_CHAT_SERVICE_TIER OAI_CHOICE(0, "service-tier", "tier", \
+	&oai_chatreq.tier, chat_tiers, "auto, default, flex, scale, " \
+	"priority or\nfast")
+#define OAI_CHAT_STOP OAI_LISTMAX(0, "stop", "text", &oai_chatreq.s.stop, 4, \
+	"stop sequence", "stop sequence (up to 4)")
+#define OAI_CHAT_STORE OAI_FLAG(0, "store", &oai_chatreq.store, \
+	"store the completion (distillation, evals)")
+#define OAI_CHAT_TOP_P OAI_NUM(0, "top-p", "n", &oai_chatreq.s.top_p, \
+	&oai_chatreq.s.has_top_p, 0, 1, "nucleus sampling, 0 to 1")
+#define OAI_CHAT_VERBOSITY OAI_CHOICE(0, "verbosity", "level", \
+	&oai_chatreq.verbosity, chat_verbosities, "low, medium or high")
+
+/* The long name of the first OAI_CHAT_* option the command line or a
+ * role gave, or NULL (for a tool to refuse them where they do not go). */
+const char *chatreq_given(void);
+/* Check the options and read their files (--prediction, --schema);
+ * dies with OAI_EX_USAGE naming what is wrong. */
+void chatreq_check(struct chatreq *r);
+
+/* What else a body holds: model, system message (or NULL), "stream"
+ * (with usage: streamusage), the "tools" array (NULL or empty: none). */
+struct chatbody {
+	const char *model, *system;
+	int stream, streamusage;
+	const struct buf *tools;
+};
+
+/* The body for messages m, oai_chatreq's options and --param applied. */
+void chat_body(struct buf *b, const struct chatbody *c, const struct msgs *m);
+/* The request oai-chat --each and oai-batch -e chat --lines make of
+ * line[0..n): instr (may be empty) and the line as the user message,
+ * after system (or NULL). */
 void chat_linebody(struct buf *b, const char *model, const char *system,
     const char *instr, size_t il, const char *line, size_t n);
 

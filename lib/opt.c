@@ -207,6 +207,13 @@ optitem(struct buf *b, size_t *col, const struct ent *e)
 	buf_free(&s);
 }
 
+/* An option the tool names only to refuse it: in no usage or help. */
+static int
+refused(const struct ent *e)
+{
+	return e->o->type == OAI_OPT_REFUSED;
+}
+
 static int
 bychar(const void *a, const void *b)
 {
@@ -228,7 +235,8 @@ synopsis(struct buf *b)
 	buf_printf(b, "usage: %s", argv0);
 	col = strlen(b->s);
 	for (i = 0; i < nents; i++)
-		if (!ents[i].common && ents[i].shortname && !ents[i].o->arg)
+		if (!ents[i].common && ents[i].shortname && !ents[i].o->arg &&
+		    !refused(&ents[i]))
 			flags[nf++] = (char)ents[i].shortname;
 	if (nf > 2) {
 		qsort(flags + 2, nf - 2, 1, bychar);
@@ -237,7 +245,8 @@ synopsis(struct buf *b)
 		item(b, &col, flags);
 	}
 	for (i = 0; i < nents; i++)
-		if (!ents[i].common && !(ents[i].shortname && !ents[i].o->arg))
+		if (!ents[i].common && !(ents[i].shortname && !ents[i].o->arg) &&
+		    !refused(&ents[i]))
 			optitem(b, &col, &ents[i]);
 	if (tool->operands && *tool->operands)
 		item(b, &col, tool->operands);
@@ -304,7 +313,7 @@ common_help(struct oai *o, const char *arg)
 	for (c = 0; c <= 1; c++) {
 		buf_adds(&b, c ? "\nCommon options (see oai(7)):\n" : "\n");
 		for (i = 0; i < nents; i++)
-			if (ents[i].common == c)
+			if (ents[i].common == c && !refused(&ents[i]))
 				helpline(&b, &ents[i]);
 	}
 	out_add(b.s, b.len);
@@ -407,6 +416,8 @@ apply(struct oai *o, const struct ent *e, const char *arg, int literal)
 		*(const char **)p->target = literal ? arg :
 		    attext(optname(e, name), arg);
 		break;
+	case OAI_OPT_REFUSED:
+		die(OAI_EX_USAGE, "%s: %s", optname(e, name), p->help);
 	default:
 		break;
 	}

@@ -269,6 +269,10 @@ oai_cost(struct oai_usage *u)
 		else if (p->unit == P_MINUTE && u->seconds >= 0)
 			u->cost = u->seconds / 60 * p->in;
 	}
+	/* The Batch API costs half the synchronous price, input and output
+	 * ("Batch API: save 50% on inputs and outputs", the pricing page,
+	 * https://openai.com/api/pricing/; the Batch guide,
+	 * https://platform.openai.com/docs/guides/batch). */
 	if (u->cost > 0 && u->batch)
 		u->cost /= 2;
 	return u->cost;

@@ -1,13 +1,41 @@
 # See LICENSE file for copyright and license details.
 complete -c oai-batch -s e -l endpoint -x -a 'chat embeddings completions moderations responses' -d 'Each line is a request body for endpoint'
 complete -c oai-batch -s m -l model -x -d '--lines: model'
+function __oai_batch_roles
+    set d $HOME/.config/oai/roles
+    if string match -q '/*' -- "$XDG_CONFIG_HOME"
+        set d $XDG_CONFIG_HOME/oai/roles
+    end
+    test -d $d; and ls -- $d
+end
+complete -c oai-batch -s r -l role -x -a '(__oai_batch_roles)' -d '--lines -e chat: a role: its options and system message'
 complete -c oai-batch -s s -l system -x -d '--lines -e chat: system message'
+complete -c oai-batch -s t -l temperature -x -d 'Sampling temperature, 0 to 2'
+complete -c oai-batch -s u -l usage -d 'Print the results\' token usage and cost on stderr'
 complete -c oai-batch -l lines -d 'Each input line is one request, printed as oai-embed or oai-chat --each'
 complete -c oai-batch -l dimensions -x -d '--lines -e embeddings: number of dimensions'
 complete -c oai-batch -l format -x -a 'jsonl tsv f32 text' -d '--lines: output format'
 complete -c oai-batch -l with-text -d '--lines -e embeddings, jsonl: add each input as text'
 complete -c oai-batch -l skip-empty -d '--lines -e embeddings: skip empty lines'
 complete -c oai-batch -l whole -d '--lines -e embeddings: each file is one input'
+complete -c oai-batch -l frequency-penalty -x -d 'Frequency penalty, -2 to 2'
+complete -c oai-batch -l json-object -d 'Ask for a JSON object'
+complete -c oai-batch -l logit-bias -x -d 'Bias a token id, -100 to 100'
+complete -c oai-batch -l logprobs -x -d 'Log probabilities of the n likeliest tokens'
+complete -c oai-batch -l max-tokens -x -d 'Limit the reply in tokens'
+complete -c oai-batch -l metadata -x -d 'Tag a stored completion (key=value)'
+complete -c oai-batch -l param -x -d 'Set any body field (key=value)'
+complete -c oai-batch -l prediction -r -F -d 'Predicted output: the text of a file'
+complete -c oai-batch -l presence-penalty -x -d 'Presence penalty, -2 to 2'
+complete -c oai-batch -l reasoning-effort -x -a 'none minimal low medium high xhigh max' -d 'Reasoning effort'
+complete -c oai-batch -l schema -r -F -d 'Reply follows a JSON schema'
+complete -c oai-batch -l seed -x -d 'Seed for deterministic sampling'
+complete -c oai-batch -l service-tier -x -a 'auto default flex scale priority fast' -d 'Service tier'
+complete -c oai-batch -l stop -x -d 'Stop sequence'
+complete -c oai-batch -l store -d 'Store the completion'
+complete -c oai-batch -l top-p -x -d 'Nucleus sampling, 0 to 1'
+complete -c oai-batch -l verbosity -x -a 'low medium high' -d 'Verbosity of the reply'
+complete -c oai-batch -l dry-run -d 'Print the JSONL that would be uploaded, send nothing'
 complete -c oai-batch -l detach -d 'Create the batches, print their ids, exit'
 complete -c oai-batch -l attach -x -a '(oai-batch --list --timeout 2 2>/dev/null | string split -f1 " ")' -d 'Wait for a batch and print its results'
 complete -c oai-batch -l status -x -a '(oai-batch --list --timeout 2 2>/dev/null | string split -f1 " ")' -d 'Show a batch'
