@@ -363,6 +363,10 @@ int png_size(const void *head, size_t n, unsigned long *w,
  */
 #define F32_BUFSIZE 32
 size_t f32_shortest(char *s, float f);
+/* The n little-endian float32 at v as f32_shortest() prints them, sep
+ * between them, into s (at least n * F32_BUFSIZE bytes); returns the
+ * length (the NUL after it not counted). */
+size_t f32_list(char *s, const unsigned char *v, size_t n, int sep);
 
 /* ---- vecout.c: embedding vectors as oai-embed prints them ---------- */
 

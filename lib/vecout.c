@@ -42,10 +42,6 @@ void
 vec_write(struct buf *line, int format, long long index, const char *text,
     size_t tl, const unsigned char *v, int dims)
 {
-	uint32_t u;
-	float f;
-	int k;
-
 	if (format == VEC_F32) {
 		/* v is little-endian already, as f32 is */
 		out_add(v, (size_t)dims * 4);
@@ -63,13 +59,8 @@ vec_write(struct buf *line, int format, long long index, const char *text,
 	}
 	/* at most F32_BUFSIZE bytes a number with its separator */
 	buf_grow(line, (size_t)dims * F32_BUFSIZE + 4);
-	for (k = 0; k < dims; k++) {
-		if (k)
-			line->s[line->len++] = format == VEC_TSV ? '\t' : ',';
-		u = le32_get(v + 4 * k);
-		memcpy(&f, &u, sizeof f);
-		line->len += f32_shortest(line->s + line->len, f);
-	}
+	line->len += f32_list(line->s + line->len, v, (size_t)dims,
+	    format == VEC_TSV ? '\t' : ',');
 	line->s[line->len] = '\0';
 	buf_adds(line, format == VEC_JSONL ? "]}\n" : "\n");
 	out_add(line->s, line->len);

@@ -94,6 +94,48 @@ rnd(void)
 	return (uint32_t)((rs * 2685821657736338717ULL) >> 32);
 }
 
+/*
+ * f32_list() of the n floats at u (any bits) against f32_shortest() of
+ * each, joined by sep: what vec_write() prints is what the tests above
+ * checked.
+ */
+static void
+list(const uint32_t *u, size_t n, int sep)
+{
+	static char a[64 * F32_BUFSIZE], b[64 * F32_BUFSIZE];
+	unsigned char le[64 * 4];
+	size_t i, k = 0, len;
+	float f;
+
+	for (i = 0; i < n; i++) {
+		le[4 * i] = (unsigned char)u[i];
+		le[4 * i + 1] = (unsigned char)(u[i] >> 8);
+		le[4 * i + 2] = (unsigned char)(u[i] >> 16);
+		le[4 * i + 3] = (unsigned char)(u[i] >> 24);
+		if (i)
+			b[k++] = (char)sep;
+		memcpy(&f, &u[i], sizeof f);
+		k += f32_shortest(b + k, f);
+	}
+	b[k] = '\0';
+	memset(a, 'x', sizeof a);
+	len = f32_list(a, le, n, sep);
+	nall++;
+	if ((len != k || strcmp(a, b) != 0) && nbad++ < 10)
+		printf("# list of %zu: got %s want %s\n", n, a, b);
+}
+
+/* one of the special cases of f32_shortest: zeros, infinities, NaN, a
+ * power of two, a subnormal */
+static uint32_t
+edgebits(uint32_t r)
+{
+	static const uint32_t e[] = { 0, 0x80000000, 0x7f800000, 0xff800000,
+	    0x7fc00000, 0x3f800000, 0x00800000, 0x00000001, 0x80400000 };
+
+	return e[r % (sizeof e / sizeof e[0])] ^ (r & 0x80000000);
+}
+
 static void
 report(int t, const char *name)
 {
@@ -136,6 +178,8 @@ main(int argc, char *argv[])
 	report(2, "powers of two and their neighbours");
 	for (u = 0; u < 1u << 16; u++)	/* all of the subnormals' low bits */
 		check(u * 127 % (1u << 23));
+	for (u = 0; u < 4096; u++)	/* the smallest: 1 to 3 digits */
+		check(u);
 	report(3, "subnormals");
 	for (i = 0; i < n; i++)
 		check(rnd());
@@ -146,11 +190,24 @@ main(int argc, char *argv[])
 		check(u);
 	}
 	report(5, "random values in [-1, 1]");
+	{
+		uint32_t v[64] = { 0 };
+		size_t m;
+
+		list(v, 0, ',');
+		for (i = 0; i < 20000; i++) {
+			m = rnd() % 65;
+			for (k = 0; k < m; k++)	/* a third special cases */
+				v[k] = rnd() % 3 ? rnd() : edgebits(rnd());
+			list(v, m, i % 2 ? ',' : '\t');
+		}
+	}
+	report(6, "f32_list: f32_shortest's numbers joined");
 	if (argc < 2 || strcmp(argv[1], "--all") != 0) {
 		/* the walk of every float is make check-long-f32's, not a
 		 * skip of make check */
 		printf("# every float: make check-long-f32 (an hour or two)\n"
-		    "1..5\n");
+		    "1..6\n");
 		return failed;
 	}
 	u = 0;
@@ -159,12 +216,12 @@ main(int argc, char *argv[])
 		if ((u & 0xfffffff) == 0xfffffff)
 			fprintf(stderr, "# %08lx\n", (unsigned long)u);
 	} while (++u < 1u << 31);
-	report(6, "every positive float");
+	report(7, "every positive float");
 	u = 1u << 31;
 	do
 		negative(u);
 	while (++u != 0);
-	report(7, "every negative float");
-	printf("1..7\n");
+	report(8, "every negative float");
+	printf("1..8\n");
 	return failed;
 }
