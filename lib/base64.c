@@ -36,37 +36,66 @@ base64_encode(struct buf *b, const void *src, size_t n)
 	b->s[b->len] = '\0';
 }
 
-int
-base64_decode(struct buf *b, const char *s, size_t n)
-{
-	static signed char val[256];
-	const unsigned char *p = (const unsigned char *)s;
-	unsigned char *o;
-	unsigned v;
-	int bits = 0, d, i;
-	size_t k;
+static signed char val[256];	/* a character's 6 bits, or -1 */
 
-	if (!val[0]) {
-		memset(val, -1, sizeof val);
-		for (i = 0; i < 64; i++)
-			val[(unsigned char)b64[i]] = (signed char)i;
-	}
-	while (n && s[n - 1] == '=')
-		n--;
-	buf_grow(b, n / 4 * 3 + 3);
-	o = (unsigned char *)b->s + b->len;
-	for (k = 0; k + 4 <= n; k += 4) {	/* 4 characters, 3 bytes */
+static void
+valinit(void)
+{
+	int i;
+
+	if (val[0])
+		return;
+	memset(val, -1, sizeof val);
+	for (i = 0; i < 64; i++)
+		val[(unsigned char)b64[i]] = (signed char)i;
+}
+
+/*
+ * Whole quanta of p[0..n): 4 characters to 3 bytes at o, up to the first
+ * quantum with a character outside the alphabet (padding included);
+ * returns the characters used.  The loop both decoders spend their time
+ * in: all in locals, as a store through o could otherwise change
+ * anything the compiler would have to read again.
+ */
+static size_t
+quanta(const unsigned char *p, size_t n, unsigned char *o)
+{
+	size_t k;
+	unsigned w;
+
+	for (k = 0; k + 4 <= n; k += 4, o += 3) {
 		int a0 = val[p[k]], a1 = val[p[k + 1]], a2 = val[p[k + 2]],
 		    a3 = val[p[k + 3]];
 
 		if ((a0 | a1 | a2 | a3) < 0)
-			return -1;
-		v = (unsigned)a0 << 18 | (unsigned)a1 << 12 |
+			break;
+		w = (unsigned)a0 << 18 | (unsigned)a1 << 12 |
 		    (unsigned)a2 << 6 | (unsigned)a3;
-		*o++ = (unsigned char)(v >> 16);
-		*o++ = (unsigned char)(v >> 8);
-		*o++ = (unsigned char)v;
+		o[0] = (unsigned char)(w >> 16);
+		o[1] = (unsigned char)(w >> 8);
+		o[2] = (unsigned char)w;
 	}
+	return k;
+}
+
+int
+base64_decode(struct buf *b, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned char *o;
+	unsigned v;
+	int bits = 0, d;
+	size_t k;
+
+	valinit();
+	while (n && s[n - 1] == '=')
+		n--;
+	buf_grow(b, n / 4 * 3 + 3);
+	o = (unsigned char *)b->s + b->len;
+	k = quanta(p, n, o);
+	if (k + 4 <= n)
+		return -1;
+	o += k / 4 * 3;
 	for (v = 0; k < n; k++) {
 		if ((d = val[p[k]]) < 0)
 			return -1;
@@ -91,34 +120,20 @@ long
 base64_dec_feed(struct base64_dec *d, const char *s, size_t n,
     unsigned char *out)
 {
-	static signed char val[256];
 	const unsigned char *p = (const unsigned char *)s;
 	unsigned char *o = out;
-	size_t k;
-	int v, i;
+	size_t k, q;
+	int v;
 
-	if (!val[0]) {
-		memset(val, -1, sizeof val);
-		for (i = 0; i < 64; i++)
-			val[(unsigned char)b64[i]] = (signed char)i;
-	}
+	valinit();
 	for (k = 0; k < n; k++, d->nch++) {
 		/* between quanta: 4 characters, 3 bytes, no state (base64
 		 * embeddings are long runs of them) */
-		while ((d->nch & 3) == 0 && !d->pad && n - k >= 4) {
-			int a0 = val[p[k]], a1 = val[p[k + 1]],
-			    a2 = val[p[k + 2]], a3 = val[p[k + 3]];
-			unsigned w;
-
-			if ((a0 | a1 | a2 | a3) < 0)
-				break;
-			w = (unsigned)a0 << 18 | (unsigned)a1 << 12 |
-			    (unsigned)a2 << 6 | (unsigned)a3;
-			*o++ = (unsigned char)(w >> 16);
-			*o++ = (unsigned char)(w >> 8);
-			*o++ = (unsigned char)w;
-			k += 4;
-			d->nch += 4;
+		if ((d->nch & 3) == 0 && !d->pad) {
+			q = quanta(p + k, n - k, o);
+			k += q;
+			d->nch += q;
+			o += q / 4 * 3;
 		}
 		if (k == n)
 			break;
