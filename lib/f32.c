@@ -191,7 +191,7 @@ shortest(uint32_t c, const struct scale *sc, uint32_t *out, int *exp)
 	up = vbl + out1 <= s << 2;
 	wp = ((s + 1) << 2) + out1 <= vbr;
 	s += wp & (!up | (vb > 4 * s + 2) | ((vb == 4 * s + 2) & s));
-	*out = short10 ? sp10 : s;
+	*out = s ^ ((s ^ sp10) & (0u - short10));	/* no branch, as above */
 	*exp = sc->k;
 }
 
