@@ -59,21 +59,6 @@ isdig(int c)
 }
 
 /*
- * Does one of the 8 bytes of w need a look: '"', '\\', a control
- * character or a byte above 0x7f?  (The SWAR zero-byte test; a borrow
- * only ever adds a hit where there is a real one.)
- */
-#define ONES UINT64_C(0x0101010101010101)
-int
-json_special8(uint64_t w)
-{
-	uint64_t q = w ^ ONES * '"', b = w ^ ONES * '\\';
-
-	return (((q - ONES) & ~q) | ((b - ONES) & ~b) | (w - ONES * 0x20) |
-	    w) & ONES * 0x80 ? 1 : 0;
-}
-
-/*
  * s[*i] is the opening quote; on success *i is past the closing one.
  * Bytes above 0x7f are valid JSON only inside strings, so UTF-8 is
  * checked here, for the strings that have any: the text is read once,

@@ -12,9 +12,23 @@
 
 /* Value of hex digit c, or -1. */
 int json_hexval(int c);
-/* Does one of the 8 bytes of w need a look inside a string: '"', '\\',
- * a control character or a byte above 0x7f? */
-int json_special8(uint64_t w);
+/*
+ * Does one of the 8 bytes of w need a look inside a string: '"', '\\',
+ * a control character or a byte above 0x7f?  (The SWAR zero-byte test; a
+ * borrow only ever adds a hit where there is a real one.)  Inline: it
+ * runs once every 8 bytes of every string (base64 embeddings are long
+ * runs of them), and a call each time cost as much as the test.
+ */
+#define JSON_ONES UINT64_C(0x0101010101010101)
+static inline int
+json_special8(uint64_t w)
+{
+	uint64_t q = w ^ JSON_ONES * '"', b = w ^ JSON_ONES * '\\';
+
+	return (((q - JSON_ONES) & ~q) | ((b - JSON_ONES) & ~b) |
+	    (w - JSON_ONES * 0x20) | w) & JSON_ONES * 0x80 ? 1 : 0;
+}
+
 /* The number at s[*i] (RFC 8259 grammar): 0 with *i past it, or -1. */
 int json_vnumber(const char *s, size_t n, size_t *i);
 /* Decode the (valid) escape at p[0] == '\\' into out; the bytes
