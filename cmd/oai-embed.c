@@ -365,7 +365,7 @@ number(struct batch *b, const char *p)
 	uint32_t u;
 	float f;
 
-	f = (float)strtod(p, NULL);
+	f = f32_parse(p);
 	memcpy(&u, &f, 4);
 	le32_put(le, u);
 	buf_add(&b->vec, le, 4);

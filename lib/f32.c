@@ -388,3 +388,69 @@ f32_shortest(char *s, float f)
 	le[2] = (unsigned char)(u >> 16), le[3] = (unsigned char)(u >> 24);
 	return f32_list(s, le, 1, 0);
 }
+
+/*
+ * (float)strtod(p, NULL) for a JSON number p, without strtod where
+ * that is safe, which is nearly always: the float arrays of servers
+ * that ignore encoding_format are 1536 numbers an embedding, and
+ * strtod (exact for any length, with big-number arithmetic) took half
+ * of oai-embed's time on them.  Up to 19 significant digits and a
+ * power of ten up to 22 give a double a within 1.5 units in its last
+ * place of the exact value (one rounding of the digits, one of the
+ * multiplication or division by the power, which is exact), so within
+ * 2 of strtod's correctly rounded double d.  Rounding a and d to float
+ * then agrees unless a is within 8 units (a margin) of a midpoint between
+ * two floats (bits 0..28 of the double's mantissa 1 followed by
+ * zeros): those, and subnormal or too large floats, and longer inputs,
+ * go to strtod.
+ */
+float
+f32_parse(const char *p)
+{
+	static const double pow10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5,
+	    1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+	    1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+	const char *s = p;
+	uint64_t m = 0, bits, low;
+	int neg = 0, nd = 0, e = 0, x = 0, xneg = 0, be;
+	double a;
+
+	if (*s == '-')
+		neg = 1, s++;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (nd == 19)
+			goto slow;
+		m = m * 10 + (uint64_t)(*s - '0');
+		nd += m != 0;
+	}
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++, e--) {
+			if (nd == 19)
+				goto slow;
+			m = m * 10 + (uint64_t)(*s - '0');
+			nd += m != 0;
+		}
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '-' || *s == '+')
+			xneg = *s++ == '-';
+		for (; *s >= '0' && *s <= '9'; s++)
+			if ((x = x * 10 + (*s - '0')) > 1000)
+				goto slow;
+		e += xneg ? -x : x;
+	}
+	if (m == 0)
+		return neg ? -0.0f : 0.0f;
+	if (e < -22 || e > 22)
+		goto slow;
+	a = e < 0 ? (double)m / pow10[-e] : (double)m * pow10[e];
+	memcpy(&bits, &a, sizeof bits);
+	be = (int)(bits >> 52 & 0x7ff) - 1023;
+	low = bits & ((UINT64_C(1) << 29) - 1);
+	if (be < -126 || be > 127 || (low > (UINT64_C(1) << 28) - 8 &&
+	    low < (UINT64_C(1) << 28) + 8))
+		goto slow;
+	return neg ? -(float)a : (float)a;
+slow:
+	return (float)strtod(p, NULL);
+}

@@ -367,6 +367,8 @@ size_t f32_shortest(char *s, float f);
  * between them, into s (at least n * F32_BUFSIZE bytes); returns the
  * length (the NUL after it not counted). */
 size_t f32_list(char *s, const unsigned char *v, size_t n, int sep);
+/* (float)strtod(p, NULL) for the JSON number p, faster. */
+float f32_parse(const char *p);
 
 /* ---- vecout.c: embedding vectors as oai-embed prints them ---------- */
 

@@ -1,5 +1,6 @@
 /* See LICENSE file for copyright and license details. */
 #include <float.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,9 @@
  * as many random values in [-1, 1] (what embeddings hold).  With --all
  * (make check-long-f32; one to two hours of one core) every positive
  * float against the reference and every negative one against its
- * positive twin with a '-' (printf and strtof are symmetric).  TAP.
+ * positive twin with a '-' (printf and strtof are symmetric).  And
+ * f32_parse() against (float)strtod on the numbers a server may send
+ * for random floats and on ones at and next to float midpoints.  TAP.
  */
 
 static void
@@ -136,6 +139,54 @@ edgebits(uint32_t r)
 	return e[r % (sizeof e / sizeof e[0])] ^ (r & 0x80000000);
 }
 
+/* f32_parse(s) is (float)strtod(s, NULL), bit for bit */
+static void
+parse(const char *s)
+{
+	float a = f32_parse(s), b = (float)strtod(s, NULL);
+
+	nall++;
+	if (memcmp(&a, &b, sizeof a) != 0 && nbad++ < 10)
+		printf("# f32_parse(\"%s\"): got %.9g want %.9g\n", s,
+		    (double)a, (double)b);
+}
+
+/* The numbers a server may send for float f, and ones near the float
+ * midpoints around it, through parse(). */
+static void
+parses(uint32_t u)
+{
+	static const char *const fmt[] = { "%.17g", "%.9g", "%.6e", "%.16f",
+	    "%.20g", "%.25g", "%.12g" };
+	char t[128];
+	double d, mid;
+	float f, g;
+	size_t i;
+
+	memcpy(&f, &u, sizeof f);
+	if (f != f || f - f != 0)
+		return;
+	f32_shortest(t, f);
+	parse(t);
+	for (i = 0; i < sizeof fmt / sizeof fmt[0]; i++) {
+		snprintf(t, sizeof t, fmt[i], (double)f);
+		parse(t);
+	}
+	u++;
+	memcpy(&g, &u, sizeof g);
+	if (g - g != 0)
+		return;
+	mid = ((double)f + (double)g) / 2;	/* exact: a midpoint */
+	for (i = 0; i < 3; i++) {
+		d = i == 0 ? mid : i == 1 ? nextafter(mid, 0) :
+		    nextafter(mid, 1e300);
+		snprintf(t, sizeof t, "%.17g", d);
+		parse(t);
+		snprintf(t, sizeof t, "%.60g", d);	/* exact, long */
+		parse(t);
+	}
+}
+
 static void
 report(int t, const char *name)
 {
@@ -203,11 +254,34 @@ main(int argc, char *argv[])
 		}
 	}
 	report(6, "f32_list: f32_shortest's numbers joined");
+	{
+		static const char *const num[] = { "0", "-0", "0.0", "-0.0e5",
+		    "1", "-1", "1e-50", "1e50", "3.4028235e38", "3.4028236e38",
+		    "3.40282357e38", "-3.5e38", "1.17549435e-38",
+		    "1.1754942e-38", "1e-45", "7e-46", "1.4e-45", "0.1",
+		    "0.000000000000000000000000001", "123456789012345678901",
+		    "1234567890123456789", "0.1234567890123456789",
+		    "0.12345678901234567890", "1E+2", "1e22", "1e23", "1e-22",
+		    "1e-23", "12345678e-30", "9007199254740993",
+		    "0.30000001192092896", "-0.9757791161537170",
+		    "1e1000", "1e-1000", "1e99999999999", "0e999999999" };
+
+		for (i = 0; i < (long)(sizeof num / sizeof num[0]); i++)
+			parse(num[i]);
+		for (i = 0; i < n / 20; i++)
+			parses(rnd());
+		for (i = 0; i < n / 20; i++) {
+			f = (float)((double)rnd() / 2147483648.0 - 1.0);
+			memcpy(&u, &f, sizeof u);
+			parses(u);
+		}
+	}
+	report(7, "f32_parse is (float)strtod");
 	if (argc < 2 || strcmp(argv[1], "--all") != 0) {
 		/* the walk of every float is make check-long-f32's, not a
 		 * skip of make check */
 		printf("# every float: make check-long-f32 (an hour or two)\n"
-		    "1..6\n");
+		    "1..7\n");
 		return failed;
 	}
 	u = 0;
@@ -216,12 +290,12 @@ main(int argc, char *argv[])
 		if ((u & 0xfffffff) == 0xfffffff)
 			fprintf(stderr, "# %08lx\n", (unsigned long)u);
 	} while (++u < 1u << 31);
-	report(7, "every positive float");
+	report(8, "every positive float");
 	u = 1u << 31;
 	do
 		negative(u);
 	while (++u != 0);
-	report(8, "every negative float");
-	printf("1..8\n");
+	report(9, "every negative float");
+	printf("1..9\n");
 	return failed;
 }
