@@ -68,12 +68,25 @@ queue() {
 }
 
 # measure NAME CMD...: CMD's wall time, CPU and peak RSS into $dir/NAME.t
-# ("wall user sys KiB"), its output into $dir/NAME.out.
+# ("wall user sys KiB"); its output is thrown away, as curl alone's is
+# (writing 170 MB of text to a file costs more than printing it), and
+# checked in a run of its own (check).
 measure() {
 	m=$1
 	shift
-	/usr/bin/time -f '%e %U %S %M' -o "$dir/$m.t" "$@" >"$dir/$m.out" \
+	/usr/bin/time -f '%e %U %S %M' -o "$dir/$m.t" "$@" >/dev/null \
 		2>"$dir/$m.err" || { cat "$dir/$m.err"; echo "embed.sh: $m failed"; exit 2; }
+}
+
+# check N ARGS...: oai-embed ARGS prints N lines (jsonl) and N vectors
+# (f32), untimed.
+check() {
+	n=$1
+	shift
+	[ "$("$tool" "$@" | wc -l)" -eq "$n" ] ||
+		{ echo "embed.sh: wrong line count"; exit 2; }
+	[ "$("$tool" --format f32 "$@" | wc -c)" -eq $((n * dims * 4)) ] ||
+		{ echo "embed.sh: wrong f32 size"; exit 2; }
 }
 
 # field NAME N: field N of $dir/NAME.t (1 wall, 2 user, 3 sys, 4 KiB)
@@ -119,18 +132,13 @@ curlalone() {
 table() {
 	head -n "$3" "$dir/in" >"$dir/in.$1"
 	echo "-- $2: $3 lines, $dims dimensions"
+	check "$3" -P 4 --dimensions "$dims" "$dir/in.$1"
 	for p in 1 2 4 8; do
 		curlalone "c$1$p" "$p" "$dir/in.$1"
 		row "c$1$p" "curl alone -P $p" "$3"
 		measure "e$1$p" "$tool" -P "$p" --dimensions "$dims" "$dir/in.$1"
-		[ "$(wc -l <"$dir/e$1$p.out")" -eq "$3" ] ||
-			{ echo "embed.sh: wrong line count"; exit 2; }
-		rm -f "$dir/e$1$p.out"
 		row "e$1$p" "oai-embed -P $p (jsonl)" "$3" "c$1$p"
 		measure "f$1$p" "$tool" -P "$p" --format f32 --dimensions "$dims" "$dir/in.$1"
-		[ "$(wc -c <"$dir/f$1$p.out")" -eq $(($3 * dims * 4)) ] ||
-			{ echo "embed.sh: wrong f32 size"; exit 2; }
-		rm -f "$dir/f$1$p.out"
 		row "f$1$p" "oai-embed -P $p --format f32" "$3" "c$1$p"
 		awk -v a="$(cpu "e$1$p")" -v b="$(cpu "f$1$p")" 'BEGIN {
 			printf "%-34s %.2fx the CPU of --format f32\n", "  text output", a / (b > 0 ? b : 0.01) }'
