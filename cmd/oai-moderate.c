@@ -49,7 +49,7 @@ static struct {
 } thr[MAXCAT];
 static int nthr;
 static const char *model = "omni-moderation-latest";
-static int lflag, vflag, qflag, jsonflag, nchunks;
+static int lflag, vflag, qflag, jsonflag, dryrun, nchunks;
 static long long parallel = 4;
 static int nfiles;
 
@@ -64,6 +64,8 @@ static const struct oai_opt opts[] = {
 	    "with -l: requests in flight at once\n(default 4)"),
 	OAI_FLAG('q', "quiet", &qflag, "print nothing; the exit status tells"),
 	OAI_FLAG(0, "json", &jsonflag, "print the verdict as JSON"),
+	OAI_FLAG(0, "dry-run", &dryrun,
+	    "print the request bodies (one a line), send\nnothing"),
 	OAI_NAME('m', "model", "model", &model, "model name",
 	    "moderation model (default\nomni-moderation-latest)"),
 	OAI_FN(0, "threshold", "category=score", addthreshold,
@@ -203,6 +205,11 @@ check(struct oai *o, struct chunk *c, int n)
 	int rc;
 
 	reqbody(&body, c, n);
+	if (dryrun) {
+		out_json_line(body.s, body.len);
+		buf_free(&body);
+		return 0;
+	}
 	rq.body = body.s;
 	rq.bodylen = body.len;
 	if ((rc = oai_request(o, &rq, &rs)) == 0)
@@ -395,7 +402,7 @@ whole(struct oai *o, char **files, int n)
 	ow->text = in.s;
 	ow->len = in.len;
 	chunkify(ow, &c, &nc, &cap);
-	if ((rc = checkall(o, c, nc)) == 0) {
+	if ((rc = checkall(o, c, nc)) == 0 && !dryrun) {
 		verdict(ow);
 		rc = flagged(ow) ? OAI_EX_NEGATIVE : 0;
 	}
@@ -577,6 +584,20 @@ ldrop(void *ctx, struct oai_job *j)
 	free(m);
 }
 
+/* --dry-run -l: each request's body, as the pipeline would make them. */
+static int
+dry(void)
+{
+	struct oai_job *j;
+
+	while (lmake(NULL, &j)) {
+		if (!j->skip)
+			out_json_line(j->rq.body, j->rq.bodylen);
+		ldrop(NULL, j);
+	}
+	return 0;
+}
+
 static int
 lines(struct oai *o, char **files, int n)
 {
@@ -586,7 +607,7 @@ lines(struct oai *o, char **files, int n)
 
 	oo = o;
 	lines_init(&rd, files, n, LINES_CRLF);
-	rc = oai_ordered_run(o, &pipe);
+	rc = dryrun ? dry() : oai_ordered_run(o, &pipe);
 	if (!rc && instatus) {	/* an input error ends what was checked */
 		if (inerr.len)
 			warnx("%s", inerr.s);
@@ -621,7 +642,8 @@ main(int argc, char *argv[])
 	if (vflag && !lflag)
 		die(OAI_EX_USAGE, "-v needs -l (for --verbose, spell it out)");
 	checkthresholds();
-	oai_setup(&o);
+	if (!dryrun)
+		oai_setup(&o);
 	nfiles = argc ? argc : 1;
 	rc = lflag ? lines(&o, argv, argc) : whole(&o, argv, argc);
 	cleanup();

@@ -80,3 +80,25 @@ setup() {
 	assert_stderr_contains 'missing.mp3'
 	assert_equal 0 "$(srv_nreq)"
 }
+
+@test "dryrun: oai-moderate prints the request bodies, whole or -l, as they would be batched; nothing sent" {
+	printf 'hello\n\nworld "x"\r\n' > m.txt
+	run --separate-stderr oai-moderate --dry-run -m text-moderation-latest m.txt
+	assert_status 0
+	assert_stderr ''
+	assert_output '{"input":["hello\n\nworld \"x\"\r\n"],"model":"text-moderation-latest"}'
+	run --separate-stderr oai-moderate --dry-run -l m.txt
+	assert_status 0
+	assert_stderr ''
+	assert_output '{"input":["hello","world \"x\""],"model":"omni-moderation-latest"}'
+	# -l with many lines: the same three requests a real run makes
+	seq 1 70 > n.txt
+	run --separate-stderr oai-moderate --dry-run -l n.txt
+	assert_status 0
+	dry=$output
+	assert_equal 3 "${#lines[@]}"
+	assert_equal 0 "$(srv_nreq)"
+	export OPENAI_API_KEY=sk-test-dryrun-0123456789
+	oai-moderate -l -P 1 n.txt || :
+	assert_equal "$dry" "$(srv_requests | jq -c '.body | fromjson')"
+}

@@ -4,6 +4,7 @@ complete -c oai-moderate -s v -l invert-match -d 'With -l, print the clean lines
 complete -c oai-moderate -s P -l parallel -x -d 'With -l, requests in flight at once'
 complete -c oai-moderate -s q -l quiet -d 'Print nothing'
 complete -c oai-moderate -l json -d 'Print the verdict as JSON'
+complete -c oai-moderate -l dry-run -d 'Print the request bodies, send nothing'
 complete -c oai-moderate -s m -l model -x -a 'omni-moderation-latest text-moderation-latest' -d 'Moderation model'
 complete -c oai-moderate -l threshold -x -a 'harassment= harassment/threatening= hate= hate/threatening= illicit= illicit/violent= self-harm= self-harm/intent= self-harm/instructions= sexual= sexual/minors= violence= violence/graphic=' -d 'Flag a category from a score'
 complete -c oai-moderate -l base-url -x -d 'API base URL'
