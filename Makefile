@@ -105,7 +105,7 @@ bench: all
 
 # libFuzzer targets in fuzz/ (clang; the runtime is libclang-rt-14-dev):
 # each is linked against lib/ compiled with the fuzzer's coverage and
-# ASan+UBSan into fuzz/bin/, never against lib/liboai.a.  `make fuzz`
+# ASan+UBSan into fuzz/bin/liboai.a, never against lib/liboai.a.  `make fuzz`
 # runs each target FUZZTIME seconds in turn; fuzz/regress/ inputs are
 # replayed by `make check` (tests/unit/test_regress.c).
 FUZZ_CC      = clang
@@ -120,8 +120,14 @@ fuzz/bin/lib/%.o: lib/%.c $(wildcard lib/*.h)
 	@mkdir -p fuzz/bin/lib
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-fuzz/bin/%: fuzz/%.c fuzz/fuzz.h $(FUZZ_LIBOBJ)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBOBJ) \
+# An archive, as lib/liboai.a is: a target links only the objects it
+# needs (lib/lineedit.o, say, would need libedit).
+fuzz/bin/liboai.a: $(FUZZ_LIBOBJ)
+	rm -f $@
+	ar rcs $@ $(FUZZ_LIBOBJ)
+
+fuzz/bin/%: fuzz/%.c fuzz/fuzz.h fuzz/bin/liboai.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< fuzz/bin/liboai.a \
 		$(CURL_LIBS) -lm
 
 fuzz-build: $(FUZZ_TARGETS:%=fuzz/bin/%)
