@@ -10,6 +10,7 @@
 
 tm() {
 	command -v tmux >/dev/null || skip "tmux is not installed"
+	skip_under_valgrind "a terminal driven against the clock"
 	export TMUX_TMPDIR=$BATS_TEST_TMPDIR S=$1
 	# CMD waits until the pipe is there, so that no byte is missed
 	tmux new-session -d -s "$S" -x 100 -y 20 \
