@@ -9,15 +9,10 @@ setup_file() { load helper; srv_start; }
 teardown_file() { load helper; srv_stop; }
 setup() {
 	load helper
-	srv_reset
-	mkdir "$BATS_TEST_TMPDIR/w"
-	cd "$BATS_TEST_TMPDIR/w"
+	load image
+	image_setup -
 }
 
-png() {
-	python3 -c "import sys; sys.path.insert(0, '$ROOT/tests'); import server
-open(sys.argv[4], 'wb').write(server.tiny_png(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])))" "$@"
-}
 
 @test "image-dryrun: --edit prints the form's fields and files, sends nothing, needs no key" {
 	png 64 64 1 a.png; png 64 64 2 b.png; png 64 64 3 m.png

@@ -8,10 +8,8 @@ setup_file() { load helper; srv_start; }
 teardown_file() { load helper; srv_stop; }
 setup() {
 	load helper
-	srv_reset
-	export OPENAI_API_KEY=sk-test-image-0123456789
-	mkdir "$BATS_TEST_TMPDIR/w"
-	cd "$BATS_TEST_TMPDIR/w"
+	load image
+	image_setup
 }
 
 @test "image-meta: dall-e-3's revised_prompt on --meta-fd, one per image" {

@@ -9,20 +9,10 @@ setup_file() { load helper; srv_start; }
 teardown_file() { load helper; srv_stop; }
 setup() {
 	load helper
-	srv_reset
-	export OPENAI_API_KEY=sk-test-image-0123456789
-	mkdir "$BATS_TEST_TMPDIR/w"
-	cd "$BATS_TEST_TMPDIR/w"
+	load image
+	image_setup
 }
 
-# png W H SHADE FILE: a small valid PNG, made by the test server's code
-png() {
-	python3 -c "import sys; sys.path.insert(0, '$ROOT/tests'); import server
-open(sys.argv[4], 'wb').write(server.tiny_png(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])))" "$@"
-}
-# pngsize FILE: "W H" from its IHDR
-pngsize() { python3 -c "import struct,sys; d=open(sys.argv[1],'rb').read(24); assert d[:8]==b'\x89PNG\r\n\x1a\n'; print(*struct.unpack('>II', d[16:24]))" "$1"; }
-sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 @test "oai-image sends the JSON request and writes the image to stdout" {
 	run --separate-stderr bash -c 'oai-image "a watercolour fox" > fox.png'
