@@ -623,7 +623,8 @@ json_num(const struct json *j, int t, double *v)
 
 	if (!(s = numtext(j, t, small, sizeof small)))
 		return -1;
-	/* The tools never call setlocale(), so strtod() reads '.'. */
+	/* LC_NUMERIC stays "C" (only the interactive chat sets LC_CTYPE,
+	 * lib/lineedit.c), so strtod() reads '.'. */
 	d = strtod(s, NULL);
 	if (s != small)
 		free(s);
