@@ -24,18 +24,20 @@ vec_tokens(size_t n)
 int
 vec_checkinput(struct buf *why, const char *where, const char *s, size_t n)
 {
-	if (n == 0)
+	if (n == 0) {
 		buf_printf(why, "%s: empty input (the API rejects it; "
 		    "--skip-empty skips it)", where);
-	else if (input_checkmsg(why, where, s, n, 1) < 0)
-		;
-	else if (vec_tokens(n) > MAXTOKENS)
+		return -1;
+	}
+	if (input_checkmsg(why, where, s, n, 1) < 0)
+		return -1;
+	if (vec_tokens(n) > MAXTOKENS) {
 		buf_printf(why, "%s: input too long (%zu bytes, about %zu "
 		    "tokens; the model takes %d)", where, n, vec_tokens(n),
 		    MAXTOKENS);
-	else
-		return 0;
-	return -1;
+		return -1;
+	}
+	return 0;
 }
 
 void
