@@ -1159,12 +1159,8 @@ fill(long long g)
 static const char *
 embedding(const struct json *j, int body, struct buf *vec)
 {
-	int e = json_path(j, body, "data.0.embedding"), i, n, t;
+	int e = json_path(j, body, "data.0.embedding"), i;
 	struct buf s = BUF_INIT;
-	unsigned char le[4];
-	double d;
-	uint32_t u;
-	float f;
 
 	buf_reset(vec);
 	if (json_type(j, e) == JSON_STRING) {
@@ -1174,15 +1170,9 @@ embedding(const struct json *j, int body, struct buf *vec)
 		if (i < 0 || vec->len % 4)
 			return "bad base64 embedding";
 	} else if (json_type(j, e) == JSON_ARRAY) {
-		n = json_size(j, e);
-		for (i = 0, t = e + 1; i < n; i++, t = json_skip(j, t)) {
-			if (json_num(j, t, &d) < 0)
-				return "bad embedding";
-			f = (float)d;
-			memcpy(&u, &f, 4);
-			le32_put(le, u);
-			buf_add(vec, le, 4);
-		}
+		/* read as oai-embed reads it, for the same bytes out */
+		if (vec_addarray(vec, j, e) < 0)
+			return "bad embedding";
 	} else
 		return "not an embedding list";
 	if (!dimsseen)

@@ -361,14 +361,7 @@ element(struct batch *b)
 static const char *
 number(struct batch *b, const char *p)
 {
-	unsigned char le[4];
-	uint32_t u;
-	float f;
-
-	f = f32_parse(p);
-	memcpy(&u, &f, 4);
-	le32_put(le, u);
-	buf_add(&b->vec, le, 4);
+	vec_addnum(&b->vec, p);
 	return NULL;
 }
 

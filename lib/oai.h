@@ -388,6 +388,17 @@ size_t vec_tokens(size_t n);
  * line onto why: "WHERE: empty input (...)", not UTF-8, too long. */
 int vec_checkinput(struct buf *why, const char *where, const char *s,
     size_t n);
+/*
+ * The one reading of an embedding's float array, so that every tool
+ * prints the same bytes for it: number p (JSON text, ended by the
+ * character after it) onto vec as a little-endian float32, f32_parse()'s
+ * rounding; vec_addarray() does so for each element of array t of j (a
+ * json_parse() text, where a character always follows an element):
+ * 0, or -1 when one is not a number.
+ */
+struct json;
+void vec_addnum(struct buf *vec, const char *p);
+int vec_addarray(struct buf *vec, const struct json *j, int t);
 
 /* ---- json.c: reading (jsmn) ---------------------------------------- */
 

@@ -1,4 +1,5 @@
 /* See LICENSE file for copyright and license details. */
+#include <stdint.h>
 #include <string.h>
 
 #include "oai.h"
@@ -66,4 +67,36 @@ vec_write(struct buf *line, int format, long long index, const char *text,
 	line->s[line->len] = '\0';
 	buf_adds(line, format == VEC_JSONL ? "]}\n" : "\n");
 	out_add(line->s, line->len);
+}
+
+void
+vec_addnum(struct buf *vec, const char *p)
+{
+	unsigned char le[4];
+	uint32_t u;
+	float f = f32_parse(p);
+
+	memcpy(&u, &f, 4);
+	le32_put(le, u);
+	buf_add(vec, le, 4);
+}
+
+int
+vec_addarray(struct buf *vec, const struct json *j, int t)
+{
+	int i, n = json_size(j, t);
+	const char *s;
+	size_t len;
+
+	buf_grow(vec, (size_t)n * 4);
+	for (i = 0, t++; i < n; i++, t = json_skip(j, t)) {
+		s = json_raw(j, t, &len);
+		/* json_parse() checked the number's text; the type tells it
+		 * from true, false and null */
+		if (json_type(j, t) != JSON_PRIMITIVE ||
+		    (*s != '-' && (*s < '0' || *s > '9')))
+			return -1;
+		vec_addnum(vec, s);
+	}
+	return 0;
 }

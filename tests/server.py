@@ -1001,6 +1001,10 @@ ROUTES = [
 #     answer        spec fields for the answer to every request line, as
 #                   a queued spec has them (bench/batch.sh: the
 #                   fixed_embedding of the embeddings handler)
+#     answer_body   JSON text on one line: the body of every request
+#                   line's answer (200), verbatim, its numbers' text kept
+#                   (tests/batch-floats.bats: float arrays as a server
+#                   writes them, past what a Python float prints)
 # Every request line is answered by the default handler of its url, so
 # results are those the endpoint itself would give; non-2xx answers go
 # to the error file.  Output lines come in a shuffled (seeded) order.
@@ -1139,6 +1143,10 @@ def batch_check(data, endpoint):
     return errors
 
 
+# answer_body's place in an output line, until the line is text
+ANSWER_BODY = "\0answer_body"
+
+
 def batch_results(b, lines, upto):
     """Output and error lines for the first upto requests; the rest
     expired or were cancelled (error file, no response)."""
@@ -1163,6 +1171,12 @@ def batch_results(b, lines, upto):
                                               "type": "invalid_request_error",
                                               "param": None, "code": None}}}
             err.append(line)
+            continue
+        if "answer_body" in b["cfg"]:
+            line["response"] = {"status_code": 200, "request_id":
+                                "req_batch_test%d" % (i + 1),
+                                "body": ANSWER_BODY}
+            out.append(line)
             continue
         body = json.dumps(r["body"]).encode()
         sub = Request(0, "POST", r["url"], "", {"content-type":
@@ -1194,7 +1208,11 @@ def batch_finish(b, status, upto=None):
     out, err = batch_results(b, lines, upto)
     for kind, rows in (("output", out), ("error", err)):
         if rows:
-            data = "".join(json.dumps(x) + "\n" for x in rows).encode()
+            data = "".join(json.dumps(x) + "\n" for x in rows)
+            if "answer_body" in b["cfg"]:
+                data = data.replace(json.dumps(ANSWER_BODY),
+                                    b["cfg"]["answer_body"])
+            data = data.encode()
             meta = new_file(data, "%s_%s.jsonl" % (o["id"], kind),
                             "batch_output")
             o[kind + "_file_id"] = meta["id"]
