@@ -367,6 +367,10 @@ size_t f32_shortest(char *s, float f);
  * between them, into s (at least n * F32_BUFSIZE bytes); returns the
  * length (the NUL after it not counted). */
 size_t f32_list(char *s, const unsigned char *v, size_t n, int sep);
+/* f32_list() without SIMD, the same bytes (for tests and benchmarks);
+ * which path f32_list() takes on this CPU: "avx512" or "scalar". */
+size_t f32_list_scalar(char *s, const unsigned char *v, size_t n, int sep);
+const char *f32_simd(void);
 /* (float)strtod(p, NULL) for the JSON number p, faster. */
 float f32_parse(const char *p);
 

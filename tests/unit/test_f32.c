@@ -50,6 +50,8 @@ ref(char *s, float f)
 static long nbad, nall;
 static int failed;
 
+static void report(int, const char *);
+
 static void
 check(uint32_t u)
 {
@@ -187,6 +189,67 @@ parses(uint32_t u)
 	}
 }
 
+/*
+ * f32_list() (SIMD where the CPU has it) against f32_list_scalar() on
+ * the n floats at u, from byte offset off of the buffer (any alignment):
+ * the same bytes, the same length.
+ */
+static void
+simd(const uint32_t *u, size_t n, size_t off, int sep)
+{
+	static unsigned char le[4096 * 4 + 8];
+	static char a[4096 * F32_BUFSIZE], b[4096 * F32_BUFSIZE];
+	size_t i, la, lb;
+
+	for (i = 0; i < n; i++) {
+		le[off + 4 * i] = (unsigned char)u[i];
+		le[off + 4 * i + 1] = (unsigned char)(u[i] >> 8);
+		le[off + 4 * i + 2] = (unsigned char)(u[i] >> 16);
+		le[off + 4 * i + 3] = (unsigned char)(u[i] >> 24);
+	}
+	la = f32_list(a, le + off, n, sep);
+	lb = f32_list_scalar(b, le + off, n, sep);
+	nall += (long)n;
+	if ((la != lb || memcmp(a, b, la + 1) != 0) && nbad++ < 10) {
+		for (i = 0; i < la && i < lb && a[i] == b[i]; i++)
+			;
+		printf("# %zu floats at +%zu: byte %zu: got %.40s want "
+		    "%.40s\n", n, off, i, a + i, b + i);
+	}
+}
+
+/* a float like an embedding's: gaussian, sigma 0.025 (Box-Muller) */
+static uint32_t
+gauss(void)
+{
+	double a = ((double)rnd() + 1) / 4294967296.0, b = rnd() / 4294967296.0;
+	float f = (float)(0.025 * sqrt(-2 * log(a)) * cos(6.283185307179586 *
+	    b));
+	uint32_t u;
+
+	memcpy(&u, &f, sizeof u);
+	return u;
+}
+
+/* Every float, 4096 at a time, through simd() (make check-long-f32simd) */
+static void
+allsimd(void)
+{
+	static uint32_t v[4096];
+	uint64_t u = 0;
+	size_t i;
+
+	do {
+		for (i = 0; i < 4096; i++)
+			v[i] = (uint32_t)(u + i);
+		simd(v, 4096, 0, ',');
+		u += 4096;
+		if ((u & 0xfffffff) == 0)
+			fprintf(stderr, "# %08lx\n", (unsigned long)(u - 1));
+	} while (u < UINT64_C(1) << 32);
+	report(9, "every float: f32_list is f32_list_scalar");
+}
+
 static void
 report(int t, const char *name)
 {
@@ -277,11 +340,51 @@ main(int argc, char *argv[])
 		}
 	}
 	report(7, "f32_parse is (float)strtod");
+	printf("# f32_list's path on this CPU: %s\n", f32_simd());
+	{
+		uint32_t v[4096];
+		size_t m, off;
+
+		for (m = 0; m <= 40; m++)	/* every tail, any alignment */
+			for (off = 0; off < 8; off++) {
+				for (k = 0; k < m; k++)
+					v[k] = rnd() % 4 ? gauss() :
+					    rnd() % 2 ? rnd() : edgebits(rnd());
+				simd(v, m, off, off % 2 ? ',' : '\t');
+			}
+		for (i = 0; i < n / 4096 + 1; i++) {
+			for (k = 0; k < 4096; k++)
+				v[k] = i % 2 ? gauss() : rnd();
+			simd(v, 4096, (size_t)i % 4, ',');
+		}
+		for (u = 0; u < 4096; u++)	/* subnormals, exponent ends */
+			v[u] = u;
+		simd(v, 4096, 1, ',');
+		for (k = 0; k < 2; k++) {	/* powers of two, neighbours */
+			for (u = 0; u < 256; u++) {
+				v[4 * u] = (u << 23 | k << 31) - 1;
+				v[4 * u + 1] = u << 23 | k << 31;
+				v[4 * u + 2] = (u << 23 | k << 31) + 1;
+				v[4 * u + 3] = (u << 23 | k << 31) + 0x3fffff;
+			}
+			simd(v, 1024, 3, ',');
+		}
+		v[0] = 0x7f800000, v[1] = 0xff800000, v[2] = 0x7fc00000;
+		v[3] = 0xffc00001, v[4] = 0, v[5] = 0x80000000;
+		v[6] = 0x7f7fffff, v[7] = 0x00800000, v[8] = 1;
+		simd(v, 9, 2, ',');
+	}
+	report(8, "f32_list (SIMD) is f32_list_scalar");
+	if (argc > 1 && strcmp(argv[1], "--all-simd") == 0) {
+		allsimd();
+		printf("1..9\n");
+		return failed;
+	}
 	if (argc < 2 || strcmp(argv[1], "--all") != 0) {
-		/* the walk of every float is make check-long-f32's, not a
-		 * skip of make check */
-		printf("# every float: make check-long-f32 (an hour or two)\n"
-		    "1..7\n");
+		/* the walks of every float are make check-long-f32's and
+		 * check-long-f32simd's, not skips of make check */
+		printf("# every float: make check-long-f32 (an hour or two), "
+		    "make check-long-f32simd (minutes)\n1..8\n");
 		return failed;
 	}
 	u = 0;
@@ -290,12 +393,12 @@ main(int argc, char *argv[])
 		if ((u & 0xfffffff) == 0xfffffff)
 			fprintf(stderr, "# %08lx\n", (unsigned long)u);
 	} while (++u < 1u << 31);
-	report(8, "every positive float");
+	report(9, "every positive float");
 	u = 1u << 31;
 	do
 		negative(u);
 	while (++u != 0);
-	report(9, "every negative float");
-	printf("1..9\n");
+	report(10, "every negative float");
+	printf("1..10\n");
 	return failed;
 }
