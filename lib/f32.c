@@ -66,7 +66,7 @@ slowloop(char *s, float f)
  * fractions: for k in range(-45, 32): x = Fraction(10) ** -k,
  * b = floor(log2(x)) (checked exactly), print(floor(x * 2 ** (62 - b)) + 1).
  */
-static const uint64_t G[77] = {
+static const uint64_t G[80] = {	/* 3 zeros after, for decompose8() */
 	UINT64_C(0x59aedfc10d7279c6), UINT64_C(0x47bf19673df52e38),
 	UINT64_C(0x72cb5bd86321e38d), UINT64_C(0x5bd5e313828182d7),
 	UINT64_C(0x4977e8dc68679be0), UINT64_C(0x758ca7c70d7292ff),
@@ -406,24 +406,40 @@ struct dec8 {
 
 #define SET(x) _mm512_set1_epi64((long long)(x))
 
-/* rop() of g (gh its high half) and the 8 lanes of cp */
+/*
+ * rop() of x = the high 64 bits of g * m * 2^(h + 1) for m < 2^25,
+ * given A = gh * m and B = gl * m (g's halves): x = floor(g * m /
+ * 2^(63 - h)) = A * 2^(h - 31) + floor(B / 2^(63 - h)), exactly, since
+ * h >= 33.  So the three of shortest(), m = 2c and 2c -+ 1, take two
+ * multiplications, not twelve.
+ */
 AVX512 static inline __m512i
-rop8(__m512i g, __m512i gh, __m512i cp)
+rop8(__m512i a, __m512i b, __m512i hl, __m512i hr)
 {
-	__m512i lo = SET(0xffffffff), ch = _mm512_srli_epi64(cp, 32);
-	__m512i ll = _mm512_mul_epu32(g, cp), lh = _mm512_mul_epu32(g, ch);
-	__m512i hl = _mm512_mul_epu32(gh, cp), hh = _mm512_mul_epu32(gh, ch);
-	__m512i mid, x;
+	__m512i lo = SET(0xffffffff), x;
 
-	mid = _mm512_add_epi64(_mm512_srli_epi64(ll, 32),
-	    _mm512_add_epi64(_mm512_and_si512(lh, lo),
-	    _mm512_and_si512(hl, lo)));
-	x = _mm512_add_epi64(_mm512_add_epi64(hh, _mm512_srli_epi64(lh, 32)),
-	    _mm512_add_epi64(_mm512_srli_epi64(hl, 32),
-	    _mm512_srli_epi64(mid, 32)));
+	x = _mm512_add_epi64(_mm512_sllv_epi64(a, hl), _mm512_srlv_epi64(b,
+	    hr));
 	return _mm512_and_si512(_mm512_mask_or_epi64(_mm512_srli_epi64(x,
 	    31), _mm512_test_epi64_mask(x, lo), _mm512_srli_epi64(x, 31),
 	    SET(1)), lo);
+}
+
+/* G[i] for the 8 lanes of i (< 80), without a gather (slow where the
+ * microcode mitigates Downfall): 16 entries a permutation */
+AVX512 static inline __m512i
+gof8(__m512i i)
+{
+	__m512i g = _mm512_permutex2var_epi64(_mm512_loadu_si512(
+	    (const void *)G), i, _mm512_loadu_si512((const void *)(G + 8)));
+	int j;
+
+	for (j = 16; j < 80; j += 16)
+		g = _mm512_mask_mov_epi64(g, _mm512_cmpge_epu64_mask(i,
+		    SET(j)), _mm512_permutex2var_epi64(_mm512_loadu_si512(
+		    (const void *)(G + j)), i, _mm512_loadu_si512(
+		    (const void *)(G + j + 8))));
+	return g;
 }
 
 /* eight() of 8 lanes */
@@ -449,7 +465,8 @@ eight8(__m512i r)
 AVX512 static inline void
 decompose8(struct dec8 *o, const unsigned char *v)
 {
-	__m512i u, e, m, c, g, gh, kh, k, h, cp, d, vb, vbl, vbr, out1, s;
+	__m512i u, e, m, c, q, g, gh, k, h, c2, a, b, hl, hr, d, vb, vbl, vbr;
+	__m512i out1, s;
 	__m512i sp10, lhs, t, raw, lz, tz, r, n;
 	__mmask8 up, wp, short10, c0;
 
@@ -461,21 +478,27 @@ decompose8(struct dec8 *o, const unsigned char *v)
 	    SET(1)));
 	c = _mm512_mask_or_epi64(m, _mm512_test_epi64_mask(e, e), m,
 	    SET(1 << 23));
-	/* scale[e]: g at qword 2e, k and h the halves of qword 2e + 1 */
-	e = _mm512_add_epi64(e, e);
-	g = _mm512_i64gather_epi64(e, (const void *)scale, 8);
-	kh = _mm512_i64gather_epi64(_mm512_add_epi64(e, SET(1)),
-	    (const void *)scale, 8);
-	k = _mm512_srai_epi64(_mm512_slli_epi64(kh, 32), 32);
-	h = _mm512_srli_epi64(kh, 32);
+	/* scaleinit()'s k and h, with multipliers that are exact for these
+	 * q (checked on all 256), and g = G[k + 45] */
+	q = _mm512_sub_epi64(_mm512_max_epu64(e, SET(1)), SET(150));
+	k = _mm512_srai_epi64(_mm512_mul_epi32(q, SET(78913)), 18);
+	h = _mm512_add_epi64(_mm512_add_epi64(q, SET(33)), _mm512_srai_epi64(
+	    _mm512_mul_epi32(_mm512_sub_epi64(_mm512_setzero_si512(), k),
+	    SET(1741647)), 19));
+	g = gof8(_mm512_add_epi64(k, SET(45)));
 	gh = _mm512_srli_epi64(g, 32);
 
-	/* shortest() */
-	cp = _mm512_sllv_epi64(c, _mm512_add_epi64(h, SET(2)));
-	d = _mm512_sllv_epi64(SET(2), h);
-	vb = rop8(g, gh, cp);
-	vbl = rop8(g, gh, _mm512_sub_epi64(cp, d));
-	vbr = rop8(g, gh, _mm512_add_epi64(cp, d));
+	/* shortest(), its cp -+ d being (2c -+ 1) * 2^(h + 1) */
+	c2 = _mm512_add_epi64(c, c);
+	a = _mm512_mul_epu32(gh, c2);
+	b = _mm512_mul_epu32(g, c2);
+	hl = _mm512_sub_epi64(h, SET(31));
+	hr = _mm512_sub_epi64(SET(63), h);
+	vb = rop8(a, b, hl, hr);
+	vbl = rop8(_mm512_sub_epi64(a, gh), _mm512_sub_epi64(b,
+	    _mm512_and_si512(g, SET(0xffffffff))), hl, hr);
+	vbr = rop8(_mm512_add_epi64(a, gh), _mm512_add_epi64(b,
+	    _mm512_and_si512(g, SET(0xffffffff))), hl, hr);
 	out1 = _mm512_and_si512(c, SET(1));
 	s = _mm512_srli_epi64(vb, 2);
 	sp10 = _mm512_mul_epu32(_mm512_srli_epi64(_mm512_mul_epu32(s,
@@ -519,28 +542,36 @@ decompose8(struct dec8 *o, const unsigned char *v)
 	    SET(ZEROS)));
 }
 
-/* f32_list() with decompose8() for each 8 floats but the last n % 8 */
+/*
+ * f32_list() with decompose8() for all but the last n % 8 floats, BLOCK
+ * at a time: the decompose8() of a block are independent of each other,
+ * so their long chains of latency overlap, where one decompose8()
+ * then 8 gfmt() would wait for each in turn.
+ */
+#define BLOCK 64
+
 AVX512 static size_t
 list512(char *s, const unsigned char *v, size_t n, int sep)
 {
-	struct dec8 b;
+	struct dec8 b[BLOCK / 8];
 	struct dec d;
-	size_t k, len = 0;
+	size_t k, len = 0, i, m;
 	uint32_t u;
-	int i;
 
-	for (k = 0; k + 8 <= n; k += 8) {
-		decompose8(&b, v + 4 * k);
-		for (i = 0; i < 8; i++) {
+	for (k = 0; k + 8 <= n; k += m) {
+		m = n - k < BLOCK ? (n - k) / 8 * 8 : BLOCK;
+		for (i = 0; i < m; i += 8)
+			decompose8(&b[i / 8], v + 4 * (k + i));
+		for (i = 0; i < m; i++) {
 			if (k + i)
 				s[len++] = (char)sep;
 			u = le32_get(v + 4 * (k + i));
-			d.w = b.w[i];
-			d.n = b.n[i];
-			d.x = b.x[i];
-			d.f = (char)('0' + b.f[i]);
+			d.w = b[i / 8].w[i % 8];
+			d.n = b[i / 8].n[i % 8];
+			d.x = b[i / 8].x[i % 8];
+			d.f = (char)('0' + b[i / 8].f[i % 8]);
 			d.neg = (char)(u >> 31);
-			d.special = (char)(b.special >> i & 1);
+			d.special = (char)(b[i / 8].special >> i % 8 & 1);
 			len += gfmt(s + len, &d, u);
 		}
 	}
