@@ -302,6 +302,9 @@ decompose(struct dec *o, uint32_t u)
  * "%.*g" of o at precision n, into s (at least F32_BUFSIZE bytes: the
  * tail past the NUL may be overwritten); u is the float's bits.
  */
+#ifdef __GNUC__
+__attribute__((always_inline))	/* also into list512() */
+#endif
 static inline size_t
 gfmt(char *s, const struct dec *o, uint32_t u)
 {
@@ -548,7 +551,7 @@ decompose8(struct dec8 *o, const unsigned char *v)
  * so their long chains of latency overlap, where one decompose8()
  * then 8 gfmt() would wait for each in turn.
  */
-#define BLOCK 64
+#define BLOCK 32
 
 AVX512 static size_t
 list512(char *s, const unsigned char *v, size_t n, int sep)
