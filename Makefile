@@ -96,6 +96,11 @@ check-long: all unit
 check-long-f32: tests/unit/test_f32
 	@./tests/unit/test_f32 --all
 
+# f32_list()'s SIMD path against its scalar one on every float (a few
+# minutes; on CPUs without AVX-512 both are the scalar path).
+check-long-f32simd: tests/unit/test_f32
+	@./tests/unit/test_f32 --all-simd
+
 # The suite's main job against the local test server (no key needed).
 demo: all
 	@./tests/demo
@@ -174,5 +179,5 @@ clean:
 	rm -rf bin fuzz/bin
 
 FORCE:
-.PHONY: all unit deps deps-deb deps-npm lint-man check check-long check-long-f32 demo bench install uninstall clean FORCE
+.PHONY: all unit deps deps-deb deps-npm lint-man check check-long check-long-f32 check-long-f32simd demo bench install uninstall clean FORCE
 .PRECIOUS: lib/%.o

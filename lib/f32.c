@@ -385,18 +385,21 @@ listfrom(char *s, size_t len, const unsigned char *v, size_t k, size_t n,
 
 /*
  * decompose() for 8 floats at a time with AVX-512, where the CPU has it
- * (F, DQ, CD, BW; Intel since Skylake-SP, AMD since Zen 4): the same
- * integer operations lane by lane, each 64-bit lane one float, so the
- * same digits for every float (test_f32 --all-simd compares all 2^32
- * with the scalar path).  The scalar decompose() costs about 40 cycles
- * a float, nearly all of it arithmetic whose latency chains the
- * branch-free code cannot shorten; in 8 lanes it costs a few a float,
- * and gfmt(), the layout, stays scalar.  Where the scalar code relies
- * on 32-bit wrap-around or on 64-bit products, the lanes do the same:
- * mulhi() from four 32x32-bit products (vpmuludq), the divisions by
- * 10^4, 100 and 10 of eight() as multiplications in 32- and 16-bit
- * lanes (each field's product fits its lane, as it fits its field of
- * the word in eight()), the zero counts from lzcnt (AVX-512CD).
+ * (F, DQ, CD, BW: Intel since Skylake-SP, AMD since Zen 4; valgrind
+ * reports none of it, so runs under it take the scalar path): each
+ * 64-bit lane one float, the same integer arithmetic as the scalar
+ * code, so the same digits for every float, which test_f32 checks
+ * (make unit on a sample, make check-long-f32simd on all 2^32).  The
+ * scalar decompose() takes about 40 cycles a float of chained
+ * arithmetic; here about 4 ns a float, and gfmt(), the layout, stays
+ * scalar (its stores are of varying length).  Where the lanes differ
+ * from the scalar code they compute the same numbers: the three
+ * 64x64-bit high products of shortest() from two 32x32-bit ones (see
+ * rop8()), k and h of scaleinit() with smaller multipliers, G[] by
+ * permutations rather than a gather (slow where the microcode
+ * mitigates Downfall), eight()'s divisions in 32- and 16-bit lanes
+ * (each field's product fits its lane as it fits its field of the
+ * word), c0 (0 or 1) by a comparison, the zero counts by lzcnt.
  */
 #define AVX512 __attribute__((target("avx512f,avx512dq,avx512cd,avx512bw")))
 

@@ -17,7 +17,11 @@
  * float against the reference and every negative one against its
  * positive twin with a '-' (printf and strtof are symmetric).  And
  * f32_parse() against (float)strtod on the numbers a server may send
- * for random floats and on ones at and next to float midpoints.  TAP.
+ * for random floats and on ones at and next to float midpoints.  And
+ * f32_list() (SIMD where the CPU has it) against f32_list_scalar() on
+ * every length 0..40 at every alignment, random and embedding-like
+ * floats and the special ones; with --all-simd (make
+ * check-long-f32simd; a few minutes) on every float.  TAP.
  */
 
 static void
