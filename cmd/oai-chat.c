@@ -912,6 +912,7 @@ convsystem(struct msgs *m, int save)
 static const char *loadpath, *savepath;
 static int autosave;		/* savepath: a new file in the state dir */
 static int nohistory;		/* --no-save or OAI_NO_HISTORY */
+static long histsize = 1000;	/* OAI_HISTORY_SIZE: conversations kept */
 
 /* A conversation file could not be written: -c and -C files are the
  * user's (status 1); a saved one is said once, the answer stands. */
@@ -995,6 +996,8 @@ saveconv(const char *path, const struct msgs *m, size_t from,
 		savefail(path, strerror(errno));
 	if (close(fd) < 0 && w >= 0)
 		savefail(path, strerror(errno));
+	else if (autosave && end == 0 && (size_t)w == b.len)
+		conv_prune(path, histsize);	/* a new one: the oldest go */
 	buf_free(&b);
 }
 
@@ -1010,6 +1013,9 @@ convchoose(int argc)
 	const char *s;
 
 	nohistory = opt.nosave || ((s = getenv("OAI_NO_HISTORY")) && *s);
+	if ((s = getenv("OAI_HISTORY_SIZE")) && *s)
+		histsize = (long)xstrtonum("OAI_HISTORY_SIZE", s, 1,
+		    1000000000);
 	if (opt.list && (argc || opt.conv || opt.cont || opt.each))
 		die(OAI_EX_USAGE, "--list-conversations takes no prompt and "
 		    "excludes -c, -C and --each");

@@ -171,6 +171,35 @@ conv_latest(struct buf *path)
 	return 0;
 }
 
+/*
+ * Keep the max conversations changed last in path's directory (path is
+ * one just begun, so the newest): the older ones are removed, oldest
+ * first.  A file that cannot be removed is said once; the answer and
+ * its file stand.
+ */
+void
+conv_prune(const char *path, long max)
+{
+	struct buf dir = BUF_INIT, f = BUF_INIT;
+	struct conv *v;
+	long n, k;
+	int said = 0;
+
+	buf_add(&dir, path, (size_t)(strrchr(path, '/') - path));
+	if ((n = scan(dir.s, &v)) > max)
+		for (k = 0; k < n - max; k++) {
+			buf_reset(&f);
+			buf_printf(&f, "%s/%s.jsonl", dir.s, v[k].name);
+			if (unlink(f.s) < 0 && errno != ENOENT && !said++)
+				warnx("%s: not removed (OAI_HISTORY_SIZE): %s",
+				    f.s, strerror(errno));
+		}
+	if (n > 0)
+		freeconvs(v, n);
+	buf_free(&f);
+	buf_free(&dir);
+}
+
 #define FIRST_MAX 60	/* characters of the first question listed */
 
 /* The first user message's text, on one line, shortened. */

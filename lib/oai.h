@@ -1507,6 +1507,9 @@ int conv_newpath(struct buf *b);
 /* The conversation changed last (--continue) into path; dies when there
  * is none (status 2) or the directory cannot be read. */
 int conv_latest(struct buf *path);
+/* Remove all but the max conversations changed last beside path (a new
+ * one, just written): OAI_HISTORY_SIZE (oai-chat(1)). */
+void conv_prune(const char *path, long max);
 /* --list-conversations: one line each, oldest change first (oai-chat(1));
  * 0, or 2 when a file is not a conversation (said on stderr). */
 int conv_list(int json);
