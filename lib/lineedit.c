@@ -247,7 +247,9 @@ ledit_open(const char *name, int histsize)
 	int edit = 0;
 
 	utf8ctype();
-	if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &ttyorig) == 0) {
+	/* libedit's own test: it changes the terminal's modes only then */
+	if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) &&
+	    tcgetattr(STDIN_FILENO, &ttyorig) == 0) {
 		if (!registered++)
 			atexit(restore);
 		stophandlers(1);

@@ -66,6 +66,11 @@ chat() {
 	assert_status 0
 	assert_output_contains 'oai-chat: http://127.0.0.1:1/v1/chat/completions: '
 	assert_equal "$(cat "$T/before")" "$(cat "$T/after")"
+	# output to a file: libedit leaves the terminal alone, and so do we
+	run timeout 10 bash -c "printf 'hi\n' | script -qfec 'oai-chat >$T/out; stty -g >$T/after' /dev/null"
+	assert_status 0
+	assert_equal 'echo: hi' "$(cat "$T/out")"
+	assert_equal "$(cat "$T/before")" "$(cat "$T/after")"
 }
 
 # session CMD: CMD run by the shell at a terminal (script) whose input
