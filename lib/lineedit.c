@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -19,10 +20,24 @@
  * bracketed paste needs.  While a line is read, and only then, the
  * terminal is asked to mark what is pasted (ESC [ 200 ~ ... ESC [ 201 ~);
  * the text between the marks goes into the line, newlines and all,
- * instead of ending it.  The mode is turned off before ledit_read()
- * returns, at exit, and by the signals that stop or end the program
- * while it reads (SIGINT and SIGTERM only set oai_interrupted: they end
- * the read, which turns the mode off).
+ * instead of ending it.
+ *
+ * libedit puts the terminal in raw mode while it reads a line and back
+ * in canonical ("cooked") mode between lines, while a reply streams.  A
+ * Ctrl-D typed then (or sent by script(1) at the end of its input) was a
+ * canonical end of file for a read nobody did, and raw mode turned it
+ * into nothing: the chat waited for ever.  So between lines the EOF
+ * character is off (libedit's setty -x -eof, which its own relearning
+ * of the modes keeps): a Ctrl-D is then a byte that waits in the queue,
+ * and the next read sees it as Ctrl-D on an empty line, the end.
+ * Everything else of cooked mode stays (echo, Ctrl-C, Ctrl-Z, output
+ * post-processing, typed-ahead text for the next prompt).
+ *
+ * The terminal's modes from before, and the paste mode off, come back
+ * at the end (el_end), at exit (die()), and before a signal stops or
+ * ends the program (as less(1) and vi(1) do); on again when it is
+ * continued.  SIGINT and SIGTERM only set oai_interrupted: they end the
+ * read or the reply, and the session ends the normal way.
  */
 
 #define PASTE_ON	"\033[?2004h"
@@ -36,6 +51,10 @@ struct ledit {
 };
 
 static volatile sig_atomic_t pasteon;	/* it is, now */
+static volatile sig_atomic_t reading;	/* libedit has the terminal */
+static volatile sig_atomic_t ttyfd = -1; /* the terminal whose modes we
+					 * changed, or -1 */
+static struct termios ttyorig;		/* its modes before */
 static const int stopsigs[] = { SIGTSTP, SIGTTIN, SIGTTOU, SIGHUP, SIGQUIT };
 static struct sigaction prevsa[sizeof stopsigs / sizeof stopsigs[0]];
 
@@ -54,17 +73,34 @@ tell(const char *seq)
 		}
 }
 
-/* A signal that stops or ends the program: the mode off first, and on
- * again when it is continued (as less(1) and vi(1) do). */
+/* Async-signal-safe: the terminal is ours to change (a process in the
+ * background that changed it would be stopped by SIGTTOU). */
+static int
+foreground(void)
+{
+	return ttyfd >= 0 && tcgetpgrp(ttyfd) == getpgrp();
+}
+
+/*
+ * A signal that stops or ends the program: the modes from before the
+ * session first.  Continued, between lines the modes as they were; in
+ * a read libedit's own SIGCONT handler puts raw mode back (and would
+ * take the modes we set for its cooked ones).
+ */
 static void
 onstop(int sig)
 {
 	struct sigaction dfl, mine;
+	struct termios cur;
 	sigset_t s;
-	int e = errno;
+	int e = errno, saved = 0;
 
 	if (pasteon)
 		tell(PASTE_OFF);
+	if (foreground()) {
+		saved = !reading && tcgetattr(ttyfd, &cur) == 0;
+		tcsetattr(ttyfd, TCSADRAIN, &ttyorig);
+	}
 	memset(&dfl, 0, sizeof dfl);
 	dfl.sa_handler = SIG_DFL;
 	sigemptyset(&dfl.sa_mask);
@@ -75,43 +111,53 @@ onstop(int sig)
 	raise(sig);
 	/* continued */
 	sigaction(sig, &mine, NULL);
+	if (saved && foreground())
+		tcsetattr(ttyfd, TCSADRAIN, &cur);
 	if (pasteon)
 		tell(PASTE_ON);
 	errno = e;
 }
 
+/* At the end of the session, or at exit (die() in it): the terminal
+ * as it was. */
 static void
-atexit_off(void)
+restore(void)
 {
 	if (pasteon) {
 		pasteon = 0;
 		tell(PASTE_OFF);
 	}
+	if (foreground())
+		tcsetattr(ttyfd, TCSADRAIN, &ttyorig);
+	ttyfd = -1;
+}
+
+/* The handlers of stopsigs: onstop (on) or the ones from before. */
+static void
+stophandlers(int on)
+{
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = onstop;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof stopsigs / sizeof stopsigs[0]; i++)
+		if (!on)
+			sigaction(stopsigs[i], &prevsa[i], NULL);
+		else if (sigaction(stopsigs[i], NULL, &prevsa[i]) == 0 &&
+		    prevsa[i].sa_handler != SIG_IGN)	/* nohup's stays */
+			sigaction(stopsigs[i], &sa, NULL);
 }
 
 static void
 pastemode(struct ledit *le, int on)
 {
-	struct sigaction sa;
-	size_t i;
-
 	if (!le->paste || pasteon == on)
 		return;
 	fflush(stdout);
-	if (on) {
-		memset(&sa, 0, sizeof sa);
-		sa.sa_handler = onstop;
-		sigemptyset(&sa.sa_mask);
-		for (i = 0; i < sizeof stopsigs / sizeof stopsigs[0]; i++)
-			sigaction(stopsigs[i], &sa, &prevsa[i]);
-		pasteon = 1;
-		tell(PASTE_ON);
-	} else {
-		pasteon = 0;
-		tell(PASTE_OFF);
-		for (i = 0; i < sizeof stopsigs / sizeof stopsigs[0]; i++)
-			sigaction(stopsigs[i], &prevsa[i], NULL);
-	}
+	pasteon = on;
+	tell(on ? PASTE_ON : PASTE_OFF);
 }
 
 /*
@@ -198,8 +244,17 @@ ledit_open(const char *name, int histsize)
 	static int registered;
 	struct ledit *le = xcalloc(1, sizeof *le);
 	HistEvent ev;
+	int edit = 0;
 
 	utf8ctype();
+	/* libedit's own test: it changes the terminal's modes only then */
+	if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) &&
+	    tcgetattr(STDIN_FILENO, &ttyorig) == 0) {
+		if (!registered++)
+			atexit(restore);
+		stophandlers(1);
+		ttyfd = STDIN_FILENO;
+	}
 	if (!(le->el = el_init(name, stdin, stdout, stderr)))
 		die(OAI_EX_FAILURE, "cannot set up the line editor");
 	le->h = history_init();
@@ -225,9 +280,12 @@ ledit_open(const char *name, int histsize)
 	el_wset(le->el, EL_ADDFN, L"oai-paste", L"bracketed paste", onpaste);
 	el_set(le->el, EL_BIND, "\\e[200~", "oai-paste", NULL);
 	el_source(le->el, NULL);	/* ~/.editrc */
+	/* Between lines a Ctrl-D waits in the queue (at the top).  Not
+	 * when ~/.editrc says "edit off": libedit then reads in canonical
+	 * mode, where the EOF character must stay. */
+	if (ttyfd >= 0 && el_get(le->el, EL_EDITMODE, &edit) == 0 && edit)
+		el_wset(le->el, EL_SETTY, L"-x", L"-eof", L"eof=", NULL);
 	le->paste = pasteable();
-	if (le->paste && !registered++)
-		atexit(atexit_off);
 	return le;
 }
 
@@ -240,7 +298,9 @@ ledit_read(struct ledit *le, const char *p)
 
 	le->prompt = p;
 	pastemode(le, 1);
+	reading = 1;
 	s = el_gets(le->el, &n);
+	reading = 0;
 	pastemode(le, 0);
 	if (!s || n <= 0)
 		return NULL;
@@ -281,6 +341,10 @@ ledit_close(struct ledit *le)
 		return;
 	pastemode(le, 0);
 	el_end(le->el);
+	if (ttyfd >= 0) {
+		restore();
+		stophandlers(0);
+	}
 	history_end(le->h);
 	free(le);
 }

@@ -1521,7 +1521,12 @@ int conv_list(int json);
  * histsize lines; LC_CTYPE becomes UTF-8 (only that category).  When
  * standard input and output are a terminal and TERM is set and not
  * "dumb", bracketed paste is on while a line is read: a paste is put in
- * the line with its newlines.  Programs using it link with -ledit.
+ * the line with its newlines.  Between lines (a reply streaming) the
+ * terminal's EOF character is off, so that a Ctrl-D typed then waits for
+ * the next read, which ends; the terminal's modes from before come back
+ * at ledit_close(), at exit, and before SIGTSTP, SIGTTIN, SIGTTOU, SIGHUP
+ * or SIGQUIT stops or ends the program (handlers kept for the session).
+ * Programs using it link with -ledit.
  */
 struct ledit;
 struct ledit *ledit_open(const char *name, int histsize);

@@ -193,7 +193,6 @@ saved() { ls "$D"/*.jsonl; }
 
 # chat INPUT [ARGS]: an interactive session at a terminal (script)
 chat() {
-	skip_under_valgrind "a pty's end of input (script(1) sends ^D) is timing-dependent, slowed past its point"
 	run bash -c "printf '$1' | script -qec 'oai-chat ${2:-}' /dev/null"
 }
 

@@ -22,7 +22,6 @@ msgs() { srv_req_field "$1" '.body | fromjson | .messages | tojson'; }
 # chat INPUT [ARGS]: an interactive session at a terminal (script); the
 # terminal's output, raw, in $output
 chat() {
-	skip_under_valgrind "a pty's end of input (script(1) sends ^D) is timing-dependent, slowed past its point"
 	run bash -c "printf '$1' | script -qec 'oai-chat ${2:-}' /dev/null"
 }
 
@@ -54,7 +53,6 @@ modes() { grep -ao $'\e\\[?2004[hl]' <<<"$output" | cut -c8 | tr -d '\n'; }
 	unset TERM
 	chat 'hi\n'
 	assert_equal '' "$(modes)"
-	skip_under_valgrind "a pty's end of input (script(1) sends ^D) is timing-dependent, slowed past its point"
 	run bash -c "printf 'hi\n' | script -qec 'oai-chat >$T/out' /dev/null"
 	assert_status 0
 	assert_equal '' "$(modes)"

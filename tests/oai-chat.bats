@@ -586,7 +586,6 @@ piped' "$(jq -r '.messages[0].content' <<<"$output")"
 # ---- interactive --------------------------------------------------------
 
 @test "interactive: replies, /model, /system, /reset, /help, Ctrl-D; -c keeps it" {
-	skip_under_valgrind "a pty's end of input (script(1) sends ^D) is timing-dependent, slowed past its point"
 	conv=$BATS_TEST_TMPDIR/i.jsonl
 	run bash -c "printf 'hello\n/help\n/model other\n/system be nice\nagain\n/reset\nfresh\n/bogus\n' |
 		script -qec 'oai-chat -c $conv' /dev/null"
@@ -608,7 +607,6 @@ piped' "$(jq -r '.messages[0].content' <<<"$output")"
 }
 
 @test "interactive: an API error is reported and the chat goes on" {
-	skip_under_valgrind "a pty's end of input (script(1) sends ^D) is timing-dependent, slowed past its point"
 	srv_queue '{"cassette": "synthetic/error_500_server_error"}'
 	run bash -c "printf 'one\ntwo\n' | script -qec 'oai-chat --retries 0' /dev/null"
 	assert_status 0

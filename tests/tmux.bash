@@ -10,6 +10,9 @@
 
 tm() {
 	command -v tmux >/dev/null || skip "tmux is not installed"
+	# Clock-bound: each step must show within wait_for's 10 s, which
+	# the chat under valgrind can outlast (not the Ctrl-D lost between
+	# lines: lib/lineedit.c keeps it now, and the script(1) tests run).
 	skip_under_valgrind "a terminal driven against the clock"
 	export TMUX_TMPDIR=$BATS_TEST_TMPDIR S=$1
 	# CMD waits until the pipe is there, so that no byte is missed
