@@ -609,27 +609,35 @@ have512(void)
 size_t
 f32_list(char *s, const unsigned char *v, size_t n, int sep)
 {
-	if (!scale[1].g)
-		scaleinit();
-#if defined(__x86_64__) && defined(__GNUC__)
-	if (n >= 8 && have512())
-		return list512(s, v, n, sep);
-#endif
-	return listfrom(s, 0, v, 0, n, sep);
+	int p = F32_NPATHS - 1;
+
+	while (p > F32_SCALAR && !f32_path(p))
+		p--;
+	return f32_list_path(p, s, v, n, sep);
 }
 
 size_t
-f32_list_scalar(char *s, const unsigned char *v, size_t n, int sep)
+f32_list_path(int p, char *s, const unsigned char *v, size_t n, int sep)
 {
 	if (!scale[1].g)
 		scaleinit();
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (p == F32_AVX512 && n >= 8)
+		return list512(s, v, n, sep);
+#endif
+	(void)p;
 	return listfrom(s, 0, v, 0, n, sep);
 }
 
 const char *
-f32_simd(void)
+f32_path(int p)
 {
-	return have512() ? "avx512" : "scalar";
+	static const char *const name[F32_NPATHS] = { "scalar", "avx512" };
+
+	if (p < 0 || p >= F32_NPATHS)
+		return NULL;
+	return p == F32_SCALAR || (p == F32_AVX512 && have512()) ? name[p] :
+	    NULL;
 }
 
 size_t
