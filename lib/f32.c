@@ -303,7 +303,7 @@ decompose(struct dec *o, uint32_t u)
  * tail past the NUL may be overwritten); u is the float's bits.
  */
 #ifdef __GNUC__
-__attribute__((always_inline))	/* also into list512() */
+__attribute__((always_inline))	/* also into the SIMD paths */
 #endif
 static inline size_t
 gfmt(char *s, const struct dec *o, uint32_t u)
@@ -384,6 +384,117 @@ listfrom(char *s, size_t len, const unsigned char *v, size_t k, size_t n,
 #include <immintrin.h>
 
 /*
+ * BLOCK decimals, as decompose() leaves them in a struct dec, from the
+ * SIMD paths: their decompositions of a block are independent of each
+ * other, so their long chains of latency overlap, where one
+ * decomposition then its layouts would wait for each in turn.
+ */
+#define BLOCK 32
+
+struct decblk {
+	uint64_t w[BLOCK];
+	int32_t n[BLOCK], x[BLOCK], f[BLOCK];
+	int32_t lay[BLOCK];	/* LAY[]'s index; -1: a form for gfmt() */
+	uint32_t special;	/* bit i: float i's special */
+};
+
+/*
+ * The layout of the common forms by one byte shuffle (SSSE3's pshufb,
+ * in the SIMD paths): a float whose decimal is 0.000ddd (-4 <= x < 0)
+ * or ddd.ddd (0 <= x < n), nearly every one of an embedding's, is the
+ * 16 bytes of a source vector (its digits w, its first digit f, '0',
+ * '.' and the separator) shuffled by LAY[(x + 4) * 9 + n - 1], with
+ * its separator after it; LAYLEN[] is that length.  The sign is a '-'
+ * stored first and overwritten when the float is positive.  One
+ * shuffle and a store without branches, where gfmt() branches on the
+ * form (mispredicted at every change of x) and stores piecewise.
+ * Computed by the compiler: LAYB(x, n, j) is byte j's source byte.
+ */
+enum { LF = 8, LZ, LDOT, LSEP, LNONE = 0x80 };	/* source bytes 0..7: w */
+#define LAYP(x, n) ((x) < (n) - 1)	/* a point among the digits */
+#define LAYB(x, n, j) ((x) < 0 ? \
+	((j) == 0 ? LZ : (j) == 1 ? LDOT : (j) < 1 - (x) ? LZ : \
+	(j) == 1 - (x) ? LF : (j) < 1 - (x) + (n) ? (j) - 2 + (x) : \
+	(j) == 1 - (x) + (n) ? LSEP : LNONE) : \
+	((j) == 0 ? LF : (j) <= (x) ? (j) - 1 : \
+	LAYP(x, n) && (j) == (x) + 1 ? LDOT : \
+	(j) <= (n) - 1 + LAYP(x, n) ? (j) - 1 - LAYP(x, n) : \
+	(j) == (n) + LAYP(x, n) ? LSEP : LNONE))
+#define LAYROW(x, n) { { LAYB(x, n, 0), LAYB(x, n, 1), LAYB(x, n, 2), \
+	LAYB(x, n, 3), LAYB(x, n, 4), LAYB(x, n, 5), LAYB(x, n, 6), \
+	LAYB(x, n, 7), LAYB(x, n, 8), LAYB(x, n, 9), LAYB(x, n, 10), \
+	LAYB(x, n, 11), LAYB(x, n, 12), LAYB(x, n, 13), LAYB(x, n, 14), \
+	LAYB(x, n, 15) } }
+#define LAYROWS(x) LAYROW(x, 1), LAYROW(x, 2), LAYROW(x, 3), LAYROW(x, 4), \
+	LAYROW(x, 5), LAYROW(x, 6), LAYROW(x, 7), LAYROW(x, 8), LAYROW(x, 9)
+#define LAYL(x, n) ((x) < 0 ? 2 - (x) + (n) : (n) + LAYP(x, n) + 1)
+#define LAYLENS(x) LAYL(x, 1), LAYL(x, 2), LAYL(x, 3), LAYL(x, 4), \
+	LAYL(x, 5), LAYL(x, 6), LAYL(x, 7), LAYL(x, 8), LAYL(x, 9)
+
+static const struct {
+	_Alignas(16) unsigned char c[16];
+} LAY[13 * 9] = {
+	LAYROWS(-4), LAYROWS(-3), LAYROWS(-2), LAYROWS(-1), LAYROWS(0),
+	LAYROWS(1), LAYROWS(2), LAYROWS(3), LAYROWS(4), LAYROWS(5),
+	LAYROWS(6), LAYROWS(7), LAYROWS(8)
+};
+static const unsigned char LAYLEN[13 * 9] = {
+	LAYLENS(-4), LAYLENS(-3), LAYLENS(-2), LAYLENS(-1), LAYLENS(0),
+	LAYLENS(1), LAYLENS(2), LAYLENS(3), LAYLENS(4), LAYLENS(5),
+	LAYLENS(6), LAYLENS(7), LAYLENS(8)
+};
+
+/*
+ * A float by LAY[j] into s with its separator sep after it (s: at least
+ * 17 bytes; the 16 from s + neg are written); w and f as in a struct
+ * dec.  Returns the length with the separator.
+ */
+__attribute__((target("ssse3"), always_inline)) static inline size_t
+lay16(char *s, int j, uint64_t w, int f, int neg, int sep)
+{
+	uint64_t hi = (uint64_t)(unsigned char)f | (uint64_t)'0' << 8 |
+	    (uint64_t)'.' << 16 | (uint64_t)(unsigned char)sep << 24;
+
+	s[0] = '-';
+	_mm_storeu_si128((void *)(s + neg), _mm_shuffle_epi8(
+	    _mm_set_epi64x((long long)hi, (long long)w),
+	    _mm_load_si128((const void *)LAY[j].c)));
+	return (size_t)(neg + LAYLEN[j]);
+}
+
+/*
+ * The m floats at v, decomposed in b, each with the separator after it,
+ * into s from len on: by lay16() where LAY[] has their form, else by
+ * gfmt().  The new length.
+ */
+__attribute__((target("ssse3"), always_inline)) static inline size_t
+layblk(char *s, size_t len, const struct decblk *b, const unsigned char *v,
+    size_t m, int sep)
+{
+	struct dec d;
+	uint32_t u;
+	size_t i;
+
+	for (i = 0; i < m; i++) {
+		u = le32_get(v + 4 * i);
+		if (b->lay[i] >= 0) {
+			len += lay16(s + len, b->lay[i], b->w[i],
+			    '0' + b->f[i], (int)(u >> 31), sep);
+			continue;
+		}
+		d.w = b->w[i];
+		d.f = (char)('0' + b->f[i]);
+		d.n = b->n[i];
+		d.x = b->x[i];
+		d.neg = (char)(u >> 31);
+		d.special = (char)(b->special >> i & 1);
+		len += gfmt(s + len, &d, u);
+		s[len++] = (char)sep;
+	}
+	return len;
+}
+
+/*
  * decompose() for 8 floats at a time with AVX-512, where the CPU has it
  * (F, DQ, CD, BW: Intel since Skylake-SP, AMD since Zen 4; valgrind
  * reports none of it, so runs under it take the scalar path): each
@@ -391,8 +502,9 @@ listfrom(char *s, size_t len, const unsigned char *v, size_t k, size_t n,
  * code, so the same digits for every float, which test_f32 checks
  * (make unit on a sample, make check-long-f32simd on all 2^32).  The
  * scalar decompose() takes about 40 cycles a float of chained
- * arithmetic; here about 4 ns a float, and gfmt(), the layout, stays
- * scalar (its stores are of varying length).  Where the lanes differ
+ * arithmetic; here about 4 ns a float, and the layout is lay16()'s
+ * shuffle for the common forms (the rest, rare in embeddings, by
+ * gfmt()'s branches).  Where the lanes differ
  * from the scalar code they compute the same numbers: the three
  * 64x64-bit high products of shortest() from two 32x32-bit ones (see
  * rop8()), k and h of scaleinit() with smaller multipliers, G[] by
@@ -403,12 +515,6 @@ listfrom(char *s, size_t len, const unsigned char *v, size_t k, size_t n,
  */
 #define AVX512 __attribute__((target("avx512f,avx512dq,avx512cd,avx512bw")))
 
-/* 8 decimals, as decompose() leaves them in a struct dec */
-struct dec8 {
-	uint64_t w[8];
-	int32_t n[8], x[8], f[8];
-	unsigned special;	/* bit i: lane i's special */
-};
 
 #define SET(x) _mm512_set1_epi64((long long)(x))
 
@@ -467,21 +573,22 @@ eight8(__m512i r)
 	    _mm512_mullo_epi16(y, _mm512_set1_epi16(10))), 8));
 }
 
-/* decompose() of the 8 little-endian floats at v */
+/* decompose() of the 8 little-endian floats at v into o from i on */
 AVX512 static inline void
-decompose8(struct dec8 *o, const unsigned char *v)
+decompose8(struct decblk *o, size_t i, const unsigned char *v)
 {
 	__m512i u, e, m, c, q, g, gh, k, h, c2, a, b, hl, hr, d, vb, vbl, vbr;
 	__m512i out1, s;
-	__m512i sp10, lhs, t, raw, lz, tz, r, n;
-	__mmask8 up, wp, short10, c0;
+	__m512i sp10, lhs, t, raw, lz, tz, r, n, x;
+	__mmask8 up, wp, short10, c0, sp;
 
 	u = _mm512_cvtepu32_epi64(_mm256_loadu_si256((const void *)v));
 	e = _mm512_and_si512(_mm512_srli_epi64(u, 23), SET(0xff));
 	m = _mm512_and_si512(u, SET(0x7fffff));
-	o->special = _mm512_cmpeq_epi64_mask(e, SET(0xff)) |
+	sp = _mm512_cmpeq_epi64_mask(e, SET(0xff)) |
 	    (_mm512_testn_epi64_mask(m, m) & _mm512_cmpneq_epi64_mask(e,
 	    SET(1)));
+	o->special |= (uint32_t)sp << i;
 	c = _mm512_mask_or_epi64(m, _mm512_test_epi64_mask(e, e), m,
 	    SET(1 << 23));
 	/* scaleinit()'s k and h, with multipliers that are exact for these
@@ -536,52 +643,42 @@ decompose8(struct dec8 *o, const unsigned char *v)
 	r = _mm512_srlv_epi64(raw, _mm512_slli_epi64(lz, 3));
 	n = _mm512_sub_epi64(_mm512_mask_blend_epi64(c0,
 	    _mm512_sub_epi64(SET(8), lz), SET(9)), tz);
-	_mm256_storeu_si256((void *)o->n, _mm512_cvtepi64_epi32(n));
-	_mm256_storeu_si256((void *)o->f, _mm512_cvtepi64_epi32(
+	_mm256_storeu_si256((void *)(o->n + i), _mm512_cvtepi64_epi32(n));
+	_mm256_storeu_si256((void *)(o->f + i), _mm512_cvtepi64_epi32(
 	    _mm512_mask_blend_epi64(c0, _mm512_and_si512(r, SET(0xff)),
 	    SET(1))));
-	_mm256_storeu_si256((void *)o->x, _mm512_cvtepi64_epi32(
-	    _mm512_add_epi64(_mm512_add_epi64(k, tz), _mm512_sub_epi64(n,
-	    SET(1)))));
-	_mm512_storeu_si512((void *)o->w, _mm512_add_epi64(
+	x = _mm512_add_epi64(_mm512_add_epi64(k, tz), _mm512_sub_epi64(n,
+	    SET(1)));
+	_mm256_storeu_si256((void *)(o->x + i), _mm512_cvtepi64_epi32(x));
+	_mm256_storeu_si256((void *)(o->lay + i), _mm512_cvtepi64_epi32(
+	    _mm512_mask_blend_epi64(~sp & _mm512_cmpge_epi64_mask(x,
+	    SET(-4)) & _mm512_cmplt_epi64_mask(x, n), SET(-1),
+	    _mm512_add_epi64(_mm512_mullox_epi64(_mm512_add_epi64(x,
+	    SET(4)), SET(9)), _mm512_sub_epi64(n, SET(1))))));
+	_mm512_storeu_si512((void *)(o->w + i), _mm512_add_epi64(
 	    _mm512_mask_blend_epi64(c0, _mm512_srli_epi64(r, 8), raw),
 	    SET(ZEROS)));
 }
 
 /*
- * f32_list() with decompose8() for all but the last n % 8 floats, BLOCK
- * at a time: the decompose8() of a block are independent of each other,
- * so their long chains of latency overlap, where one decompose8()
- * then 8 gfmt() would wait for each in turn.
+ * f32_list() with decompose8() and lay16() for all but the last n % 8
+ * floats, BLOCK at a time (see struct decblk).
  */
-#define BLOCK 32
-
 AVX512 static size_t
 list512(char *s, const unsigned char *v, size_t n, int sep)
 {
-	struct dec8 b[BLOCK / 8];
-	struct dec d;
+	struct decblk b;
 	size_t k, len = 0, i, m;
-	uint32_t u;
 
 	for (k = 0; k + 8 <= n; k += m) {
 		m = n - k < BLOCK ? (n - k) / 8 * 8 : BLOCK;
+		b.special = 0;
 		for (i = 0; i < m; i += 8)
-			decompose8(&b[i / 8], v + 4 * (k + i));
-		for (i = 0; i < m; i++) {
-			if (k + i)
-				s[len++] = (char)sep;
-			u = le32_get(v + 4 * (k + i));
-			d.w = b[i / 8].w[i % 8];
-			d.n = b[i / 8].n[i % 8];
-			d.x = b[i / 8].x[i % 8];
-			d.f = (char)('0' + b[i / 8].f[i % 8]);
-			d.neg = (char)(u >> 31);
-			d.special = (char)(b[i / 8].special >> i % 8 & 1);
-			len += gfmt(s + len, &d, u);
-		}
+			decompose8(&b, i, v + 4 * (k + i));
+		len = layblk(s, len, &b, v + 4 * k, m, sep);
 	}
-	return listfrom(s, len, v, k, n, sep);
+	/* listfrom() puts the separator before each float */
+	return listfrom(s, len - 1, v, k, n, sep);
 }
 
 static int
