@@ -369,11 +369,12 @@ size_t f32_shortest(char *s, float f);
 size_t f32_list(char *s, const unsigned char *v, size_t n, int sep);
 /*
  * f32_list()'s paths, slowest first; f32_list() takes the fastest this
- * CPU has.  f32_path(p): p's name ("scalar", "avx512") if this CPU has
- * it, else NULL.  f32_list_path(): f32_list() by path p, which this CPU
- * must have: the same bytes by every path (for tests and benchmarks).
+ * CPU has.  f32_path(p): p's name ("scalar", "avx2", "avx512") if
+ * this CPU has it, else NULL.  f32_list_path(): f32_list() by path p,
+ * which this CPU must have: the same bytes by every path (for tests and
+ * benchmarks).
  */
-enum { F32_SCALAR, F32_AVX512, F32_NPATHS };
+enum { F32_SCALAR, F32_AVX2, F32_AVX512, F32_NPATHS };
 const char *f32_path(int p);
 size_t f32_list_path(int p, char *s, const unsigned char *v, size_t n,
     int sep);
