@@ -96,8 +96,8 @@ check-long: all unit
 check-long-f32: tests/unit/test_f32
 	@./tests/unit/test_f32 --all
 
-# f32_list()'s SIMD path against its scalar one on every float (a few
-# minutes; on CPUs without AVX-512 both are the scalar path).
+# Each of f32_list()'s SIMD paths this CPU has (AVX2, AVX-512) against
+# its scalar one on every float (a few minutes a path).
 check-long-f32simd: tests/unit/test_f32
 	@./tests/unit/test_f32 --all-simd
 

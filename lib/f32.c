@@ -497,7 +497,7 @@ layblk(char *s, size_t len, const struct decblk *b, const unsigned char *v,
 /*
  * decompose() for 8 floats at a time with AVX-512, where the CPU has it
  * (F, DQ, CD, BW: Intel since Skylake-SP, AMD since Zen 4; valgrind
- * reports none of it, so runs under it take the scalar path): each
+ * reports none of it, so runs under it take the AVX2 path): each
  * 64-bit lane one float, the same integer arithmetic as the scalar
  * code, so the same digits for every float, which test_f32 checks
  * (make unit on a sample, make check-long-f32simd on all 2^32).  The
