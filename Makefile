@@ -96,8 +96,8 @@ check-long: all unit
 check-long-f32: tests/unit/test_f32
 	@./tests/unit/test_f32 --all
 
-# f32_list()'s SIMD path against its scalar one on every float (a few
-# minutes; on CPUs without AVX-512 both are the scalar path).
+# Each of f32_list()'s SIMD paths this CPU has (AVX2, AVX-512) against
+# its scalar one on every float (a few minutes a path).
 check-long-f32simd: tests/unit/test_f32
 	@./tests/unit/test_f32 --all-simd
 
@@ -105,8 +105,13 @@ check-long-f32simd: tests/unit/test_f32
 demo: all
 	@./tests/demo
 
-bench: all
+bench: all bench/f32
 	@./bench/run
+
+# bench/f32.sh's float-printing microbenchmark (f32_list() by each path).
+bench/f32: bench/f32.c lib/liboai.a lib/oai.h .flags
+	$(CC) $(CFLAGS) $(OAI_CFLAGS) -o $@ bench/f32.c lib/liboai.a \
+		$(LDFLAGS) $(OAI_LDFLAGS) -lm
 
 # libFuzzer targets in fuzz/ (clang; the runtime is libclang-rt-14-dev):
 # each is linked against lib/ compiled with the fuzzer's coverage and
@@ -175,7 +180,7 @@ uninstall:
 	for f in completions/fish/*; do rm -f $(DESTDIR)$(FISHCOMPDIR)/$${f#completions/fish/}; done
 
 clean:
-	rm -f $(BIN) lib/*.o lib/liboai.a $(UNIT) .flags
+	rm -f $(BIN) lib/*.o lib/liboai.a $(UNIT) bench/f32 .flags
 	rm -rf bin fuzz/bin
 
 FORCE:

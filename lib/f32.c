@@ -303,7 +303,7 @@ decompose(struct dec *o, uint32_t u)
  * tail past the NUL may be overwritten); u is the float's bits.
  */
 #ifdef __GNUC__
-__attribute__((always_inline))	/* also into list512() */
+__attribute__((always_inline))	/* also into the SIMD paths */
 #endif
 static inline size_t
 gfmt(char *s, const struct dec *o, uint32_t u)
@@ -384,15 +384,127 @@ listfrom(char *s, size_t len, const unsigned char *v, size_t k, size_t n,
 #include <immintrin.h>
 
 /*
+ * BLOCK decimals, as decompose() leaves them in a struct dec, from the
+ * SIMD paths: their decompositions of a block are independent of each
+ * other, so their long chains of latency overlap, where one
+ * decomposition then its layouts would wait for each in turn.
+ */
+#define BLOCK 32
+
+struct decblk {
+	uint64_t w[BLOCK];
+	int32_t n[BLOCK], x[BLOCK], f[BLOCK];
+	int32_t lay[BLOCK];	/* LAY[]'s index; -1: a form for gfmt() */
+	uint32_t special;	/* bit i: float i's special */
+};
+
+/*
+ * The layout of the common forms by one byte shuffle (SSSE3's pshufb,
+ * in the SIMD paths): a float whose decimal is 0.000ddd (-4 <= x < 0)
+ * or ddd.ddd (0 <= x < n), nearly every one of an embedding's, is the
+ * 16 bytes of a source vector (its digits w, its first digit f, '0',
+ * '.' and the separator) shuffled by LAY[(x + 4) * 9 + n - 1], with
+ * its separator after it; LAYLEN[] is that length.  The sign is a '-'
+ * stored first and overwritten when the float is positive.  One
+ * shuffle and a store without branches, where gfmt() branches on the
+ * form (mispredicted at every change of x) and stores piecewise.
+ * Computed by the compiler: LAYB(x, n, j) is byte j's source byte.
+ */
+enum { LF = 8, LZ, LDOT, LSEP, LNONE = 0x80 };	/* source bytes 0..7: w */
+#define LAYP(x, n) ((x) < (n) - 1)	/* a point among the digits */
+#define LAYB(x, n, j) ((x) < 0 ? \
+	((j) == 0 ? LZ : (j) == 1 ? LDOT : (j) < 1 - (x) ? LZ : \
+	(j) == 1 - (x) ? LF : (j) < 1 - (x) + (n) ? (j) - 2 + (x) : \
+	(j) == 1 - (x) + (n) ? LSEP : LNONE) : \
+	((j) == 0 ? LF : (j) <= (x) ? (j) - 1 : \
+	LAYP(x, n) && (j) == (x) + 1 ? LDOT : \
+	(j) <= (n) - 1 + LAYP(x, n) ? (j) - 1 - LAYP(x, n) : \
+	(j) == (n) + LAYP(x, n) ? LSEP : LNONE))
+#define LAYROW(x, n) { { LAYB(x, n, 0), LAYB(x, n, 1), LAYB(x, n, 2), \
+	LAYB(x, n, 3), LAYB(x, n, 4), LAYB(x, n, 5), LAYB(x, n, 6), \
+	LAYB(x, n, 7), LAYB(x, n, 8), LAYB(x, n, 9), LAYB(x, n, 10), \
+	LAYB(x, n, 11), LAYB(x, n, 12), LAYB(x, n, 13), LAYB(x, n, 14), \
+	LAYB(x, n, 15) } }
+#define LAYROWS(x) LAYROW(x, 1), LAYROW(x, 2), LAYROW(x, 3), LAYROW(x, 4), \
+	LAYROW(x, 5), LAYROW(x, 6), LAYROW(x, 7), LAYROW(x, 8), LAYROW(x, 9)
+#define LAYL(x, n) ((x) < 0 ? 2 - (x) + (n) : (n) + LAYP(x, n) + 1)
+#define LAYLENS(x) LAYL(x, 1), LAYL(x, 2), LAYL(x, 3), LAYL(x, 4), \
+	LAYL(x, 5), LAYL(x, 6), LAYL(x, 7), LAYL(x, 8), LAYL(x, 9)
+
+static const struct {
+	_Alignas(16) unsigned char c[16];
+} LAY[13 * 9] = {
+	LAYROWS(-4), LAYROWS(-3), LAYROWS(-2), LAYROWS(-1), LAYROWS(0),
+	LAYROWS(1), LAYROWS(2), LAYROWS(3), LAYROWS(4), LAYROWS(5),
+	LAYROWS(6), LAYROWS(7), LAYROWS(8)
+};
+static const unsigned char LAYLEN[13 * 9] = {
+	LAYLENS(-4), LAYLENS(-3), LAYLENS(-2), LAYLENS(-1), LAYLENS(0),
+	LAYLENS(1), LAYLENS(2), LAYLENS(3), LAYLENS(4), LAYLENS(5),
+	LAYLENS(6), LAYLENS(7), LAYLENS(8)
+};
+
+/*
+ * A float by LAY[j] into s with its separator sep after it (s: at least
+ * 17 bytes; the 16 from s + neg are written); w and f as in a struct
+ * dec.  Returns the length with the separator.
+ */
+__attribute__((target("ssse3"), always_inline)) static inline size_t
+lay16(char *s, int j, uint64_t w, int f, int neg, int sep)
+{
+	uint64_t hi = (uint64_t)(unsigned char)f | (uint64_t)'0' << 8 |
+	    (uint64_t)'.' << 16 | (uint64_t)(unsigned char)sep << 24;
+
+	s[0] = '-';
+	_mm_storeu_si128((void *)(s + neg), _mm_shuffle_epi8(
+	    _mm_set_epi64x((long long)hi, (long long)w),
+	    _mm_load_si128((const void *)LAY[j].c)));
+	return (size_t)(neg + LAYLEN[j]);
+}
+
+/*
+ * The m floats at v, decomposed in b, each with the separator after it,
+ * into s from len on: by lay16() where LAY[] has their form, else by
+ * gfmt().  The new length.
+ */
+__attribute__((target("ssse3"), always_inline)) static inline size_t
+layblk(char *s, size_t len, const struct decblk *b, const unsigned char *v,
+    size_t m, int sep)
+{
+	struct dec d;
+	uint32_t u;
+	size_t i;
+
+	for (i = 0; i < m; i++) {
+		u = le32_get(v + 4 * i);
+		if (b->lay[i] >= 0) {
+			len += lay16(s + len, b->lay[i], b->w[i],
+			    '0' + b->f[i], (int)(u >> 31), sep);
+			continue;
+		}
+		d.w = b->w[i];
+		d.f = (char)('0' + b->f[i]);
+		d.n = b->n[i];
+		d.x = b->x[i];
+		d.neg = (char)(u >> 31);
+		d.special = (char)(b->special >> i & 1);
+		len += gfmt(s + len, &d, u);
+		s[len++] = (char)sep;
+	}
+	return len;
+}
+
+/*
  * decompose() for 8 floats at a time with AVX-512, where the CPU has it
  * (F, DQ, CD, BW: Intel since Skylake-SP, AMD since Zen 4; valgrind
- * reports none of it, so runs under it take the scalar path): each
+ * reports none of it, so runs under it take the AVX2 path): each
  * 64-bit lane one float, the same integer arithmetic as the scalar
  * code, so the same digits for every float, which test_f32 checks
  * (make unit on a sample, make check-long-f32simd on all 2^32).  The
  * scalar decompose() takes about 40 cycles a float of chained
- * arithmetic; here about 4 ns a float, and gfmt(), the layout, stays
- * scalar (its stores are of varying length).  Where the lanes differ
+ * arithmetic; here about 4 ns a float, and the layout is lay16()'s
+ * shuffle for the common forms (the rest, rare in embeddings, by
+ * gfmt()'s branches).  Where the lanes differ
  * from the scalar code they compute the same numbers: the three
  * 64x64-bit high products of shortest() from two 32x32-bit ones (see
  * rop8()), k and h of scaleinit() with smaller multipliers, G[] by
@@ -403,12 +515,6 @@ listfrom(char *s, size_t len, const unsigned char *v, size_t k, size_t n,
  */
 #define AVX512 __attribute__((target("avx512f,avx512dq,avx512cd,avx512bw")))
 
-/* 8 decimals, as decompose() leaves them in a struct dec */
-struct dec8 {
-	uint64_t w[8];
-	int32_t n[8], x[8], f[8];
-	unsigned special;	/* bit i: lane i's special */
-};
 
 #define SET(x) _mm512_set1_epi64((long long)(x))
 
@@ -467,21 +573,22 @@ eight8(__m512i r)
 	    _mm512_mullo_epi16(y, _mm512_set1_epi16(10))), 8));
 }
 
-/* decompose() of the 8 little-endian floats at v */
+/* decompose() of the 8 little-endian floats at v into o from i on */
 AVX512 static inline void
-decompose8(struct dec8 *o, const unsigned char *v)
+decompose8(struct decblk *o, size_t i, const unsigned char *v)
 {
 	__m512i u, e, m, c, q, g, gh, k, h, c2, a, b, hl, hr, d, vb, vbl, vbr;
 	__m512i out1, s;
-	__m512i sp10, lhs, t, raw, lz, tz, r, n;
-	__mmask8 up, wp, short10, c0;
+	__m512i sp10, lhs, t, raw, lz, tz, r, n, x;
+	__mmask8 up, wp, short10, c0, sp;
 
 	u = _mm512_cvtepu32_epi64(_mm256_loadu_si256((const void *)v));
 	e = _mm512_and_si512(_mm512_srli_epi64(u, 23), SET(0xff));
 	m = _mm512_and_si512(u, SET(0x7fffff));
-	o->special = _mm512_cmpeq_epi64_mask(e, SET(0xff)) |
+	sp = _mm512_cmpeq_epi64_mask(e, SET(0xff)) |
 	    (_mm512_testn_epi64_mask(m, m) & _mm512_cmpneq_epi64_mask(e,
 	    SET(1)));
+	o->special |= (uint32_t)sp << i;
 	c = _mm512_mask_or_epi64(m, _mm512_test_epi64_mask(e, e), m,
 	    SET(1 << 23));
 	/* scaleinit()'s k and h, with multipliers that are exact for these
@@ -536,52 +643,42 @@ decompose8(struct dec8 *o, const unsigned char *v)
 	r = _mm512_srlv_epi64(raw, _mm512_slli_epi64(lz, 3));
 	n = _mm512_sub_epi64(_mm512_mask_blend_epi64(c0,
 	    _mm512_sub_epi64(SET(8), lz), SET(9)), tz);
-	_mm256_storeu_si256((void *)o->n, _mm512_cvtepi64_epi32(n));
-	_mm256_storeu_si256((void *)o->f, _mm512_cvtepi64_epi32(
+	_mm256_storeu_si256((void *)(o->n + i), _mm512_cvtepi64_epi32(n));
+	_mm256_storeu_si256((void *)(o->f + i), _mm512_cvtepi64_epi32(
 	    _mm512_mask_blend_epi64(c0, _mm512_and_si512(r, SET(0xff)),
 	    SET(1))));
-	_mm256_storeu_si256((void *)o->x, _mm512_cvtepi64_epi32(
-	    _mm512_add_epi64(_mm512_add_epi64(k, tz), _mm512_sub_epi64(n,
-	    SET(1)))));
-	_mm512_storeu_si512((void *)o->w, _mm512_add_epi64(
+	x = _mm512_add_epi64(_mm512_add_epi64(k, tz), _mm512_sub_epi64(n,
+	    SET(1)));
+	_mm256_storeu_si256((void *)(o->x + i), _mm512_cvtepi64_epi32(x));
+	_mm256_storeu_si256((void *)(o->lay + i), _mm512_cvtepi64_epi32(
+	    _mm512_mask_blend_epi64(~sp & _mm512_cmpge_epi64_mask(x,
+	    SET(-4)) & _mm512_cmplt_epi64_mask(x, n), SET(-1),
+	    _mm512_add_epi64(_mm512_mullox_epi64(_mm512_add_epi64(x,
+	    SET(4)), SET(9)), _mm512_sub_epi64(n, SET(1))))));
+	_mm512_storeu_si512((void *)(o->w + i), _mm512_add_epi64(
 	    _mm512_mask_blend_epi64(c0, _mm512_srli_epi64(r, 8), raw),
 	    SET(ZEROS)));
 }
 
 /*
- * f32_list() with decompose8() for all but the last n % 8 floats, BLOCK
- * at a time: the decompose8() of a block are independent of each other,
- * so their long chains of latency overlap, where one decompose8()
- * then 8 gfmt() would wait for each in turn.
+ * f32_list() with decompose8() and lay16() for all but the last n % 8
+ * floats, BLOCK at a time (see struct decblk).
  */
-#define BLOCK 32
-
 AVX512 static size_t
 list512(char *s, const unsigned char *v, size_t n, int sep)
 {
-	struct dec8 b[BLOCK / 8];
-	struct dec d;
+	struct decblk b;
 	size_t k, len = 0, i, m;
-	uint32_t u;
 
 	for (k = 0; k + 8 <= n; k += m) {
 		m = n - k < BLOCK ? (n - k) / 8 * 8 : BLOCK;
+		b.special = 0;
 		for (i = 0; i < m; i += 8)
-			decompose8(&b[i / 8], v + 4 * (k + i));
-		for (i = 0; i < m; i++) {
-			if (k + i)
-				s[len++] = (char)sep;
-			u = le32_get(v + 4 * (k + i));
-			d.w = b[i / 8].w[i % 8];
-			d.n = b[i / 8].n[i % 8];
-			d.x = b[i / 8].x[i % 8];
-			d.f = (char)('0' + b[i / 8].f[i % 8]);
-			d.neg = (char)(u >> 31);
-			d.special = (char)(b[i / 8].special >> i % 8 & 1);
-			len += gfmt(s + len, &d, u);
-		}
+			decompose8(&b, i, v + 4 * (k + i));
+		len = layblk(s, len, &b, v + 4 * k, m, sep);
 	}
-	return listfrom(s, len, v, k, n, sep);
+	/* listfrom() puts the separator before each float */
+	return listfrom(s, len - 1, v, k, n, sep);
 }
 
 static int
@@ -598,9 +695,202 @@ have512(void)
 	}
 	return have;
 }
+/*
+ * decompose() for 4 floats at a time with AVX2 (Intel since Haswell,
+ * AMD since Zen: the CPUs without AVX-512), each 64-bit lane one float,
+ * the same numbers as decompose8() computes where AVX2 lacks its
+ * instructions: g, k and h from scale[] (a gather is slow where the
+ * microcode mitigates Downfall, permutations of 4 entries too many),
+ * signed 64-bit comparisons for unsigned ones (every value compared is
+ * below 2^62), arithmetic shifts of 64-bit lanes as 32-bit ones (each
+ * value fits in 32 bits, so its high half is its sign), the zero counts
+ * by the bytes below a lane's first nonzero byte, summed by psadbw.
+ */
+#define AVX2 __attribute__((target("avx2")))
+#define SET4(x) _mm256_set1_epi64x((long long)(x))
+
+/* rop8() of 4 lanes */
+AVX2 static inline __m256i
+rop4(__m256i a, __m256i b, __m256i hl, __m256i hr)
+{
+	__m256i lo = SET4(0xffffffff), x;
+
+	x = _mm256_add_epi64(_mm256_sllv_epi64(a, hl), _mm256_srlv_epi64(b,
+	    hr));
+	return _mm256_and_si256(_mm256_or_si256(_mm256_srli_epi64(x, 31),
+	    _mm256_andnot_si256(_mm256_cmpeq_epi64(_mm256_and_si256(x, lo),
+	    _mm256_setzero_si256()), SET4(1))), lo);
+}
+
+/* eight() of 4 lanes */
+AVX2 static inline __m256i
+eight4(__m256i r)
+{
+	__m256i x, y;
+
+	y = _mm256_srli_epi64(_mm256_mul_epu32(r, SET4(0xd1b71759)), 45);
+	x = _mm256_or_si256(y, _mm256_slli_epi64(_mm256_sub_epi64(r,
+	    _mm256_mul_epu32(y, SET4(10000))), 32));
+	y = _mm256_and_si256(_mm256_srli_epi32(_mm256_mullo_epi32(x,
+	    _mm256_set1_epi32(10486)), 20), _mm256_set1_epi32(0x7f));
+	x = _mm256_or_si256(y, _mm256_slli_epi32(_mm256_sub_epi32(x,
+	    _mm256_mullo_epi32(y, _mm256_set1_epi32(100))), 16));
+	y = _mm256_and_si256(_mm256_srli_epi16(_mm256_mullo_epi16(x,
+	    _mm256_set1_epi16(103)), 10), _mm256_set1_epi16(0xf));
+	return _mm256_or_si256(y, _mm256_slli_epi16(_mm256_sub_epi16(x,
+	    _mm256_mullo_epi16(y, _mm256_set1_epi16(10))), 8));
+}
+
+/* the zero bytes of each lane of x below its first nonzero byte (8 if
+ * none) */
+AVX2 static inline __m256i
+lowzeros4(__m256i x)
+{
+	__m256i nz, t;
+
+	nz = _mm256_andnot_si256(_mm256_cmpeq_epi8(x, _mm256_setzero_si256()),
+	    _mm256_set1_epi8(1));	/* 1 in each nonzero byte */
+	t = _mm256_sub_epi64(_mm256_and_si256(nz, _mm256_sub_epi64(
+	    _mm256_setzero_si256(), nz)), SET4(1));	/* 0xff below it */
+	return _mm256_sad_epu8(_mm256_and_si256(t, _mm256_set1_epi8(1)),
+	    _mm256_setzero_si256());
+}
+
+/* 64-bit lanes to 32 bits, into o[0..4) */
+AVX2 static inline void
+store4(int32_t *o, __m256i x)
+{
+	_mm_storeu_si128((void *)o, _mm256_castsi256_si128(
+	    _mm256_permutevar8x32_epi32(x, _mm256_setr_epi32(0, 2, 4, 6, 0,
+	    0, 0, 0))));
+}
+
+/* decompose() of the 4 little-endian floats at v into o from i on */
+AVX2 static inline void
+decompose4(struct decblk *o, size_t i, const unsigned char *v)
+{
+	const struct scale *s0 = &scale[(v[3] << 1 & 0xff) | v[2] >> 7];
+	const struct scale *s1 = &scale[(v[7] << 1 & 0xff) | v[6] >> 7];
+	const struct scale *s2 = &scale[(v[11] << 1 & 0xff) | v[10] >> 7];
+	const struct scale *s3 = &scale[(v[15] << 1 & 0xff) | v[14] >> 7];
+	__m256i z = _mm256_setzero_si256(), u, e, m, c, g, gh, gl, k, h, c2;
+	__m256i a, b, hl, hr, vb, vbl, vbr, out1, s, sp10, lhs, t, up, wp;
+	__m256i short10, d, c0, raw, lz, tz, r, n, x, sp, fast;
+	int bits;
+
+	u = _mm256_cvtepu32_epi64(_mm_loadu_si128((const void *)v));
+	e = _mm256_and_si256(_mm256_srli_epi64(u, 23), SET4(0xff));
+	m = _mm256_and_si256(u, SET4(0x7fffff));
+	sp = _mm256_or_si256(_mm256_cmpeq_epi64(e, SET4(0xff)),
+	    _mm256_andnot_si256(_mm256_cmpeq_epi64(e, SET4(1)),
+	    _mm256_cmpeq_epi64(m, z)));
+	bits = _mm256_movemask_pd(_mm256_castsi256_pd(sp));
+	o->special |= (uint32_t)bits << i;
+	c = _mm256_or_si256(m, _mm256_andnot_si256(_mm256_cmpeq_epi64(e, z),
+	    SET4(1 << 23)));
+	g = _mm256_set_epi64x((long long)s3->g, (long long)s2->g,
+	    (long long)s1->g, (long long)s0->g);
+	k = _mm256_set_epi64x(s3->k, s2->k, s1->k, s0->k);
+	h = _mm256_set_epi64x(s3->h, s2->h, s1->h, s0->h);
+	gh = _mm256_srli_epi64(g, 32);
+	gl = _mm256_and_si256(g, SET4(0xffffffff));
+
+	/* shortest(), as decompose8() */
+	c2 = _mm256_add_epi64(c, c);
+	a = _mm256_mul_epu32(gh, c2);
+	b = _mm256_mul_epu32(g, c2);
+	hl = _mm256_sub_epi64(h, SET4(31));
+	hr = _mm256_sub_epi64(SET4(63), h);
+	vb = rop4(a, b, hl, hr);
+	vbl = rop4(_mm256_sub_epi64(a, gh), _mm256_sub_epi64(b, gl), hl, hr);
+	vbr = rop4(_mm256_add_epi64(a, gh), _mm256_add_epi64(b, gl), hl, hr);
+	out1 = _mm256_and_si256(c, SET4(1));
+	s = _mm256_srli_epi64(vb, 2);
+	sp10 = _mm256_mul_epu32(_mm256_srli_epi64(_mm256_mul_epu32(s,
+	    SET4(0xcccccccd)), 35), SET4(10));	/* s / 10 * 10 */
+	lhs = _mm256_add_epi64(vbl, out1);
+	/* a <= b as !(a > b) */
+	up = _mm256_cmpgt_epi64(lhs, _mm256_slli_epi64(sp10, 2));
+	wp = _mm256_cmpgt_epi64(_mm256_add_epi64(_mm256_slli_epi64(
+	    _mm256_add_epi64(sp10, SET4(10)), 2), out1), vbr);
+	short10 = _mm256_xor_si256(up, wp);	/* up != wp, negated both */
+	sp10 = _mm256_add_epi64(sp10, _mm256_andnot_si256(wp, SET4(10)));
+	up = _mm256_cmpgt_epi64(lhs, _mm256_slli_epi64(s, 2));	/* !up */
+	wp = _mm256_cmpgt_epi64(_mm256_add_epi64(_mm256_slli_epi64(
+	    _mm256_add_epi64(s, SET4(1)), 2), out1), vbr);	/* !wp */
+	t = _mm256_add_epi64(_mm256_slli_epi64(s, 2), SET4(2));
+	wp = _mm256_andnot_si256(wp, _mm256_or_si256(_mm256_or_si256(up,
+	    _mm256_cmpgt_epi64(vb, t)), _mm256_and_si256(_mm256_cmpeq_epi64(
+	    vb, t), _mm256_sub_epi64(z, _mm256_and_si256(s, SET4(1))))));
+	s = _mm256_sub_epi64(s, wp);	/* wp is -1 where it adds 1 */
+	d = _mm256_blendv_epi8(s, sp10, short10);
+
+	/* the rest of decompose() */
+	c0 = _mm256_cmpgt_epi64(d, SET4(99999999));
+	raw = eight4(_mm256_sub_epi64(d, _mm256_and_si256(c0,
+	    SET4(100000000))));
+	lz = lowzeros4(_mm256_or_si256(raw, SET4(UINT64_C(1) << 63)));
+	tz = lowzeros4(_mm256_shuffle_epi8(raw, _mm256_setr_epi8(7, 6, 5, 4,
+	    3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0,
+	    15, 14, 13, 12, 11, 10, 9, 8)));
+	r = _mm256_srlv_epi64(raw, _mm256_slli_epi64(lz, 3));
+	n = _mm256_sub_epi64(_mm256_blendv_epi8(_mm256_sub_epi64(SET4(8), lz),
+	    SET4(9), c0), tz);
+	store4(o->n + i, n);
+	store4(o->f + i, _mm256_blendv_epi8(_mm256_and_si256(r, SET4(0xff)),
+	    SET4(1), c0));
+	x = _mm256_add_epi64(_mm256_add_epi64(k, tz), _mm256_sub_epi64(n,
+	    SET4(1)));
+	store4(o->x + i, x);
+	fast = _mm256_andnot_si256(_mm256_or_si256(sp, _mm256_cmpgt_epi64(
+	    SET4(-4), x)), _mm256_cmpgt_epi64(n, x));
+	t = _mm256_add_epi64(x, SET4(4));
+	store4(o->lay + i, _mm256_or_si256(_mm256_andnot_si256(fast,
+	    SET4(-1)), _mm256_and_si256(fast, _mm256_add_epi64(
+	    _mm256_add_epi64(_mm256_slli_epi64(t, 3), t), _mm256_sub_epi64(n,
+	    SET4(1))))));
+	_mm256_storeu_si256((void *)(o->w + i), _mm256_add_epi64(
+	    _mm256_blendv_epi8(_mm256_srli_epi64(r, 8), raw, c0),
+	    SET4(ZEROS)));
+}
+
+/* list512() with decompose4() */
+AVX2 static size_t
+list2(char *s, const unsigned char *v, size_t n, int sep)
+{
+	struct decblk b;
+	size_t k, len = 0, i, m;
+
+	for (k = 0; k + 4 <= n; k += m) {
+		m = n - k < BLOCK ? (n - k) / 4 * 4 : BLOCK;
+		b.special = 0;
+		for (i = 0; i < m; i += 4)
+			decompose4(&b, i, v + 4 * (k + i));
+		len = layblk(s, len, &b, v + 4 * k, m, sep);
+	}
+	return listfrom(s, len - 1, v, k, n, sep);
+}
+
+static int
+have2(void)
+{
+	static int have = -1;
+
+	if (have < 0) {
+		__builtin_cpu_init();
+		have = __builtin_cpu_supports("avx2");
+	}
+	return have;
+}
 #else
 static int
 have512(void)
+{
+	return 0;
+}
+
+static int
+have2(void)
 {
 	return 0;
 }
@@ -609,27 +899,38 @@ have512(void)
 size_t
 f32_list(char *s, const unsigned char *v, size_t n, int sep)
 {
-	if (!scale[1].g)
-		scaleinit();
-#if defined(__x86_64__) && defined(__GNUC__)
-	if (n >= 8 && have512())
-		return list512(s, v, n, sep);
-#endif
-	return listfrom(s, 0, v, 0, n, sep);
+	int p = F32_NPATHS - 1;
+
+	while (p > F32_SCALAR && !f32_path(p))
+		p--;
+	return f32_list_path(p, s, v, n, sep);
 }
 
 size_t
-f32_list_scalar(char *s, const unsigned char *v, size_t n, int sep)
+f32_list_path(int p, char *s, const unsigned char *v, size_t n, int sep)
 {
 	if (!scale[1].g)
 		scaleinit();
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (p == F32_AVX512 && n >= 8)
+		return list512(s, v, n, sep);
+	if (p == F32_AVX2 && n >= 4)
+		return list2(s, v, n, sep);
+#endif
+	(void)p;
 	return listfrom(s, 0, v, 0, n, sep);
 }
 
 const char *
-f32_simd(void)
+f32_path(int p)
 {
-	return have512() ? "avx512" : "scalar";
+	static const char *const name[F32_NPATHS] = { "scalar", "avx2",
+	    "avx512" };
+
+	if (p < 0 || p >= F32_NPATHS)
+		return NULL;
+	return p == F32_SCALAR || (p == F32_AVX2 && have2()) ||
+	    (p == F32_AVX512 && have512()) ? name[p] : NULL;
 }
 
 size_t

@@ -367,10 +367,17 @@ size_t f32_shortest(char *s, float f);
  * between them, into s (at least n * F32_BUFSIZE bytes); returns the
  * length (the NUL after it not counted). */
 size_t f32_list(char *s, const unsigned char *v, size_t n, int sep);
-/* f32_list() without SIMD, the same bytes (for tests and benchmarks);
- * which path f32_list() takes on this CPU: "avx512" or "scalar". */
-size_t f32_list_scalar(char *s, const unsigned char *v, size_t n, int sep);
-const char *f32_simd(void);
+/*
+ * f32_list()'s paths, slowest first; f32_list() takes the fastest this
+ * CPU has.  f32_path(p): p's name ("scalar", "avx2", "avx512") if
+ * this CPU has it, else NULL.  f32_list_path(): f32_list() by path p,
+ * which this CPU must have: the same bytes by every path (for tests and
+ * benchmarks).
+ */
+enum { F32_SCALAR, F32_AVX2, F32_AVX512, F32_NPATHS };
+const char *f32_path(int p);
+size_t f32_list_path(int p, char *s, const unsigned char *v, size_t n,
+    int sep);
 /* (float)strtod(p, NULL) for the JSON number p, faster. */
 float f32_parse(const char *p);
 

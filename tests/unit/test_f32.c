@@ -18,10 +18,11 @@
  * positive twin with a '-' (printf and strtof are symmetric).  And
  * f32_parse() against (float)strtod on the numbers a server may send
  * for random floats and on ones at and next to float midpoints.  And
- * f32_list() (SIMD where the CPU has it) against f32_list_scalar() on
- * every length 0..40 at every alignment, random and embedding-like
- * floats and the special ones; with --all-simd (make
- * check-long-f32simd; a few minutes) on every float.  TAP.
+ * each of f32_list()'s SIMD paths this CPU has (f32_list_path()) and
+ * f32_list() itself against the scalar path on every length 0..40 at
+ * every alignment, random and embedding-like floats and the special
+ * ones; with --all-simd (make check-long-f32simd; a few minutes a path)
+ * on every float.  TAP.
  */
 
 static void
@@ -51,7 +52,7 @@ ref(char *s, float f)
 		}
 }
 
-static long nbad, nall;
+static long nbad, nall, nsimd;
 static int failed;
 
 static void report(int, const char *);
@@ -193,35 +194,6 @@ parses(uint32_t u)
 	}
 }
 
-/*
- * f32_list() (SIMD where the CPU has it) against f32_list_scalar() on
- * the n floats at u, from byte offset off of the buffer (any alignment):
- * the same bytes, the same length.
- */
-static void
-simd(const uint32_t *u, size_t n, size_t off, int sep)
-{
-	static unsigned char le[4096 * 4 + 8];
-	static char a[4096 * F32_BUFSIZE], b[4096 * F32_BUFSIZE];
-	size_t i, la, lb;
-
-	for (i = 0; i < n; i++) {
-		le[off + 4 * i] = (unsigned char)u[i];
-		le[off + 4 * i + 1] = (unsigned char)(u[i] >> 8);
-		le[off + 4 * i + 2] = (unsigned char)(u[i] >> 16);
-		le[off + 4 * i + 3] = (unsigned char)(u[i] >> 24);
-	}
-	la = f32_list(a, le + off, n, sep);
-	lb = f32_list_scalar(b, le + off, n, sep);
-	nall += (long)n;
-	if ((la != lb || memcmp(a, b, la + 1) != 0) && nbad++ < 10) {
-		for (i = 0; i < la && i < lb && a[i] == b[i]; i++)
-			;
-		printf("# %zu floats at +%zu: byte %zu: got %.40s want "
-		    "%.40s\n", n, off, i, a + i, b + i);
-	}
-}
-
 /* a float like an embedding's: gaussian, sigma 0.025 (Box-Muller) */
 static uint32_t
 gauss(void)
@@ -235,23 +207,101 @@ gauss(void)
 	return u;
 }
 
-/* Every float, 4096 at a time, through simd() (make check-long-f32simd) */
+/*
+ * f32_list_path(p) (p < 0: f32_list()) against the scalar path on the n
+ * floats at u, from byte offset off of the buffer (any alignment): the
+ * same bytes, the same length.
+ */
+static void
+simd(int p, const uint32_t *u, size_t n, size_t off, int sep)
+{
+	static unsigned char le[4096 * 4 + 8];
+	static char a[4096 * F32_BUFSIZE], b[4096 * F32_BUFSIZE];
+	size_t i, la, lb;
+
+	for (i = 0; i < n; i++) {
+		le[off + 4 * i] = (unsigned char)u[i];
+		le[off + 4 * i + 1] = (unsigned char)(u[i] >> 8);
+		le[off + 4 * i + 2] = (unsigned char)(u[i] >> 16);
+		le[off + 4 * i + 3] = (unsigned char)(u[i] >> 24);
+	}
+	memset(a, 'x', n ? n * F32_BUFSIZE : 1);
+	la = p < 0 ? f32_list(a, le + off, n, sep) : f32_list_path(p, a,
+	    le + off, n, sep);
+	lb = f32_list_path(F32_SCALAR, b, le + off, n, sep);
+	nall += (long)n;
+	if ((la != lb || memcmp(a, b, la + 1) != 0) && nbad++ < 10) {
+		for (i = 0; i < la && i < lb && a[i] == b[i]; i++)
+			;
+		printf("# %s: %zu floats at +%zu: byte %zu: got %.40s want "
+		    "%.40s\n", p < 0 ? "f32_list" : f32_path(p), n, off, i,
+		    a + i, b + i);
+	}
+}
+
+/* test 8 of path p (p < 0: f32_list()) */
+static void
+simdpath(int p)
+{
+	uint32_t v[4096], u, k;
+	size_t m, off;
+	long i;
+
+	for (m = 0; m <= 40; m++)	/* every tail, any alignment */
+		for (off = 0; off < 8; off++) {
+			for (k = 0; k < m; k++)
+				v[k] = rnd() % 4 ? gauss() :
+				    rnd() % 2 ? rnd() : edgebits(rnd());
+			simd(p, v, m, off, off % 2 ? ',' : '\t');
+		}
+	for (i = 0; i < nsimd / 4096 + 1; i++) {
+		for (k = 0; k < 4096; k++)
+			v[k] = i % 2 ? gauss() : rnd();
+		simd(p, v, 4096, (size_t)i % 4, ',');
+	}
+	for (u = 0; u < 4096; u++)	/* subnormals, exponent ends */
+		v[u] = u;
+	simd(p, v, 4096, 1, ',');
+	for (k = 0; k < 2; k++) {	/* powers of two, neighbours */
+		for (u = 0; u < 256; u++) {
+			v[4 * u] = (u << 23 | k << 31) - 1;
+			v[4 * u + 1] = u << 23 | k << 31;
+			v[4 * u + 2] = (u << 23 | k << 31) + 1;
+			v[4 * u + 3] = (u << 23 | k << 31) + 0x3fffff;
+		}
+		simd(p, v, 1024, 3, ',');
+	}
+	v[0] = 0x7f800000, v[1] = 0xff800000, v[2] = 0x7fc00000;
+	v[3] = 0xffc00001, v[4] = 0, v[5] = 0x80000000;
+	v[6] = 0x7f7fffff, v[7] = 0x00800000, v[8] = 1;
+	simd(p, v, 9, 2, ',');
+}
+
+/* Every float, 4096 at a time, through simd() by every path this CPU
+ * has (make check-long-f32simd) */
 static void
 allsimd(void)
 {
 	static uint32_t v[4096];
-	uint64_t u = 0;
+	uint64_t u;
 	size_t i;
+	int p;
 
-	do {
-		for (i = 0; i < 4096; i++)
-			v[i] = (uint32_t)(u + i);
-		simd(v, 4096, 0, ',');
-		u += 4096;
-		if ((u & 0xfffffff) == 0)
-			fprintf(stderr, "# %08lx\n", (unsigned long)(u - 1));
-	} while (u < UINT64_C(1) << 32);
-	report(9, "every float: f32_list is f32_list_scalar");
+	for (p = F32_SCALAR + 1; p < F32_NPATHS; p++) {
+		if (!f32_path(p))
+			continue;
+		u = 0;
+		do {
+			for (i = 0; i < 4096; i++)
+				v[i] = (uint32_t)(u + i);
+			simd(p, v, 4096, 0, ',');
+			u += 4096;
+			if ((u & 0xfffffff) == 0)
+				fprintf(stderr, "# %s %08lx\n", f32_path(p),
+				    (unsigned long)(u - 1));
+		} while (u < UINT64_C(1) << 32);
+	}
+	report(9, "every float: each path of f32_list is the scalar one");
 }
 
 static void
@@ -344,41 +394,16 @@ main(int argc, char *argv[])
 		}
 	}
 	report(7, "f32_parse is (float)strtod");
-	printf("# f32_list's path on this CPU: %s\n", f32_simd());
-	{
-		uint32_t v[4096];
-		size_t m, off;
-
-		for (m = 0; m <= 40; m++)	/* every tail, any alignment */
-			for (off = 0; off < 8; off++) {
-				for (k = 0; k < m; k++)
-					v[k] = rnd() % 4 ? gauss() :
-					    rnd() % 2 ? rnd() : edgebits(rnd());
-				simd(v, m, off, off % 2 ? ',' : '\t');
-			}
-		for (i = 0; i < n / 4096 + 1; i++) {
-			for (k = 0; k < 4096; k++)
-				v[k] = i % 2 ? gauss() : rnd();
-			simd(v, 4096, (size_t)i % 4, ',');
-		}
-		for (u = 0; u < 4096; u++)	/* subnormals, exponent ends */
-			v[u] = u;
-		simd(v, 4096, 1, ',');
-		for (k = 0; k < 2; k++) {	/* powers of two, neighbours */
-			for (u = 0; u < 256; u++) {
-				v[4 * u] = (u << 23 | k << 31) - 1;
-				v[4 * u + 1] = u << 23 | k << 31;
-				v[4 * u + 2] = (u << 23 | k << 31) + 1;
-				v[4 * u + 3] = (u << 23 | k << 31) + 0x3fffff;
-			}
-			simd(v, 1024, 3, ',');
-		}
-		v[0] = 0x7f800000, v[1] = 0xff800000, v[2] = 0x7fc00000;
-		v[3] = 0xffc00001, v[4] = 0, v[5] = 0x80000000;
-		v[6] = 0x7f7fffff, v[7] = 0x00800000, v[8] = 1;
-		simd(v, 9, 2, ',');
+	nsimd = n;
+	for (k = F32_SCALAR + 1; k < F32_NPATHS; k++) {
+		printf("# f32_list path %u: %s\n", (unsigned)k,
+		    f32_path((int)k) ? f32_path((int)k) :
+		    "not on this CPU, skipped");
+		if (f32_path((int)k))
+			simdpath((int)k);
 	}
-	report(8, "f32_list (SIMD) is f32_list_scalar");
+	simdpath(-1);
+	report(8, "f32_list (each path this CPU has) is the scalar path");
 	if (argc > 1 && strcmp(argv[1], "--all-simd") == 0) {
 		allsimd();
 		printf("1..9\n");
