@@ -97,7 +97,8 @@ check-long-f32: tests/unit/test_f32
 	@./tests/unit/test_f32 --all
 
 # Each of f32_list()'s SIMD paths this CPU has (AVX2, AVX-512) against
-# its scalar one on every float (a few minutes a path).
+# its scalar one on every float, a process a path side by side (about
+# 2 minutes on 2 cores).
 check-long-f32simd: tests/unit/test_f32
 	@./tests/unit/test_f32 --all-simd
 
