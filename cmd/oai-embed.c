@@ -359,9 +359,9 @@ element(struct batch *b)
 /* A number of an embedding array, as float32 (the hot path of float
  * arrays). */
 static const char *
-number(struct batch *b, const char *p)
+number(struct batch *b, float f)
 {
-	vec_addnum(&b->vec, p);
+	vec_addf32(&b->vec, f);
 	return NULL;
 }
 
@@ -376,7 +376,7 @@ invalue(struct batch *b, const struct jscan *s, enum jscan_ev ev,
 		char *end;
 
 		b->idx = strtoll(p, &end, 10);
-		if (*end)
+		if (end != p + n)
 			b->idx = -1;
 	} else if (emb && ev == JSCAN_STR) {
 		long k;
@@ -439,7 +439,8 @@ onvalue(void *ctx, struct jscan *s, enum jscan_ev ev, const char *p,
 	const char *why = NULL;
 
 	if (s->depth == 4 && b->inarr)	/* in data[i].embedding */
-		why = ev == JSCAN_NUM ? number(b, p) : "bad embedding";
+		why = ev == JSCAN_NUM ? number(b, s->num) :
+		    "bad embedding";
 	else if (s->depth == 3)
 		why = invalue(b, s, ev, p, n);
 	else if (s->depth == 2 && jscan_at(s, "data.*")) {

@@ -960,16 +960,46 @@ f32_shortest(char *s, float f)
  * zeros): those, and subnormal or too large floats, and longer inputs,
  * go to strtod.
  */
-float
-f32_parse(const char *p)
+
+/* m * 10^e into *f as above, or -1 where that takes strtod */
+static inline int
+tofloat(uint64_t m, int e, int neg, float *f)
 {
 	static const double pow10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5,
 	    1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
 	    1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
-	const char *s = p;
-	uint64_t m = 0, bits, low;
-	int neg = 0, nd = 0, e = 0, x = 0, xneg = 0, be;
+	uint64_t bits, low;
 	double a;
+	int be;
+
+	if (m == 0) {
+		*f = neg ? -0.0f : 0.0f;
+		return 0;
+	}
+	if (e < -22 || e > 22)
+		return -1;
+	a = e < 0 ? (double)m / pow10[-e] : (double)m * pow10[e];
+	memcpy(&bits, &a, sizeof bits);
+	be = (int)(bits >> 52 & 0x7ff) - 1023;
+	low = bits & ((UINT64_C(1) << 29) - 1);
+	if (be < -126 || be > 127 || (low > (UINT64_C(1) << 28) - 8 &&
+	    low < (UINT64_C(1) << 28) + 8))
+		return -1;
+	*f = neg ? -(float)a : (float)a;
+	return 0;
+}
+
+/* m holds 19 significant digits (nd == 19 in f32_parse): a 20th would
+ * not fit, and takes strtod */
+#define M19 UINT64_C(1000000000000000000)
+
+float
+f32_parse(const char *p)
+{
+	const char *s = p;
+	uint64_t m = 0;
+	int neg = 0, nd = 0, e = 0, x = 0, xneg = 0;
+	float f;
 
 	if (*s == '-')
 		neg = 1, s++;
@@ -995,18 +1025,128 @@ f32_parse(const char *p)
 				goto slow;
 		e += xneg ? -x : x;
 	}
-	if (m == 0)
-		return neg ? -0.0f : 0.0f;
-	if (e < -22 || e > 22)
-		goto slow;
-	a = e < 0 ? (double)m / pow10[-e] : (double)m * pow10[e];
-	memcpy(&bits, &a, sizeof bits);
-	be = (int)(bits >> 52 & 0x7ff) - 1023;
-	low = bits & ((UINT64_C(1) << 29) - 1);
-	if (be < -126 || be > 127 || (low > (UINT64_C(1) << 28) - 8 &&
-	    low < (UINT64_C(1) << 28) + 8))
-		goto slow;
-	return neg ? -(float)a : (float)a;
+	if (tofloat(m, e, neg, &f) == 0)
+		return f;
 slow:
 	return (float)strtod(p, NULL);
+}
+
+/*
+ * The 8 bytes at s as a word, the first in its lowest byte (one load
+ * where the compiler sees it), and whether they are all digits: then
+ * each byte is 0x30..0x39, so its high nibble is 3 and adding 6 keeps
+ * it 3 (0x3a..0x3f would make it 4; bytes of 0xfa and above carry, but
+ * their own high nibble already fails).  Lemire's test.
+ */
+static inline uint64_t
+load8(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	return (uint64_t)u[0] | (uint64_t)u[1] << 8 | (uint64_t)u[2] << 16 |
+	    (uint64_t)u[3] << 24 | (uint64_t)u[4] << 32 |
+	    (uint64_t)u[5] << 40 | (uint64_t)u[6] << 48 |
+	    (uint64_t)u[7] << 56;
+}
+
+static inline int
+digits8(uint64_t w)
+{
+	return ((w & UINT64_C(0xf0f0f0f0f0f0f0f0)) |
+	    ((w + UINT64_C(0x0606060606060606)) &
+	    UINT64_C(0xf0f0f0f0f0f0f0f0)) >> 4) ==
+	    UINT64_C(0x3333333333333333);
+}
+
+/*
+ * The value of 8 digits in w (as load8() has them): pairs first (byte
+ * 2i holds 10 * d[2i] + d[2i+1]; the odd bytes get garbage that the
+ * masks drop), then two multiplications gather the four pairs, each
+ * times its power of 100, in the high half.  Every partial sum stays
+ * below 10^8, so nothing carries where it should not (Lemire's).
+ */
+static inline uint32_t
+value8(uint64_t w)
+{
+	w -= UINT64_C(0x3030303030303030);
+	w = w * 10 + (w >> 8);
+	return (uint32_t)(((w & UINT64_C(0x000000ff000000ff)) *
+	    (100 + (UINT64_C(1000000) << 32)) +
+	    ((w >> 16) & UINT64_C(0x000000ff000000ff)) *
+	    (1 + (UINT64_C(10000) << 32))) >> 32);
+}
+
+/*
+ * The digits at s (before end) onto *m, 8 at a time while 8 more surely
+ * fit (m < 10^11, so m * 10^8 + 10^8 - 1 < 10^19), then one at a time;
+ * past them, or NULL at a digit that would be m's 20th significant one
+ * (f32_parse()'s nd == 19 is m >= 10^18: m has as many digits as
+ * significant ones were read), so that *m is f32_parse()'s m.
+ */
+static inline const char *
+digits(const char *s, const char *end, uint64_t *m)
+{
+	uint64_t v = *m, w;
+
+	while (end - s >= 8 && v < UINT64_C(100000000000) &&
+	    digits8(w = load8(s))) {
+		v = v * 100000000 + value8(w);
+		s += 8;
+	}
+	for (; s < end && *s >= '0' && *s <= '9'; s++) {
+		if (v >= M19)
+			return NULL;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*m = v;
+	return s;
+}
+
+static int
+numbyte(int c)
+{
+	return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' ||
+	    c == 'e' || c == 'E';
+}
+
+/*
+ * JSON's number grammar and f32_parse()'s reading of it in one pass
+ * (the digits 8 at a time); see oai.h.  Every way out but the last is
+ * "not here": no JSON number, one that the chunk cuts, or one for
+ * strtod.
+ */
+size_t
+f32_scan(const char *p, size_t n, float *f)
+{
+	const char *s = p, *end = p + n, *d;
+	uint64_t m = 0;
+	int neg = 0, e = 0, x = 0, xneg = 0;
+
+	if (s < end && *s == '-')
+		neg = 1, s++;
+	if (s == end || *s < '0' || *s > '9')
+		return 0;
+	if (*s == '0')
+		s++;	/* alone: a digit after it fails below */
+	else if (!(s = digits(s, end, &m)))
+		return 0;
+	if (s < end && *s == '.') {
+		d = ++s;
+		if (!(s = digits(s, end, &m)) || s == d)
+			return 0;
+		e = -(int)(s - d);
+	}
+	if (s < end && (*s == 'e' || *s == 'E')) {
+		if (++s < end && (*s == '-' || *s == '+'))
+			xneg = *s++ == '-';
+		for (d = s; s < end && *s >= '0' && *s <= '9'; s++)
+			if ((x = x * 10 + (*s - '0')) > 1000)
+				return 0;
+		if (s == d)
+			return 0;
+		e += xneg ? -x : x;
+	}
+	if (s == end || numbyte((unsigned char)*s) || tofloat(m, e, neg, f))
+		return 0;
+	return (size_t)(s - p);
 }

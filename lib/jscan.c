@@ -179,7 +179,10 @@ isnum(int c)
 	    c == 'e' || c == 'E';
 }
 
-/* The number in tok is whole: check and report it. */
+/*
+ * The number in tok is whole: check and report it.  (Most numbers never
+ * get here: see fastnum().)
+ */
 static int
 numdone(struct jscan *s)
 {
@@ -187,8 +190,31 @@ numdone(struct jscan *s)
 
 	if (json_vnumber(s->tok.s, s->tok.len, &i) < 0 || i != s->tok.len)
 		return -1;
+	s->num = f32_parse(s->tok.s);
 	valdone(s);
 	return emit(s, JSCAN_NUM, s->tok.s, s->tok.len);
+}
+
+/*
+ * A number that lies whole in the chunk at p[0..n), checked and read in
+ * place in one pass (f32_scan()), with no copy into tok: 1 and *r the
+ * callback's answer, or 0 when it is not one (cut by the chunk's end,
+ * not JSON, or one for strtod), for the byte-by-byte way, which has the
+ * last word.  f32_scan() only takes what that way takes: a number that
+ * json_vnumber() reads whole and a byte that cannot continue it (so
+ * that the run of number bytes there ends there too).
+ */
+static int
+fastnum(struct jscan *s, const char *p, size_t n, size_t *ip, int *r)
+{
+	size_t k = f32_scan(p + *ip, n - *ip, &s->num);
+
+	if (k == 0)
+		return 0;
+	valdone(s);
+	*r = emit(s, JSCAN_NUM, p + *ip, k);
+	*ip += k;
+	return 1;
 }
 
 /* Start the value that begins with c. */
@@ -483,6 +509,12 @@ jscan_feed(struct jscan *s, const char *p, size_t n)
 				    s->word, (size_t)s->wordpos);
 			}
 			break;
+		case S_VALUE:
+		case S_FIRST:
+			if ((c == '-' || (c >= '0' && c <= '9')) &&
+			    fastnum(s, p, n, &i, &r))
+				break;
+			/* FALLTHROUGH */
 		default:
 			i++;
 			if (!isws(c))

@@ -380,6 +380,14 @@ size_t f32_list_path(int p, char *s, const unsigned char *v, size_t n,
     int sep);
 /* (float)strtod(p, NULL) for the JSON number p, faster. */
 float f32_parse(const char *p);
+/*
+ * The JSON number at the start of p[0..n), checked and read in one pass:
+ * its length, its value (float)strtod as f32_parse() has it in *f; or 0
+ * if p[0..n) does not begin with a whole JSON number followed by a byte
+ * that cannot continue it (n may cut it), or if the value takes strtod
+ * (f32_parse() then has it).  The fast path of float-array embeddings.
+ */
+size_t f32_scan(const char *p, size_t n, float *f);
 
 /* ---- vecout.c: embedding vectors as oai-embed prints them ---------- */
 
@@ -409,6 +417,8 @@ int vec_checkinput(struct buf *why, const char *where, const char *s,
  */
 struct json;
 void vec_addnum(struct buf *vec, const char *p);
+/* f onto vec as a little-endian float32 (vec_addnum()'s second half) */
+void vec_addf32(struct buf *vec, float f);
 int vec_addarray(struct buf *vec, const struct json *j, int t);
 
 /* ---- json.c: reading (jsmn) ---------------------------------------- */
@@ -491,7 +501,9 @@ enum jscan_ev {
 	JSCAN_STR,	/* a piece of a string, unescaped (split anywhere,
 			 * even inside a UTF-8 character) */
 	JSCAN_STR_END,	/* the string is whole */
-	JSCAN_NUM,	/* a number, whole: p NUL-terminated */
+	JSCAN_NUM,	/* a number, whole: p[0..n), p[n] not a number's
+			 * byte (NUL, or the chunk's); its value as
+			 * float32 (f32_parse()'s) in s->num */
 	JSCAN_TRUE, JSCAN_FALSE, JSCAN_NULL
 };
 
@@ -524,6 +536,7 @@ struct jscan {
 	const char *word;
 	int wordpos;
 	struct buf tok;
+	float num;		/* JSCAN_NUM's value */
 	struct buf *rec;	/* jscan_record() */
 	int recdepth, recnew, recend, opench;
 	size_t recfrom;

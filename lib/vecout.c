@@ -70,15 +70,22 @@ vec_write(struct buf *line, int format, long long index, const char *text,
 }
 
 void
-vec_addnum(struct buf *vec, const char *p)
+vec_addf32(struct buf *vec, float f)
 {
-	unsigned char le[4];
 	uint32_t u;
-	float f = f32_parse(p);
 
 	memcpy(&u, &f, 4);
-	le32_put(le, u);
-	buf_add(vec, le, 4);
+	if (vec->cap - vec->len < 5)	/* and the NUL after */
+		buf_grow(vec, 4);
+	le32_put((unsigned char *)vec->s + vec->len, u);
+	vec->len += 4;
+	vec->s[vec->len] = '\0';
+}
+
+void
+vec_addnum(struct buf *vec, const char *p)
+{
+	vec_addf32(vec, f32_parse(p));
 }
 
 int

@@ -148,7 +148,38 @@ edgebits(uint32_t r)
 	return e[r % (sizeof e / sizeof e[0])] ^ (r & 0x80000000);
 }
 
-/* f32_parse(s) is (float)strtod(s, NULL), bit for bit */
+static long nscan;	/* numbers f32_scan() took */
+
+/*
+ * f32_scan() of JSON number s, at an offset of 0..7 bytes (the digits 8
+ * at a time at every alignment) and followed by ",1": its length and
+ * want, bit for bit, unless it leaves s to strtod (0); and 0 on every
+ * prefix of s that ends its piece, as a chunk boundary cuts a number.
+ */
+static void
+scanned(const char *s, float want)
+{
+	static char b[256];
+	size_t l = strlen(s), off = (size_t)nall % 8, j, k;
+	float f;
+
+	memcpy(b + off, s, l);
+	memcpy(b + off + l, ",1", 3);
+	if ((k = f32_scan(b + off, l + 2, &f)) != 0) {
+		nscan++;
+		if ((k != l || memcmp(&f, &want, sizeof f) != 0) &&
+		    nbad++ < 10)
+			printf("# f32_scan(\"%s\"): got %.9g (%zu bytes) "
+			    "want %.9g (%zu)\n", s, (double)f, k,
+			    (double)want, l);
+	}
+	for (j = 0; j <= l; j++)
+		if (f32_scan(b + off, j, &f) != 0 && nbad++ < 10)
+			printf("# f32_scan(\"%s\") cut after %zu bytes: "
+			    "taken\n", s, j);
+}
+
+/* f32_parse(s) and f32_scan() are (float)strtod(s, NULL), bit for bit */
 static void
 parse(const char *s)
 {
@@ -158,6 +189,78 @@ parse(const char *s)
 	if (memcmp(&a, &b, sizeof a) != 0 && nbad++ < 10)
 		printf("# f32_parse(\"%s\"): got %.9g want %.9g\n", s,
 		    (double)a, (double)b);
+	if (strlen(s) < 200)
+		scanned(s, b);
+}
+
+/* A random JSON number: 0 to 3 integer digits (no leading zero), 0 to
+ * 25 after the point (zeros one in three: runs of them), perhaps an
+ * exponent. */
+static void
+randnum(char *t)
+{
+	uint32_t r = rnd(), i, nint = r % 4, nfrac = (r >> 2) % 26;
+	char *p = t;
+
+	if (r >> 8 & 1)
+		*p++ = '-';
+	if (nint == 0)
+		*p++ = '0';
+	for (i = 0; i < nint; i++)
+		*p++ = (char)('0' + (i == 0 ? 1 + rnd() % 9 : rnd() % 3 ?
+		    rnd() % 10 : 0));
+	if (nfrac)
+		*p++ = '.';
+	for (i = 0; i < nfrac; i++)
+		*p++ = (char)('0' + (rnd() % 3 ? rnd() % 10 : 0));
+	if (r >> 9 & 1)
+		p += sprintf(p, "e%s%u", r >> 10 & 1 ? "-" : "",
+		    (unsigned)(r >> 11) % 40);
+	*p = '\0';
+}
+
+/* Not JSON numbers (or not only one): f32_scan() takes none, whatever
+ * strtod makes of them. */
+static void
+notjson(void)
+{
+	static const char *const bad[] = { "", "-", "01", "-01", "00",
+	    "1.", "-.5", ".5", "+1", "1e", "1e+", "1E-", "1.e5", "1.5.2",
+	    "1-", "1+", "1ee5", "--1", "1e5.5", "1e5e5", "- 1", "0.-1",
+	    "12345678.1.2", "0.12345678e", "Infinity", "NaN" };
+	char b[64];
+	size_t i;
+	float f;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		nall++;
+		snprintf(b, sizeof b, "%s]", bad[i]);
+		if (f32_scan(b, strlen(b) + 1, &f) != 0 && nbad++ < 10)
+			printf("# f32_scan(\"%s\"): taken\n", bad[i]);
+	}
+	/* a number, then a byte that ends it (the scanner then fails on
+	 * the 'x'): only the number */
+	if ((f32_scan("1,5", 4, &f) != 1 || f32_scan("0x1", 4, &f) != 1) &&
+	    nbad++ < 10)
+		printf("# f32_scan(\"1,5\" or \"0x1\"): not 1 byte\n");
+}
+
+/* What servers send, taken by the fast path (not left to strtod). */
+static void
+fast(void)
+{
+	static const char *const s[] = { "-0.011622308194637299",
+	    "0.12345678", "0.022599461", "-1.5e-05", "12345678901234567",
+	    "0.1234567890123456789", "3e+9", "0", "-0.0", "1E2" };
+	size_t i;
+	float f;
+
+	for (i = 0; i < sizeof s / sizeof s[0]; i++) {
+		nall++;
+		if (f32_scan(s[i], strlen(s[i]) + 1, &f) != strlen(s[i]) &&
+		    nbad++ < 10)
+			printf("# f32_scan(\"%s\"): left to strtod\n", s[i]);
+	}
 }
 
 /* The numbers a server may send for float f, and ones near the float
@@ -404,6 +507,7 @@ main(int argc, char *argv[])
 		    "1e-23", "12345678e-30", "9007199254740993",
 		    "0.30000001192092896", "-0.9757791161537170",
 		    "1e1000", "1e-1000", "1e99999999999", "0e999999999" };
+		char t[64];
 
 		for (i = 0; i < (long)(sizeof num / sizeof num[0]); i++)
 			parse(num[i]);
@@ -414,8 +518,19 @@ main(int argc, char *argv[])
 			memcpy(&u, &f, sizeof u);
 			parses(u);
 		}
+		for (i = 0; i < n / 20; i++) {
+			randnum(t);
+			parse(t);
+		}
+		/* the fast path is taken: of what parses() and randnum()
+		 * make, all but the midpoints and the longest: a third */
+		if (nscan < nall / 4 && nbad++ < 10)
+			printf("# f32_scan took only %ld of %ld\n", nscan,
+			    nall);
+		notjson();
+		fast();
 	}
-	report(7, "f32_parse is (float)strtod");
+	report(7, "f32_parse and f32_scan are (float)strtod");
 	nsimd = n;
 	for (k = F32_SCALAR + 1; k < F32_NPATHS; k++) {
 		printf("# f32_list path %u: %s\n", (unsigned)k,

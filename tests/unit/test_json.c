@@ -878,7 +878,7 @@ collect_cb(void *ctx, struct jscan *s, enum jscan_ev ev, const char *p,
 	    ev == JSCAN_NULL)
 		c->nvalues++;
 	if (ev == JSCAN_NUM && jscan_at(s, "data.*.index"))
-		buf_printf(&c->at, "index=%s ", p);
+		buf_printf(&c->at, "index=%.*s ", (int)n, p);
 	return 0;
 }
 
