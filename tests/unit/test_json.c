@@ -986,6 +986,78 @@ test_jscan(void)
 	buf_free(&c.at);
 }
 
+/* ---- jscan's numbers: read in place or across pieces ---------------- */
+
+struct nums {
+	struct buf text;	/* each number's text, then ' ' */
+	int n, bad;		/* numbers; those whose s->num is not strtod's */
+};
+
+static int
+nums_cb(void *ctx, struct jscan *s, enum jscan_ev ev, const char *p,
+    size_t n)
+{
+	struct nums *c = ctx;
+	char t[128];
+	float want;
+
+	if (ev != JSCAN_NUM)
+		return 0;
+	snprintf(t, sizeof t, "%.*s", (int)n, p);
+	want = (float)strtod(t, NULL);
+	c->bad += memcmp(&want, &s->num, sizeof want) != 0;
+	c->n++;
+	buf_printf(&c->text, "%s ", t);
+	return 0;
+}
+
+static void
+test_jscan_nums(void)
+{
+	static const char *const num[] = { "-0.011622308194637299",
+	    "0.022599461", "0", "-0.0", "1e-50", "12345678901234567890123",
+	    "0.12345678901234567890", "-1.5E+2", "3.4028236e38", "7",
+	    "0.000000000000000000000000001", "1234567890.0987654321",
+	    "-0.97577911615371704" };
+	struct buf doc, want;
+	struct nums c;
+	struct jscan js;
+	char name[100];
+	size_t i, k, m;
+	int r;
+
+	buf_init(&doc);
+	buf_init(&want);
+	buf_init(&c.text);
+	buf_adds(&doc, "{\"data\":[{\"embedding\":[");
+	for (i = 0; i < 3 * sizeof num / sizeof num[0]; i++) {
+		buf_printf(&doc, "%s%s", i ? (i % 2 ? "," : ", ") : "",
+		    num[i % (sizeof num / sizeof num[0])]);
+		buf_printf(&want, "%s ", num[i % (sizeof num / sizeof num[0])]);
+	}
+	buf_adds(&doc, "],\"index\":12}]}");
+	buf_printf(&want, "12 ");
+	for (k = 0; k <= 40; k++) {
+		buf_reset(&c.text);
+		c.n = c.bad = 0;
+		jscan_init(&js, nums_cb, &c);
+		for (i = 0, r = 0; r == 0 && i < doc.len; i += m) {
+			m = k && doc.len - i > k ? k : doc.len - i;
+			r = jscan_feed(&js, doc.s + i, m);
+		}
+		if (r == 0)
+			r = jscan_end(&js);
+		jscan_free(&js);
+		snprintf(name, sizeof name, "jscan numbers: text and float32 "
+		    "(strtod's), pieces of %zu", k);
+		ok(r == 0 && c.bad == 0 && strcmp(c.text.s, want.s) == 0,
+		    name, "%d, %d bad, '%s'", r, c.bad, c.text.s);
+	}
+	buf_free(&doc);
+	buf_free(&want);
+	buf_free(&c.text);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -998,6 +1070,7 @@ main(int argc, char *argv[])
 		cassettes = "tests/fixtures";
 	test_syntax();
 	test_jscan();
+	test_jscan_nums();
 	test_unescape();
 	test_access();
 	test_big();
