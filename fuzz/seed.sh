@@ -19,6 +19,9 @@ count = {}
 def seed(target, data):
     if isinstance(data, str):
         data = data.encode()
+    if target == "json":	# jscan reads them too, cut by a first byte
+        for cut in (b"\x00", b"\x2a"):
+            seed("jscan", cut + data)
     d = os.path.join("fuzz", "corpus", target)
     os.makedirs(d, exist_ok=True)
     name = "seed-" + hashlib.sha1(data).hexdigest()[:16]
@@ -100,7 +103,10 @@ for s in ['0', '-0.5e+10', '1E400', '123456789012345678901234', 'true',
           ' null ', '""', '"\\u0000"', '"\\ud83d\\ude00"', '"\\udc00\\ud800"',
           '"\\"\\\\\\/\\b\\f\\n\\r\\t"', '[[[[[[[[[[]]]]]]]]]]',
           '{"a":{"a":[1,{"a":"b"}]},"a":2}', '{"":0}', '[]', '{}',
-          '{"error":{"message":"m","code":null,"type":"t"}}']:
+          '{"error":{"message":"m","code":null,"type":"t"}}',
+          '{"data":[{"index":0,"embedding":[-0.011622308194637299,'
+          '0.005239012,1e-7,-2.5E+3,12345678901234567890,0.0000001192092896,'
+          '3.4028235677973366e38,1e-46]}]}']:
     seed("json", s)
 for s in [b"", b"a", "h\u00e9\u20ac\U0001f600".encode(), b"\x00\x1f\x7f",
           b"\xc0\xaf", b"\xc2", b"\xe2\x82", b"\xed\xa0\x80",

@@ -46,6 +46,9 @@
 #define LLVMFuzzerTestOneInput fuzz_redact
 #include "../../fuzz/redact.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_jscan
+#include "../../fuzz/jscan.c"
+#undef LLVMFuzzerTestOneInput
 
 static const struct {
 	const char *name;
@@ -60,6 +63,7 @@ static const struct {
 	{ "upload", fuzz_upload },
 	{ "baseurl", fuzz_baseurl },
 	{ "redact", fuzz_redact },
+	{ "jscan", fuzz_jscan },
 };
 
 static int ntest, nfail;
