@@ -172,22 +172,30 @@ conv_latest(struct buf *path)
 }
 
 /*
- * Keep the max conversations changed last in path's directory (path is
- * one just begun, so the newest): the older ones are removed, oldest
- * first.  A file that cannot be removed is said once; the answer and
- * its file stand.
+ * Keep the max conversations changed last in path's directory, path (one
+ * just begun) always among them: the others are removed, oldest first.
+ * path is kept by name, not by its time: another file may look newer (a
+ * clock set back, a copy that kept its times, or one saved in the same
+ * clock tick).  A file that cannot be removed is said once; the answer
+ * and its file stand.
  */
 void
 conv_prune(const char *path, long max)
 {
 	struct buf dir = BUF_INIT, f = BUF_INIT;
+	const char *self = strrchr(path, '/') + 1;
+	size_t selflen = strlen(self) - 6;	/* without .jsonl */
 	struct conv *v;
-	long n, k;
+	long n, k, drop;
 	int said = 0;
 
-	buf_add(&dir, path, (size_t)(strrchr(path, '/') - path));
+	buf_add(&dir, path, (size_t)(self - 1 - path));
 	if ((n = scan(dir.s, &v)) > max)
-		for (k = 0; k < n - max; k++) {
+		for (k = 0, drop = n - max; k < n && drop > 0; k++) {
+			if (strlen(v[k].name) == selflen &&
+			    memcmp(v[k].name, self, selflen) == 0)
+				continue;
+			drop--;
 			buf_reset(&f);
 			buf_printf(&f, "%s/%s.jsonl", dir.s, v[k].name);
 			if (unlink(f.s) < 0 && errno != ENOENT && !said++)

@@ -1528,7 +1528,8 @@ int conv_newpath(struct buf *b);
  * is none (status 2) or the directory cannot be read. */
 int conv_latest(struct buf *path);
 /* Remove all but the max conversations changed last beside path (a new
- * one, just written): OAI_HISTORY_SIZE (oai-chat(1)). */
+ * one of conv_newpath(), just written, and always kept):
+ * OAI_HISTORY_SIZE (oai-chat(1)). */
 void conv_prune(const char *path, long max);
 /* --list-conversations: one line each, oldest change first (oai-chat(1));
  * 0, or 2 when a file is not a conversation (said on stderr). */
