@@ -344,6 +344,45 @@ simd(int p, const uint32_t *u, size_t n, size_t off, int sep)
 	}
 }
 
+/*
+ * f32_list_path(p) (p < 0: f32_list()) of the n floats at u, read from a
+ * heap copy of exactly 4n bytes (ASan sees a read past it) into exactly
+ * the n * F32_BUFSIZE bytes the contract asks (1 for n == 0): nothing
+ * written past them (a canary of 64 bytes after them stays).
+ */
+static void
+tight(int p, const uint32_t *u, size_t n)
+{
+	size_t i, sz = n ? n * F32_BUFSIZE : 1;
+	unsigned char *le = malloc(n ? 4 * n : 1);
+	char *out = malloc(sz + 64);
+
+	if (!le || !out)
+		abort();
+	for (i = 0; i < n; i++) {
+		le[4 * i] = (unsigned char)u[i];
+		le[4 * i + 1] = (unsigned char)(u[i] >> 8);
+		le[4 * i + 2] = (unsigned char)(u[i] >> 16);
+		le[4 * i + 3] = (unsigned char)(u[i] >> 24);
+	}
+	memset(out + sz, 'c', 64);
+	if (p < 0)
+		f32_list(out, le, n, ',');
+	else
+		f32_list_path(p, out, le, n, ',');
+	nall += (long)n;
+	for (i = 0; i < 64; i++)
+		if (out[sz + i] != 'c') {
+			if (nbad++ < 10)
+				printf("# %s: %zu floats: byte %zu past the "
+				    "buffer written\n", p < 0 ? "f32_list" :
+				    f32_path(p), n, i);
+			break;
+		}
+	free(le);
+	free(out);
+}
+
 /* test 8 of path p (p < 0: f32_list()) */
 static void
 simdpath(int p)
@@ -359,6 +398,14 @@ simdpath(int p)
 				    rnd() % 2 ? rnd() : edgebits(rnd());
 			simd(p, v, m, off, off % 2 ? ',' : '\t');
 		}
+	for (m = 0; m <= 40; m++) {	/* the longest texts, exact buffers */
+		for (k = 0; k < m; k++)	/* -1.17549435e-38 and like */
+			v[k] = 0x80800000u | (k % 2 ? 0x7fffffu - k : k + 1);
+		tight(p, v, m);
+		for (k = 0; k < m; k++)
+			v[k] = rnd() % 2 ? gauss() : edgebits(rnd());
+		tight(p, v, m);
+	}
 	for (i = 0; i < nsimd / 4096 + 1; i++) {
 		for (k = 0; k < 4096; k++)
 			v[k] = i % 2 ? gauss() : rnd();
