@@ -116,6 +116,7 @@ teardown() { tm_stop; }
 	tmux send-keys -t "$S" Enter
 	wait_for 'echo: a'
 	tmux send-keys -t "$S" C-d
+	wait_last '$'	# the shell's prompt: the chat has left
 	tmux send-keys -t "$S" 'echo rc=$?' Enter
 	wait_for 'rc=0'
 	assert_equal '[{"role":"user","content":"a\nb"}]' "$(msgs 1)"

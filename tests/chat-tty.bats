@@ -130,6 +130,7 @@ stalled() {
 	tmux send-keys -t "$S" 'fg' Enter
 	wait_for '^ reply'	# after the ^Z line
 	tmux send-keys -t "$S" C-d
+	wait_last '$'	# the shell's prompt: the chat has left
 	tmux send-keys -t "$S" 'echo rc=$?' Enter
 	wait_for 'rc=0'
 	assert_equal "$before" "$(stty -g <"$pty")"

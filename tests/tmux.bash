@@ -6,6 +6,11 @@
 #   terminal's raw output goes to $BATS_TEST_TMPDIR/raw.
 # wait_for RE: until the screen shows RE (10 s at most; the screen on
 #   stderr and status 1 when it never does).
+# wait_last LINE: until the screen's last line that is not blank is
+#   LINE, trailing blanks aside (10 s at most, as wait_for): a shell's
+#   prompt back, say.  Keys sent before it would reach the program still
+#   running, and one that ends flushes what it had not read (libedit's
+#   el_end() sets the terminal back with TCSAFLUSH).
 # tm_stop: the tmux server and what runs in it gone (for teardown).
 
 tm() {
@@ -26,6 +31,17 @@ wait_for() {
 	local i
 	for i in $(seq 500); do
 		tmux capture-pane -p -t "$S" | grep -q -- "$1" && return 0
+		sleep 0.02
+	done
+	tmux capture-pane -p -t "$S" >&2
+	return 1
+}
+
+wait_last() {
+	local i
+	for i in $(seq 500); do
+		[ "$(tmux capture-pane -p -t "$S" | sed 's/[[:space:]]*$//' |
+		    grep -v '^$' | tail -n 1)" = "$1" ] && return 0
 		sleep 0.02
 	done
 	tmux capture-pane -p -t "$S" >&2
