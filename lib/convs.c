@@ -115,7 +115,7 @@ scan(const char *dir, struct conv **out)
 	struct conv *v = NULL;
 	struct dirent *d;
 	struct stat st;
-	size_t n, k = 0;
+	size_t n, k = 0, cap = 0;
 	DIR *dp;
 
 	*out = NULL;
@@ -130,7 +130,9 @@ scan(const char *dir, struct conv **out)
 		buf_printf(&path, "%s/%s", dir, d->d_name);
 		if (stat(path.s, &st) < 0 || !S_ISREG(st.st_mode))
 			continue;
-		v = xreallocarray(v, k + 1, sizeof *v);
+		if (k == cap)	/* doubling: a 1000-file scan, 10 reallocs */
+			v = xreallocarray(v, cap = cap ? 2 * cap : 16,
+			    sizeof *v);
 		v[k].name = xstrndup(d->d_name, n - 6);
 		v[k++].mtime = st.st_mtim;
 	}

@@ -55,8 +55,16 @@ walk() {	# walk TOOL: fail the 1st, 2nd, ... allocation until success
 	[ "${OAI_TEST_LONG:-}" != 1 ] || step=1
 	for ((n = 1; n < 20000; n += step)); do
 		st=0
-		OAI_FAILALLOC=$n "${argv[@]}" <"$HD_IN" >out 2>err || st=$?
+		# every run from the same state: oai-chat's saved
+		# conversations would pile up, and its pruning scan of them
+		# allocate more each run than n grows
+		rm -rf "$HOME/.local/state"
+		# a hang is a failure with its n, not the file's time limit
+		OAI_FAILALLOC=$n timeout -k 5 60 "${argv[@]}" <"$HD_IN" >out \
+		    2>err || st=$?
 		stderr=$(cat err) status=$st output=
+		[ "$st" -ne 124 ] || fail "n=$n: $t hung (killed after 60 s)" ||
+			return 1
 		if [ "$st" -eq 0 ]; then
 			cmp -s want out || fail "n=$n: success with other output" ||
 				return 1
