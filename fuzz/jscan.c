@@ -47,8 +47,7 @@ jscan_fz_cb(void *ctx, struct jscan *s, enum jscan_ev ev, const char *p,
 		buf_reset(&l->str);
 	} else if (ev == JSCAN_NUM) {
 		FUZZ_CHECK(p != NULL && n > 0);
-		t = fuzz_dup(p, n + 1);
-		t[n] = '\0';
+		t = xstrndup(p, n);
 		v = (float)strtod(t, NULL);
 		FUZZ_CHECK(memcmp(&v, &s->num, sizeof v) == 0 ||
 		    (isnan(v) && isnan(s->num)));
