@@ -173,13 +173,40 @@ conv_latest(struct buf *path)
 	return 0;
 }
 
+/* s is n digits and then the character c */
+static int
+digits(const char *s, size_t n, int c)
+{
+	for (; n > 0; n--, s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return *s == c;
+}
+
+/* name (without .jsonl) is one conv_newpath() gives:
+ * YYYYMMDD-HHMMSS-PID or YYYYMMDD-HHMMSS-PID-K */
+static int
+ournames(const char *name)
+{
+	size_t n;
+
+	if (!digits(name, 8, '-') || !digits(name + 9, 6, '-'))
+		return 0;
+	for (name += 16; (n = strspn(name, "0123456789")) > 0; name += n + 1)
+		if (name[n] != '-')
+			return name[n] == '\0';
+	return 0;
+}
+
 /*
  * Keep the max conversations changed last in path's directory, path (one
  * just begun) always among them: the others are removed, oldest first.
- * path is kept by name, not by its time: another file may look newer (a
- * clock set back, a copy that kept its times, or one saved in the same
- * clock tick).  A file that cannot be removed is said once; the answer
- * and its file stand.
+ * Only the files named as conv_newpath() names them count and go: a
+ * .jsonl of another name there (a copy, a conversation of -c) is listed
+ * but never removed.  path is kept by name, not by its time: another
+ * file may look newer (a clock set back, a copy that kept its times, or
+ * one saved in the same clock tick).  A file that cannot be removed is
+ * said once; the answer and its file stand.
  */
 void
 conv_prune(const char *path, long max)
@@ -192,10 +219,14 @@ conv_prune(const char *path, long max)
 	int said = 0;
 
 	buf_add(&dir, path, (size_t)(self - 1 - path));
-	if ((n = scan(dir.s, &v)) > max)
-		for (k = 0, drop = n - max; k < n && drop > 0; k++) {
-			if (strlen(v[k].name) == selflen &&
-			    memcmp(v[k].name, self, selflen) == 0)
+	n = scan(dir.s, &v);
+	for (k = 0, drop = -max; k < n; k++)
+		drop += ournames(v[k].name);
+	if (drop > 0)
+		for (k = 0; k < n && drop > 0; k++) {
+			if (!ournames(v[k].name) ||
+			    (strlen(v[k].name) == selflen &&
+			    memcmp(v[k].name, self, selflen) == 0))
 				continue;
 			drop--;
 			buf_reset(&f);

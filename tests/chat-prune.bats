@@ -2,7 +2,8 @@
 # See LICENSE file for copyright and license details.
 # oai-chat keeps the OAI_HISTORY_SIZE (default 1000) conversations of
 # its state directory changed last: saving a new one removes the oldest
-# beyond that; nothing else in the directory, no -c file, is touched.
+# beyond that; nothing else in the directory, no -c file, no .jsonl of a
+# name oai-chat does not give, is touched.
 bats_require_minimum_version 1.5.0
 
 setup_file() { load helper; srv_start; }
@@ -17,14 +18,19 @@ setup() {
 	mkdir -p "$D"
 }
 
-# old N: conversations old-1 .. old-N, old-1 changed first (in 2020)
+# old N: conversations 20200101-000000-1 .. -N (named as oai-chat names
+# them, the last field a process id), the first changed first (in 2020)
 old() {
 	local i
 	for i in $(seq "$1"); do
-		echo '{"role":"user","content":"q'"$i"'"}' > "$D/old-$i.jsonl"
-		touch -d "@$((1577836800 + i))" "$D/old-$i.jsonl"
+		echo '{"role":"user","content":"q'"$i"'"}' > "$D/20200101-000000-$i.jsonl"
+		touch -d "@$((1577836800 + i))" "$D/20200101-000000-$i.jsonl"
 	done
 }
+# saved: the conversations of $D saved by the test (not made by it, in
+# 2020 or 2100); others: the other files, in C order
+saved() { LC_ALL=C ls "$D" | grep -E '^20[0-9]{6}-' | grep -v -E '^(20200101|21000101)-'; }
+others() { LC_ALL=C ls "$D" | grep -v -x -F -f <(saved; echo /) | xargs; }
 
 @test "OAI_HISTORY_SIZE=3: a new conversation removes the oldest beyond 3, nothing else" {
 	old 5
@@ -34,9 +40,9 @@ old() {
 	assert_status 0
 	assert_stderr ''
 	assert_output 'echo: hi'
-	# the new one and old-4, old-5; old-1..3 gone
-	assert_equal 'notes.txt old-4.jsonl old-5.jsonl' "$(cd "$D" && ls | grep -v '^2' | xargs)"
-	assert_equal 1 "$(ls "$D" | grep -c '^2.*\.jsonl$')"
+	# the new one and old 4, 5; 1..3 gone
+	assert_equal '20200101-000000-4.jsonl 20200101-000000-5.jsonl notes.txt' "$(others)"
+	assert_equal 1 "$(saved | grep -c '\.jsonl$')"
 	OAI_HISTORY_SIZE=3 run --separate-stderr oai-chat -c "$T/mine.jsonl" again </dev/null
 	assert_status 0
 	assert_equal 4 "$(ls "$D" | wc -l)"	# -c: no new saved one, none removed
@@ -45,14 +51,15 @@ old() {
 
 @test "the default keeps 1000 conversations" {
 	old 1
-	(cd "$D" && for i in $(seq 2 1000); do echo '{}' > "old-$i.jsonl"; done &&
-		touch -d @1577840000 old-*.jsonl && touch -d @1577836800 old-1.jsonl)
+	(cd "$D" && for i in $(seq 2 1000); do echo '{}' > "20200101-000000-$i.jsonl"; done &&
+		touch -d @1577840000 20200101-*.jsonl &&
+		touch -d @1577836800 20200101-000000-1.jsonl)
 	run --separate-stderr oai-chat hi </dev/null
 	assert_status 0
 	assert_stderr ''
 	assert_equal 1000 "$(ls "$D" | wc -l)"
-	[ ! -e "$D/old-1.jsonl" ] || fail "old-1 kept"
-	[ -f "$D/old-2.jsonl" ] || fail "old-2 removed"
+	[ ! -e "$D/20200101-000000-1.jsonl" ] || fail "the oldest kept"
+	[ -f "$D/20200101-000000-2.jsonl" ] || fail "the second oldest removed"
 }
 
 @test "--continue and --no-save remove nothing" {
@@ -61,7 +68,7 @@ old() {
 	assert_status 0
 	OAI_HISTORY_SIZE=2 run --separate-stderr oai-chat --no-save hi </dev/null
 	assert_status 0
-	assert_equal 'old-1.jsonl old-2.jsonl old-3.jsonl old-4.jsonl' "$(ls "$D" | xargs)"
+	assert_equal '20200101-000000-1.jsonl 20200101-000000-2.jsonl 20200101-000000-3.jsonl 20200101-000000-4.jsonl' "$(ls "$D" | xargs)"
 }
 
 @test "OAI_HISTORY_SIZE that is not a count of 1 or more: exit 2 before any request" {
@@ -80,25 +87,44 @@ old() {
 # The new one is kept by name, whatever the others' times (a clock set
 # back, a copy with its times kept, a server's clock over NFS).
 @test "OAI_HISTORY_SIZE=1: the new conversation stays though another was changed later" {
-	echo '{"role":"user","content":"q"}' > "$D/later.jsonl"
-	touch -d @4102444800 "$D/later.jsonl"	# 2100
+	echo '{"role":"user","content":"q"}' > "$D/21000101-000000-1.jsonl"
+	touch -d @4102444800 "$D/21000101-000000-1.jsonl"	# 2100
 	OAI_HISTORY_SIZE=1 run --separate-stderr oai-chat hi </dev/null
 	assert_status 0
 	assert_stderr ''
 	assert_output 'echo: hi'
 	assert_equal 1 "$(ls "$D" | wc -l)"
-	f=$(ls "$D"/2*.jsonl) || fail "the new conversation was removed"
+	f=$D/$(saved) && [ -f "$f" ] || fail "the new conversation was removed"
 	assert_equal 1 "$(grep -c '"content":"hi"' "$f")"
 }
 
 @test "OAI_HISTORY_SIZE=2: of the others, the oldest goes; the new one stays" {
-	echo '{}' > "$D/a.jsonl"
-	echo '{}' > "$D/b.jsonl"
-	touch -d @4102444800 "$D/a.jsonl"
-	touch -d @4102444801 "$D/b.jsonl"
+	echo '{}' > "$D/21000101-000000-7.jsonl"
+	echo '{}' > "$D/21000101-000001-7-2.jsonl"	# a /reset in the same second
+	touch -d @4102444800 "$D/21000101-000000-7.jsonl"
+	touch -d @4102444801 "$D/21000101-000001-7-2.jsonl"
 	OAI_HISTORY_SIZE=2 run --separate-stderr oai-chat hi </dev/null
 	assert_status 0
 	assert_stderr ''
-	assert_equal 'b.jsonl' "$(cd "$D" && ls | grep -v '^2' | xargs)"
-	assert_equal 1 "$(ls "$D" | grep -c '^2.*\.jsonl$')"
+	assert_equal '21000101-000001-7-2.jsonl' "$(others)"
+	assert_equal 1 "$(saved | grep -c '\.jsonl$')"
+}
+
+# A copy kept under a name of one's own is not oai-chat's to remove, nor
+# is it counted; names near oai-chat's are not its either.
+@test "OAI_HISTORY_SIZE=1: a .jsonl of another name is neither removed nor counted" {
+	old 2
+	for f in notes 2020-01-01 20200101-000000 20200101-000000-x \
+	    20200101-000000-1- 2020010-000000-1 20200101-00000-1 \
+	    20200101_000000-1 20200101-000000--1; do
+		echo '{"role":"user","content":"q"}' > "$D/$f.jsonl"
+		touch -d @1577836000 "$D/$f.jsonl"	# older than old's
+	done
+	OAI_HISTORY_SIZE=1 run --separate-stderr oai-chat hi </dev/null
+	assert_status 0
+	assert_stderr ''
+	assert_equal '2020-01-01.jsonl 2020010-000000-1.jsonl 20200101-00000-1.jsonl 20200101-000000--1.jsonl 20200101-000000-1-.jsonl 20200101-000000-x.jsonl 20200101-000000.jsonl 20200101_000000-1.jsonl notes.jsonl' "$(others)"
+	run --separate-stderr oai-chat --list-conversations
+	assert_status 0
+	assert_equal 10 "${#lines[@]}"	# listed, all of them
 }
