@@ -52,6 +52,7 @@ static struct {
 	int confirm;
 	/* saved conversations (issue 14) */
 	int cont, list, nosave;
+	int listroles;
 } opt = { .rounds = 8, .tooltimeout = 60, .parallel = 4 };
 
 #define MAXCHOICES 128	/* the API's limit on n */
@@ -103,6 +104,8 @@ static const struct oai_opt opts[] = {
 	OAI_CHAT_JSON_OBJECT,
 	OAI_FLAG(0, "list-conversations", &opt.list,
 	    "list the saved conversations (--json:\nJSON lines)"),
+	OAI_FLAG(0, "list-roles", &opt.listroles,
+	    "list the roles -r takes"),
 	OAI_CHAT_LOGIT_BIAS,
 	OAI_CHAT_LOGPROBS,
 	OAI_INT(0, "max-tool-rounds", "n", &opt.rounds, NULL, 1, 1000,
@@ -1016,6 +1019,10 @@ convchoose(int argc)
 	if ((s = getenv("OAI_HISTORY_SIZE")) && *s)
 		histsize = (long)xstrtonum("OAI_HISTORY_SIZE", s, 1,
 		    1000000000);
+	if (opt.listroles && (argc || opt.conv || opt.cont || opt.each ||
+	    opt.list || opt.json))
+		die(OAI_EX_USAGE, "--list-roles takes no prompt and excludes "
+		    "-c, -C, --each, --json and --list-conversations");
 	if (opt.list && (argc || opt.conv || opt.cont || opt.each))
 		die(OAI_EX_USAGE, "--list-conversations takes no prompt and "
 		    "excludes -c, -C and --each");
@@ -1023,7 +1030,7 @@ convchoose(int argc)
 		die(OAI_EX_USAGE, "-c and -C exclude each other");
 	if (opt.cont && opt.each)
 		die(OAI_EX_USAGE, "--each excludes -C");
-	if (opt.list || opt.each)
+	if (opt.list || opt.listroles || opt.each)
 		return;
 	if (opt.conv)
 		loadpath = savepath = opt.conv;
@@ -1612,6 +1619,8 @@ main(int argc, char *argv[])
 	model = oai_given("model") ? opt.model : NULL;	/* -m's or -r's */
 	convchoose(argc);
 	checks();
+	if (opt.listroles)
+		return oai_finish(&o, oai_role_list());
 	if (opt.list)
 		return oai_finish(&o, conv_list(opt.json));
 	if (opt.each) {

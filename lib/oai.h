@@ -837,6 +837,10 @@ int oai_config_read(struct oai_settings *s, const char *tool);
 /* Role name's settings and prompt, from the roles directory beside the
  * config file; a role that is not there dies saying where it looked. */
 void oai_role_read(struct oai_settings *s, const char *name);
+/* --list-roles: the names -r takes, one a line, sorted (C order): the
+ * regular files of the roles directory, but for names beginning with a
+ * dot or holding a newline; none when it does not exist.  Returns 0. */
+int oai_role_list(void);
 void oai_settings_free(struct oai_settings *s);
 /* -r/--role's handler: OAI_FN('r', "role", "name", oai_opt_role, ...). */
 void oai_opt_role(struct oai *o, const char *name);

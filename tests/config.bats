@@ -298,3 +298,45 @@ model() { oai-chat --dry-run "$@" hi | jq -r .model; }
 	assert_status 0
 	assert_output '{"model":"flag-m","messages":[{"role":"system","content":"flag-s"},{"role":"user","content":"q"},{"role":"assistant","content":"a"},{"role":"user","content":"hi"}]}'
 }
+
+@test "roles: --list-roles prints the names -r takes, sorted bytewise; the completions offer them" {
+	for r in zeta Alpha beta; do printf -- '---\nYou are %s.\n' "$r" > "$ROLES/$r"; done
+	touch "$ROLES/.hidden"
+	mkdir "$ROLES/adir"
+	ln -s beta "$ROLES/linked"
+	ln -s nowhere "$ROLES/dangling"
+	run --separate-stderr oai-chat --list-roles
+	assert_status 0
+	assert_stderr ''
+	assert_output "$(printf 'Alpha\nbeta\nlinked\nzeta')"
+	# each one listed is one -r takes
+	for r in $output; do
+		oai-chat --dry-run -r "$r" hi >/dev/null || fail "-r $r refused"
+	done
+	for t in oai-chat oai-batch; do
+		run bash -c '. "$1/completions/bash/$2" && COMP_WORDS=($2 -r "$3") &&
+			COMP_CWORD=2 && _${2//-/_} && echo "${COMPREPLY[*]}"' - "$ROOT" "$t" b
+		assert_status 0
+		assert_output 'beta'
+	done
+	grep -q -- "-a '(oai-chat --list-roles 2>/dev/null)'" "$ROOT/completions/fish/oai-chat.fish"
+	grep -q 'oai-chat --list-roles' "$ROOT/completions/zsh/_oai-batch"
+	rm -r "$ROLES"
+	run --separate-stderr oai-chat --list-roles
+	assert_status 0
+	assert_output ''
+	assert_stderr ''
+}
+
+@test "roles: --list-roles takes no prompt and no other mode: exit 2, one line" {
+	for a in hi -C --each --json --list-conversations "-c $BATS_TEST_TMPDIR/c.jsonl"; do
+		run --separate-stderr oai-chat --list-roles $a </dev/null
+		assert_status 2
+		assert_output ''
+		assert_stderr 'oai-chat: --list-roles takes no prompt and excludes -c, -C, --each, --json and --list-conversations'
+	done
+	run --separate-stderr env -u HOME -u XDG_CONFIG_HOME oai-chat --list-roles
+	assert_status 2
+	assert_stderr 'oai-chat: --list-roles: $XDG_CONFIG_HOME/oai/roles or $HOME/.config/oai/roles: neither is set'
+	assert_equal 0 "$(srv_nreq)"
+}

@@ -1,14 +1,7 @@
 # See LICENSE file for copyright and license details.
 complete -c oai-batch -s e -l endpoint -x -a 'chat embeddings completions moderations responses' -d 'Each line is a request body for endpoint'
 complete -c oai-batch -s m -l model -x -d '--lines: model'
-function __oai_batch_roles
-    set d $HOME/.config/oai/roles
-    if string match -q '/*' -- "$XDG_CONFIG_HOME"
-        set d $XDG_CONFIG_HOME/oai/roles
-    end
-    test -d $d; and ls -- $d
-end
-complete -c oai-batch -s r -l role -x -a '(__oai_batch_roles)' -d '--lines -e chat: a role: its options and system message'
+complete -c oai-batch -s r -l role -x -a '(oai-chat --list-roles 2>/dev/null)' -d '--lines -e chat: a role: its options and system message'
 complete -c oai-batch -s s -l system -x -d '--lines -e chat: system message'
 complete -c oai-batch -s t -l temperature -x -d 'Sampling temperature, 0 to 2'
 complete -c oai-batch -s u -l usage -d 'Print the results\' token usage and cost on stderr'

@@ -2,19 +2,13 @@
 complete -c oai-chat -s c -l conversation -r -F -d 'Keep the conversation in a JSONL file'
 complete -c oai-chat -s C -l continue -d 'Continue the conversation saved last'
 complete -c oai-chat -l list-conversations -d 'List the saved conversations'
+complete -c oai-chat -l list-roles -d 'List the roles -r takes'
 complete -c oai-chat -l no-save -d 'Save no conversation or line history'
 complete -c oai-chat -s f -l file -r -F -d 'Add a file to the prompt'
 complete -c oai-chat -s m -l model -x -a '(oai-models --timeout 2 2>/dev/null)' -d 'Model'
 complete -c oai-chat -s o -l output -r -F -d 'With --each: write to a file as lines are done'
 complete -c oai-chat -s P -l parallel -x -d 'With --each: requests in flight'
-function __oai_chat_roles
-    set d $HOME/.config/oai/roles
-    if string match -q '/*' -- "$XDG_CONFIG_HOME"
-        set d $XDG_CONFIG_HOME/oai/roles
-    end
-    test -d $d; and ls -- $d
-end
-complete -c oai-chat -s r -l role -x -a '(__oai_chat_roles)' -d 'Use a role: its options and system message'
+complete -c oai-chat -s r -l role -x -a '(oai-chat --list-roles 2>/dev/null)' -d 'Use a role: its options and system message'
 complete -c oai-chat -s s -l system -x -d 'System message, or @file'
 complete -c oai-chat -s t -l temperature -x -d 'Sampling temperature, 0 to 2'
 complete -c oai-chat -s u -l usage -d 'Print token usage and cost on stderr'
