@@ -110,29 +110,26 @@ static const uint64_t G[80] = {	/* 3 zeros after, for decompose8() */
 
 /*
  * What shortest() needs of a float's exponent field ieeee (subnormals'
- * is 1's): k = floor(q * log10(2)) for its q = ieeee - 150, g = G[k + 45]
- * and the shift h = q + floor(-k * log2(10)) + 33 (33..36, so c << h
- * fits in 64 bits).  Filled on first use: a lookup per float instead of
- * two multiplications and a lookup.
+ * is 1's): k = floor(q * log10(2)) for its q = ieeee - 150 (its power
+ * of ten is G[k + 45]) and the shift h = q + floor(-k * log2(10)) + 33
+ * (33..36, so c << h fits in 64 bits).  Computed by the compiler, so
+ * a lookup per float instead of two multiplications, and nothing to
+ * fill at run time (or to race on, for threads).
  */
-static struct scale {
-	uint64_t g;
-	int k, h;
-} scale[256];
+#define FLOORDIV(a, b) ((a) >= 0 ? (a) / (b) : -((-(a) + (b) - 1) / (b)))
+#define SQ(e) (((e) ? (e) : 1) - 150)
+#define SK(q) ((int16_t)FLOORDIV((long long)(q) * 661971961083LL, \
+	2199023255552LL))	/* 2^41 */
+#define SH(q) ((int16_t)((q) + FLOORDIV(-(long long)SK(q) * \
+	913124641741LL, 274877906944LL) + 33))	/* 2^38 */
+#define SC(e) { SK(SQ(e)), SH(SQ(e)) }
+#define SC4(e) SC(e), SC((e) + 1), SC((e) + 2), SC((e) + 3)
+#define SC16(e) SC4(e), SC4((e) + 4), SC4((e) + 8), SC4((e) + 12)
+#define SC64(e) SC16(e), SC16((e) + 16), SC16((e) + 32), SC16((e) + 48)
 
-static void
-scaleinit(void)
-{
-	int e, q, k;
-
-	for (e = 0; e < 256; e++) {
-		q = (e ? e : 1) - 150;
-		k = (int)((int64_t)q * 661971961083 >> 41);
-		scale[e].k = k;
-		scale[e].g = G[k + 45];
-		scale[e].h = q + (int)((int64_t)-k * 913124641741 >> 38) + 33;
-	}
-}
+static const struct scale {
+	int16_t k, h;
+} scale[256] = { SC64(0), SC64(64), SC64(128), SC64(192) };
 
 /* The high 64 bits of g * x. */
 static inline uint64_t
@@ -170,10 +167,11 @@ shortest(uint32_t c, const struct scale *sc, uint32_t *out, int *exp)
 {
 	uint32_t out1 = c & 1, vb, vbl, vbr, s, sp10, up, wp, short10;
 	uint64_t cp = (uint64_t)c << (sc->h + 2), d = (uint64_t)2 << sc->h;
+	uint64_t g = G[sc->k + 45];
 
-	vb = rop(sc->g, cp);
-	vbl = rop(sc->g, cp - d);
-	vbr = rop(sc->g, cp + d);
+	vb = rop(g, cp);
+	vbl = rop(g, cp - d);
+	vbr = rop(g, cp + d);
 	/*
 	 * Chosen without branches (which way they go is noise, and a wrong
 	 * guess costs more than all the arithmetic): with one digit fewer,
@@ -507,7 +505,7 @@ layblk(char *s, size_t len, const struct decblk *b, const unsigned char *v,
  * gfmt()'s branches).  Where the lanes differ
  * from the scalar code they compute the same numbers: the three
  * 64x64-bit high products of shortest() from two 32x32-bit ones (see
- * rop8()), k and h of scaleinit() with smaller multipliers, G[] by
+ * rop8()), k and h of scale[] with smaller multipliers, G[] by
  * permutations rather than a gather (slow where the microcode
  * mitigates Downfall), eight()'s divisions in 32- and 16-bit lanes
  * (each field's product fits its lane as it fits its field of the
@@ -591,7 +589,7 @@ decompose8(struct decblk *o, size_t i, const unsigned char *v)
 	o->special |= (uint32_t)sp << i;
 	c = _mm512_mask_or_epi64(m, _mm512_test_epi64_mask(e, e), m,
 	    SET(1 << 23));
-	/* scaleinit()'s k and h, with multipliers that are exact for these
+	/* scale[]'s k and h, with multipliers that are exact for these
 	 * q (checked on all 256), and g = G[k + 45] */
 	q = _mm512_sub_epi64(_mm512_max_epu64(e, SET(1)), SET(150));
 	k = _mm512_srai_epi64(_mm512_mul_epi32(q, SET(78913)), 18);
@@ -788,8 +786,8 @@ decompose4(struct decblk *o, size_t i, const unsigned char *v)
 	o->special |= (uint32_t)bits << i;
 	c = _mm256_or_si256(m, _mm256_andnot_si256(_mm256_cmpeq_epi64(e, z),
 	    SET4(1 << 23)));
-	g = _mm256_set_epi64x((long long)s3->g, (long long)s2->g,
-	    (long long)s1->g, (long long)s0->g);
+	g = _mm256_set_epi64x((long long)G[s3->k + 45], (long long)G[s2->k +
+	    45], (long long)G[s1->k + 45], (long long)G[s0->k + 45]);
 	k = _mm256_set_epi64x(s3->k, s2->k, s1->k, s0->k);
 	h = _mm256_set_epi64x(s3->h, s2->h, s1->h, s0->h);
 	gh = _mm256_srli_epi64(g, 32);
@@ -909,8 +907,6 @@ f32_list(char *s, const unsigned char *v, size_t n, int sep)
 size_t
 f32_list_path(int p, char *s, const unsigned char *v, size_t n, int sep)
 {
-	if (!scale[1].g)
-		scaleinit();
 #if defined(__x86_64__) && defined(__GNUC__)
 	if (p == F32_AVX512 && n >= 8)
 		return list512(s, v, n, sep);
