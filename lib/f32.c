@@ -385,7 +385,8 @@ listfrom(char *s, size_t len, const unsigned char *v, size_t k, size_t n,
  * BLOCK decimals, as decompose() leaves them in a struct dec, from the
  * SIMD paths: their decompositions of a block are independent of each
  * other, so their long chains of latency overlap, where one
- * decomposition then its layouts would wait for each in turn.
+ * decomposition then its layouts would wait for each in turn.  (The
+ * AVX-512 path fills 8 at a time, two blocks in turn: see list512().)
  */
 #define BLOCK 32
 
@@ -394,6 +395,10 @@ struct decblk {
 	int32_t n[BLOCK], x[BLOCK], f[BLOCK];
 	int32_t lay[BLOCK];	/* LAY[]'s index; -1: a form for gfmt() */
 	uint32_t special;	/* bit i: float i's special */
+	/* list512()'s 8: lay16()'s source vector and length, with the
+	 * sign in them (lay[] a row of LAY[]'s second half if negative) */
+	_Alignas(64) unsigned char src[8][16];
+	int32_t len[8];
 };
 
 /*
@@ -408,7 +413,7 @@ struct decblk {
  * form (mispredicted at every change of x) and stores piecewise.
  * Computed by the compiler: LAYB(x, n, j) is byte j's source byte.
  */
-enum { LF = 8, LZ, LDOT, LSEP, LNONE = 0x80 };	/* source bytes 0..7: w */
+enum { LF = 8, LZ, LDOT, LSEP, LMINUS, LNONE = 0x80 };	/* 0..7: w */
 #define LAYP(x, n) ((x) < (n) - 1)	/* a point among the digits */
 #define LAYB(x, n, j) ((x) < 0 ? \
 	((j) == 0 ? LZ : (j) == 1 ? LDOT : (j) < 1 - (x) ? LZ : \
@@ -418,23 +423,26 @@ enum { LF = 8, LZ, LDOT, LSEP, LNONE = 0x80 };	/* source bytes 0..7: w */
 	LAYP(x, n) && (j) == (x) + 1 ? LDOT : \
 	(j) <= (n) - 1 + LAYP(x, n) ? (j) - 1 - LAYP(x, n) : \
 	(j) == (n) + LAYP(x, n) ? LSEP : LNONE))
-#define LAYROW(x, n) { { LAYB(x, n, 0), LAYB(x, n, 1), LAYB(x, n, 2), \
-	LAYB(x, n, 3), LAYB(x, n, 4), LAYB(x, n, 5), LAYB(x, n, 6), \
-	LAYB(x, n, 7), LAYB(x, n, 8), LAYB(x, n, 9), LAYB(x, n, 10), \
-	LAYB(x, n, 11), LAYB(x, n, 12), LAYB(x, n, 13), LAYB(x, n, 14), \
-	LAYB(x, n, 15) } }
-#define LAYROWS(x) LAYROW(x, 1), LAYROW(x, 2), LAYROW(x, 3), LAYROW(x, 4), \
-	LAYROW(x, 5), LAYROW(x, 6), LAYROW(x, 7), LAYROW(x, 8), LAYROW(x, 9)
+#define LAYBS(x, n, j) ((j) == 0 ? LMINUS : LAYB(x, n, (j) - 1))	/* '-' */
+#define LAYROW(B, x, n) { { B(x, n, 0), B(x, n, 1), B(x, n, 2), \
+	B(x, n, 3), B(x, n, 4), B(x, n, 5), B(x, n, 6), B(x, n, 7), \
+	B(x, n, 8), B(x, n, 9), B(x, n, 10), B(x, n, 11), B(x, n, 12), \
+	B(x, n, 13), B(x, n, 14), B(x, n, 15) } }
+#define LAYROWS(B, x) LAYROW(B, x, 1), LAYROW(B, x, 2), LAYROW(B, x, 3), \
+	LAYROW(B, x, 4), LAYROW(B, x, 5), LAYROW(B, x, 6), LAYROW(B, x, 7), \
+	LAYROW(B, x, 8), LAYROW(B, x, 9)
+#define LAYTAB(B) LAYROWS(B, -4), LAYROWS(B, -3), LAYROWS(B, -2), \
+	LAYROWS(B, -1), LAYROWS(B, 0), LAYROWS(B, 1), LAYROWS(B, 2), \
+	LAYROWS(B, 3), LAYROWS(B, 4), LAYROWS(B, 5), LAYROWS(B, 6), \
+	LAYROWS(B, 7), LAYROWS(B, 8)
 #define LAYL(x, n) ((x) < 0 ? 2 - (x) + (n) : (n) + LAYP(x, n) + 1)
 #define LAYLENS(x) LAYL(x, 1), LAYL(x, 2), LAYL(x, 3), LAYL(x, 4), \
 	LAYL(x, 5), LAYL(x, 6), LAYL(x, 7), LAYL(x, 8), LAYL(x, 9)
 
 static const struct {
 	_Alignas(16) unsigned char c[16];
-} LAY[13 * 9] = {
-	LAYROWS(-4), LAYROWS(-3), LAYROWS(-2), LAYROWS(-1), LAYROWS(0),
-	LAYROWS(1), LAYROWS(2), LAYROWS(3), LAYROWS(4), LAYROWS(5),
-	LAYROWS(6), LAYROWS(7), LAYROWS(8)
+} LAY[2 * 13 * 9] = {	/* then with a '-' first (source byte LMINUS) */
+	LAYTAB(LAYB), LAYTAB(LAYBS)
 };
 static const unsigned char LAYLEN[13 * 9] = {
 	LAYLENS(-4), LAYLENS(-3), LAYLENS(-2), LAYLENS(-1), LAYLENS(0),
@@ -500,16 +508,17 @@ layblk(char *s, size_t len, const struct decblk *b, const unsigned char *v,
  * code, so the same digits for every float, which test_f32 checks
  * (make unit on a sample, make check-long-f32simd on all 2^32).  The
  * scalar decompose() takes about 40 cycles a float of chained
- * arithmetic; here about 4 ns a float, and the layout is lay16()'s
- * shuffle for the common forms (the rest, rare in embeddings, by
- * gfmt()'s branches).  Where the lanes differ
- * from the scalar code they compute the same numbers: the three
- * 64x64-bit high products of shortest() from two 32x32-bit ones (see
- * rop8()), k and h of scale[] with smaller multipliers, G[] by
+ * arithmetic; here about 3.5 ns a float, which also makes each float's
+ * source vector of lay16() and its row of LAY[] with the sign in it, so
+ * that the layout of the common forms is a load, a shuffle and a store
+ * (the rest, rare in embeddings, by gfmt()'s branches).  Where the
+ * lanes differ from the scalar code they compute the same numbers: the
+ * three 64x64-bit high products of shortest() from two 32x32-bit ones
+ * (see rop8()), k and h of scale[] with smaller multipliers, G[] by
  * permutations rather than a gather (slow where the microcode
- * mitigates Downfall), eight()'s divisions in 32- and 16-bit lanes
- * (each field's product fits its lane as it fits its field of the
- * word), c0 (0 or 1) by a comparison, the zero counts by lzcnt.
+ * mitigates Downfall), eight()'s divisions by 100 and 10 as high
+ * products of 16-bit lanes (see eight8()), c0 (0 or 1) by a
+ * comparison, the zero counts by lzcnt.
  */
 #define AVX512 __attribute__((target("avx512f,avx512dq,avx512cd,avx512bw")))
 
@@ -552,7 +561,9 @@ gof8(__m512i i)
 	return g;
 }
 
-/* eight() of 8 lanes */
+/* eight() of 8 lanes, its divisions by 100 and 10 high products of
+ * 16-bit lanes (each exact for its range: x < 10^4, x < 100), which
+ * take half the time of 32-bit products */
 AVX512 static inline __m512i
 eight8(__m512i r)
 {
@@ -561,24 +572,24 @@ eight8(__m512i r)
 	y = _mm512_srli_epi64(_mm512_mul_epu32(r, SET(0xd1b71759)), 45);
 	x = _mm512_or_si512(y, _mm512_slli_epi64(_mm512_sub_epi64(r,
 	    _mm512_mul_epu32(y, SET(10000))), 32));
-	y = _mm512_and_si512(_mm512_srli_epi32(_mm512_mullo_epi32(x,
-	    _mm512_set1_epi32(10486)), 20), _mm512_set1_epi32(0x7f));
-	x = _mm512_or_si512(y, _mm512_slli_epi32(_mm512_sub_epi32(x,
-	    _mm512_mullo_epi32(y, _mm512_set1_epi32(100))), 16));
-	y = _mm512_and_si512(_mm512_srli_epi16(_mm512_mullo_epi16(x,
-	    _mm512_set1_epi16(103)), 10), _mm512_set1_epi16(0xf));
+	y = _mm512_srli_epi16(_mm512_mulhi_epu16(x, _mm512_set1_epi16(5243)),
+	    3);
+	x = _mm512_or_si512(y, _mm512_slli_epi32(_mm512_sub_epi16(x,
+	    _mm512_mullo_epi16(y, _mm512_set1_epi16(100))), 16));
+	y = _mm512_mulhi_epu16(x, _mm512_set1_epi16(6554));
 	return _mm512_or_si512(y, _mm512_slli_epi16(_mm512_sub_epi16(x,
 	    _mm512_mullo_epi16(y, _mm512_set1_epi16(10))), 8));
 }
 
-/* decompose() of the 8 little-endian floats at v into o from i on */
-AVX512 static inline void
-decompose8(struct decblk *o, size_t i, const unsigned char *v)
+/* decompose() of the 8 little-endian floats at v into o, and their
+ * source vectors of lay16(), with the separator sep */
+AVX512 __attribute__((always_inline)) static inline void
+decompose8(struct decblk *o, const unsigned char *v, int sep)
 {
 	__m512i u, e, m, c, q, g, gh, k, h, c2, a, b, hl, hr, d, vb, vbl, vbr;
 	__m512i out1, s;
-	__m512i sp10, lhs, t, raw, lz, tz, r, n, x;
-	__mmask8 up, wp, short10, c0, sp;
+	__m512i sp10, lhs, t, raw, lz, tz, r, n, x, f, w;
+	__mmask8 up, wp, short10, c0, sp, neg, xn;
 
 	u = _mm512_cvtepu32_epi64(_mm256_loadu_si256((const void *)v));
 	e = _mm512_and_si512(_mm512_srli_epi64(u, 23), SET(0xff));
@@ -586,7 +597,6 @@ decompose8(struct decblk *o, size_t i, const unsigned char *v)
 	sp = _mm512_cmpeq_epi64_mask(e, SET(0xff)) |
 	    (_mm512_testn_epi64_mask(m, m) & _mm512_cmpneq_epi64_mask(e,
 	    SET(1)));
-	o->special |= (uint32_t)sp << i;
 	c = _mm512_mask_or_epi64(m, _mm512_test_epi64_mask(e, e), m,
 	    SET(1 << 23));
 	/* scale[]'s k and h, with multipliers that are exact for these
@@ -641,42 +651,97 @@ decompose8(struct decblk *o, size_t i, const unsigned char *v)
 	r = _mm512_srlv_epi64(raw, _mm512_slli_epi64(lz, 3));
 	n = _mm512_sub_epi64(_mm512_mask_blend_epi64(c0,
 	    _mm512_sub_epi64(SET(8), lz), SET(9)), tz);
-	_mm256_storeu_si256((void *)(o->n + i), _mm512_cvtepi64_epi32(n));
-	_mm256_storeu_si256((void *)(o->f + i), _mm512_cvtepi64_epi32(
-	    _mm512_mask_blend_epi64(c0, _mm512_and_si512(r, SET(0xff)),
-	    SET(1))));
+	f = _mm512_mask_blend_epi64(c0, _mm512_and_si512(r, SET(0xff)),
+	    SET(1));
 	x = _mm512_add_epi64(_mm512_add_epi64(k, tz), _mm512_sub_epi64(n,
 	    SET(1)));
-	_mm256_storeu_si256((void *)(o->x + i), _mm512_cvtepi64_epi32(x));
-	_mm256_storeu_si256((void *)(o->lay + i), _mm512_cvtepi64_epi32(
-	    _mm512_mask_blend_epi64(~sp & _mm512_cmpge_epi64_mask(x,
-	    SET(-4)) & _mm512_cmplt_epi64_mask(x, n), SET(-1),
-	    _mm512_add_epi64(_mm512_mullox_epi64(_mm512_add_epi64(x,
-	    SET(4)), SET(9)), _mm512_sub_epi64(n, SET(1))))));
-	_mm512_storeu_si512((void *)(o->w + i), _mm512_add_epi64(
-	    _mm512_mask_blend_epi64(c0, _mm512_srli_epi64(r, 8), raw),
-	    SET(ZEROS)));
+	w = _mm512_add_epi64(_mm512_mask_blend_epi64(c0, _mm512_srli_epi64(r,
+	    8), raw), SET(ZEROS));
+	o->special = sp;
+	_mm256_storeu_si256((void *)o->n, _mm512_cvtepi64_epi32(n));
+	_mm256_storeu_si256((void *)o->f, _mm512_cvtepi64_epi32(f));
+	_mm256_storeu_si256((void *)o->x, _mm512_cvtepi64_epi32(x));
+	_mm512_storeu_si512((void *)o->w, w);
+	/* LAY[]'s row (x + 4) * 9 + n - 1, + 13 * 9 if negative, where it
+	 * has the form; LAYLEN[] (x < 0: 2 - x + n; else n + 1, + 1 for
+	 * a point), + 1 if negative */
+	neg = _mm512_test_epi64_mask(u, SET(0x80000000));
+	xn = _mm512_cmplt_epi64_mask(x, _mm512_setzero_si512());
+	t = _mm512_add_epi64(_mm512_add_epi64(_mm512_slli_epi64(
+	    _mm512_add_epi64(x, SET(4)), 3), x), _mm512_add_epi64(n, SET(3)));
+	_mm256_storeu_si256((void *)o->lay, _mm512_cvtepi64_epi32(
+	    _mm512_mask_blend_epi64(~sp & _mm512_cmpge_epi64_mask(x, SET(-4)) &
+	    _mm512_cmplt_epi64_mask(x, n), SET(-1), _mm512_mask_add_epi64(t,
+	    neg, t, SET(13 * 9)))));
+	t = _mm512_mask_sub_epi64(_mm512_add_epi64(n, SET(1)), xn,
+	    _mm512_add_epi64(n, SET(2)), x);
+	t = _mm512_mask_add_epi64(t, ~xn & _mm512_cmplt_epi64_mask(x,
+	    _mm512_sub_epi64(n, SET(1))), t, SET(1));
+	_mm256_storeu_si256((void *)o->len, _mm512_cvtepi64_epi32(
+	    _mm512_mask_add_epi64(t, neg, t, SET(1))));
+	/* the source vectors: w, then f, '0', '.', sep and '-' */
+	t = _mm512_add_epi64(f, SET('0' | '0' << 8 | '.' << 16 |
+	    (uint64_t)(unsigned char)sep << 24 | (uint64_t)'-' << 32));
+	_mm512_store_si512((void *)o->src[0], _mm512_permutex2var_epi64(w,
+	    _mm512_set_epi64(11, 3, 10, 2, 9, 1, 8, 0), t));
+	_mm512_store_si512((void *)o->src[4], _mm512_permutex2var_epi64(w,
+	    _mm512_set_epi64(15, 7, 14, 6, 13, 5, 12, 4), t));
 }
 
 /*
- * f32_list() with decompose8() and lay16() for all but the last n % 8
- * floats, BLOCK at a time (see struct decblk).
+ * The 8 floats at v, decomposed in b by decompose8(), each with the
+ * separator sep after it, into s from len on: a shuffle of the source
+ * vector where LAY[] has the float's form, else by gfmt().  The new
+ * length.
+ */
+AVX512 __attribute__((always_inline)) static inline size_t
+lay8(char *s, size_t len, const struct decblk *b, const unsigned char *v,
+    int sep)
+{
+	struct dec d;
+	uint32_t u;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		if (b->lay[i] >= 0) {
+			_mm_storeu_si128((void *)(s + len), _mm_shuffle_epi8(
+			    _mm_load_si128((const void *)b->src[i]),
+			    _mm_load_si128((const void *)LAY[b->lay[i]].c)));
+			len += (size_t)b->len[i];
+			continue;
+		}
+		u = le32_get(v + 4 * i);
+		d.w = b->w[i];
+		d.f = (char)('0' + b->f[i]);
+		d.n = b->n[i];
+		d.x = b->x[i];
+		d.neg = (char)(u >> 31);
+		d.special = (char)(b->special >> i & 1);
+		len += gfmt(s + len, &d, u);
+		s[len++] = (char)sep;
+	}
+	return len;
+}
+
+/*
+ * f32_list() with decompose8() and lay8() for all but the last n % 8
+ * floats: the next 8 decomposed (vector units) while the last 8 are
+ * laid out (integer units, mostly), which the CPU overlaps.
  */
 AVX512 static size_t
 list512(char *s, const unsigned char *v, size_t n, int sep)
 {
-	struct decblk b;
-	size_t k, len = 0, i, m;
+	struct decblk b[2];
+	size_t k, len = 0, m = n / 8 * 8;
 
-	for (k = 0; k + 8 <= n; k += m) {
-		m = n - k < BLOCK ? (n - k) / 8 * 8 : BLOCK;
-		b.special = 0;
-		for (i = 0; i < m; i += 8)
-			decompose8(&b, i, v + 4 * (k + i));
-		len = layblk(s, len, &b, v + 4 * k, m, sep);
+	decompose8(&b[0], v, sep);
+	for (k = 0; k < m; k += 8) {
+		if (k + 8 < m)
+			decompose8(&b[(k / 8 + 1) & 1], v + 4 * (k + 8), sep);
+		len = lay8(s, len, &b[k / 8 & 1], v + 4 * k, sep);
 	}
 	/* listfrom() puts the separator before each float */
-	return listfrom(s, len - 1, v, k, n, sep);
+	return listfrom(s, len - 1, v, m, n, sep);
 }
 
 static int
