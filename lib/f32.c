@@ -450,6 +450,25 @@ static const unsigned char LAYLEN[13 * 9] = {
 	LAYLENS(6), LAYLENS(7), LAYLENS(8)
 };
 
+/* Float i of b, whose bits are u, by gfmt() into s with the separator
+ * sep after it (the forms LAY[] has not); its length with sep. */
+__attribute__((always_inline)) static inline size_t
+gfmtblk(char *s, const struct decblk *b, size_t i, uint32_t u, int sep)
+{
+	struct dec d;
+	size_t len;
+
+	d.w = b->w[i];
+	d.f = (char)('0' + b->f[i]);
+	d.n = b->n[i];
+	d.x = b->x[i];
+	d.neg = (char)(u >> 31);
+	d.special = (char)(b->special >> i & 1);
+	len = gfmt(s, &d, u);
+	s[len] = (char)sep;
+	return len + 1;
+}
+
 /*
  * A float by LAY[j] into s with its separator sep after it (s: at least
  * 17 bytes; the 16 from s + neg are written); w and f as in a struct
@@ -477,25 +496,16 @@ __attribute__((target("ssse3"), always_inline)) static inline size_t
 layblk(char *s, size_t len, const struct decblk *b, const unsigned char *v,
     size_t m, int sep)
 {
-	struct dec d;
 	uint32_t u;
 	size_t i;
 
 	for (i = 0; i < m; i++) {
 		u = le32_get(v + 4 * i);
-		if (b->lay[i] >= 0) {
+		if (b->lay[i] >= 0)
 			len += lay16(s + len, b->lay[i], b->w[i],
 			    '0' + b->f[i], (int)(u >> 31), sep);
-			continue;
-		}
-		d.w = b->w[i];
-		d.f = (char)('0' + b->f[i]);
-		d.n = b->n[i];
-		d.x = b->x[i];
-		d.neg = (char)(u >> 31);
-		d.special = (char)(b->special >> i & 1);
-		len += gfmt(s + len, &d, u);
-		s[len++] = (char)sep;
+		else
+			len += gfmtblk(s + len, b, i, u, sep);
 	}
 	return len;
 }
@@ -698,8 +708,6 @@ AVX512 __attribute__((always_inline)) static inline size_t
 lay8(char *s, size_t len, const struct decblk *b, const unsigned char *v,
     int sep)
 {
-	struct dec d;
-	uint32_t u;
 	int i;
 
 	for (i = 0; i < 8; i++) {
@@ -708,17 +716,9 @@ lay8(char *s, size_t len, const struct decblk *b, const unsigned char *v,
 			    _mm_load_si128((const void *)b->src[i]),
 			    _mm_load_si128((const void *)LAY[b->lay[i]].c)));
 			len += (size_t)b->len[i];
-			continue;
-		}
-		u = le32_get(v + 4 * i);
-		d.w = b->w[i];
-		d.f = (char)('0' + b->f[i]);
-		d.n = b->n[i];
-		d.x = b->x[i];
-		d.neg = (char)(u >> 31);
-		d.special = (char)(b->special >> i & 1);
-		len += gfmt(s + len, &d, u);
-		s[len++] = (char)sep;
+		} else
+			len += gfmtblk(s + len, b, (size_t)i,
+			    le32_get(v + 4 * i), sep);
 	}
 	return len;
 }
