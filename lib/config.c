@@ -1,6 +1,5 @@
 /* See LICENSE file for copyright and license details. */
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -704,53 +703,38 @@ oai_config_read(struct oai_settings *s, const char *tool)
 }
 
 static int
-bystr(const void *a, const void *b)
+byname(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const struct dirfile *)a)->name,
+	    ((const struct dirfile *)b)->name);
+}
+
+/* what -r takes (oai_role_read()), on a line of its own */
+static int
+rolename(const char *name)
+{
+	return !strchr(name, '\n');
 }
 
 int
 oai_role_list(void)
 {
-	struct buf f = BUF_INIT;
-	struct dirent *d;
-	struct stat st;
-	char *dir, **v = NULL;
-	size_t n = 0, cap = 0, k;
-	DIR *dp;
+	struct dirfile *v;
+	char *dir;
+	long n, k;
 
 	if (!(dir = configpath("roles")))
 		die(OAI_EX_USAGE, "--list-roles: $XDG_CONFIG_HOME/oai/roles or "
 		    "$HOME/.config/oai/roles: neither is set");
-	if (!(dp = opendir(dir))) {
-		if (errno != ENOENT)
-			edie(OAI_EX_FAILURE, "%s", dir);
-		free(dir);
-		return 0;
-	}
-	while ((d = readdir(dp))) {
-		/* what -r takes (oai_role_read()), on a line of its own */
-		if (d->d_name[0] == '.' || strchr(d->d_name, '\n'))
-			continue;
-		buf_reset(&f);
-		buf_printf(&f, "%s/%s", dir, d->d_name);
-		if (stat(f.s, &st) < 0 || !S_ISREG(st.st_mode))
-			continue;
-		if (n == cap)
-			v = xreallocarray(v, cap = cap ? 2 * cap : 16,
-			    sizeof *v);
-		v[n++] = xstrdup(d->d_name);
-	}
-	closedir(dp);
-	if (n)
-		qsort(v, n, sizeof *v, bystr);
+	if ((n = dir_files(dir, rolename, &v)) < 0)
+		edie(OAI_EX_FAILURE, "%s", dir);
+	if (n > 0)
+		qsort(v, (size_t)n, sizeof *v, byname);
 	for (k = 0; k < n; k++) {
-		out_adds(v[k]);
+		out_adds(v[k].name);
 		out_add("\n", 1);
-		free(v[k]);
 	}
-	free(v);
-	buf_free(&f);
+	dirfiles_free(v, n);
 	free(dir);
 	return 0;
 }

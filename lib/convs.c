@@ -1,5 +1,4 @@
 /* See LICENSE file for copyright and license details. */
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,15 +88,10 @@ conv_newpath(struct buf *b)
 
 /* ---- listing --------------------------------------------------------- */
 
-struct conv {
-	char *name;		/* without .jsonl */
-	struct timespec mtime;
-};
-
 static int
 bytime(const void *a, const void *b)
 {
-	const struct conv *x = a, *y = b;
+	const struct dirfile *x = a, *y = b;
 
 	if (x->mtime.tv_sec != y->mtime.tv_sec)
 		return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
@@ -106,57 +100,34 @@ bytime(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* The conversations in dir, oldest change first; their number, or -1
- * (errno) when dir cannot be read; none when it does not exist. */
-static long
-scan(const char *dir, struct conv **out)
+static int
+isjsonl(const char *name)
 {
-	struct buf path = BUF_INIT;
-	struct conv *v = NULL;
-	struct dirent *d;
-	struct stat st;
-	size_t n, k = 0, cap = 0;
-	DIR *dp;
+	size_t n = strlen(name);
 
-	*out = NULL;
-	if (!(dp = opendir(dir)))
-		return errno == ENOENT ? 0 : -1;
-	while ((d = readdir(dp))) {
-		n = strlen(d->d_name);
-		if (n <= 6 || d->d_name[0] == '.' ||
-		    strcmp(d->d_name + n - 6, ".jsonl") != 0)
-			continue;
-		buf_reset(&path);
-		buf_printf(&path, "%s/%s", dir, d->d_name);
-		if (stat(path.s, &st) < 0 || !S_ISREG(st.st_mode))
-			continue;
-		if (k == cap)	/* doubling: a 1000-file scan, 10 reallocs */
-			v = xreallocarray(v, cap = cap ? 2 * cap : 16,
-			    sizeof *v);
-		v[k].name = xstrndup(d->d_name, n - 6);
-		v[k++].mtime = st.st_mtim;
-	}
-	closedir(dp);
-	buf_free(&path);
-	if (k)
-		qsort(v, k, sizeof *v, bytime);
-	*out = v;
-	return (long)k;
+	return n > 6 && strcmp(name + n - 6, ".jsonl") == 0;
 }
 
-static void
-freeconvs(struct conv *v, long n)
+/* The conversations in dir, their names without .jsonl, oldest change
+ * first; their number, or -1 (errno) when dir cannot be read; none when
+ * it does not exist. */
+static long
+scan(const char *dir, struct dirfile **out)
 {
-	while (n > 0)
-		free(v[--n].name);
-	free(v);
+	long k, n = dir_files(dir, isjsonl, out);
+
+	for (k = 0; k < n; k++)
+		(*out)[k].name[strlen((*out)[k].name) - 6] = '\0';
+	if (n > 0)
+		qsort(*out, (size_t)n, sizeof **out, bytime);
+	return n;
 }
 
 int
 conv_latest(struct buf *path)
 {
 	struct buf dir = BUF_INIT;
-	struct conv *v;
+	struct dirfile *v;
 	long n;
 
 	if (state_path(&dir, "conversations") < 0 ||
@@ -168,7 +139,7 @@ conv_latest(struct buf *path)
 		    dir.s);
 	buf_reset(path);
 	buf_printf(path, "%s/%s.jsonl", dir.s, v[n - 1].name);
-	freeconvs(v, n);
+	dirfiles_free(v, n);
 	buf_free(&dir);
 	return 0;
 }
@@ -214,7 +185,7 @@ conv_prune(const char *path, long max)
 	struct buf dir = BUF_INIT, f = BUF_INIT;
 	const char *self = strrchr(path, '/') + 1;
 	size_t selflen = strlen(self) - 6;	/* without .jsonl */
-	struct conv *v;
+	struct dirfile *v;
 	long n, k, drop;
 	int said = 0;
 
@@ -236,7 +207,7 @@ conv_prune(const char *path, long max)
 				    f.s, strerror(errno));
 		}
 	if (n > 0)
-		freeconvs(v, n);
+		dirfiles_free(v, n);
 	buf_free(&f);
 	buf_free(&dir);
 }
@@ -285,7 +256,7 @@ firstline(struct buf *b, const struct msgs *m)
 
 /* One conversation's line: text (tab-separated) or a JSON object. */
 static int
-listone(const char *dir, const struct conv *c, int json)
+listone(const char *dir, const struct dirfile *c, int json)
 {
 	struct buf path = BUF_INIT, text = BUF_INIT, err = BUF_INIT,
 	    first = BUF_INIT, line = BUF_INIT;
@@ -343,7 +314,7 @@ int
 conv_list(int json)
 {
 	struct buf dir = BUF_INIT;
-	struct conv *v;
+	struct dirfile *v;
 	long i, n;
 	int rc = 0;
 
@@ -354,7 +325,7 @@ conv_list(int json)
 	for (i = 0; i < n; i++)
 		if (listone(dir.s, &v[i], json) < 0)
 			rc = OAI_EX_USAGE;	/* bad input */
-	freeconvs(v, n);
+	dirfiles_free(v, n);
 	buf_free(&dir);
 	return rc;
 }

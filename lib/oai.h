@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 /*
  * liboai: everything two tools of the suite share.  One header, one
@@ -56,6 +57,21 @@ char *xstrndup(const char *s, size_t n);
 
 /* Overwrite n bytes in a way the compiler may not elide (secrets). */
 void wipe(void *p, size_t n);
+
+/*
+ * The regular files of dir (symbolic links followed) whose names keep()
+ * takes, never one beginning with '.', in readdir() order: each name
+ * (allocated) and when it was last changed, into *out (to dirfiles_free()).
+ * Returns their number: 0 when dir does not exist, -1 (errno) when it
+ * cannot be read.
+ */
+struct dirfile {
+	char *name;
+	struct timespec mtime;
+};
+long dir_files(const char *dir, int (*keep)(const char *name),
+    struct dirfile **out);
+void dirfiles_free(struct dirfile *v, long n);
 
 /*
  * Every message of warnx()/die()/edie() is redacted: the key set here

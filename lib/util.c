@@ -1,9 +1,11 @@
 /* See LICENSE file for copyright and license details. */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "oai.h"
 
@@ -290,4 +292,45 @@ xstrtod(const char *opt, const char *s, double min, double max)
 		die(OAI_EX_USAGE, "%s: %s is out of range (%g to %g)",
 		    opt, s, min, max);
 	return v;
+}
+
+long
+dir_files(const char *dir, int (*keep)(const char *name),
+    struct dirfile **out)
+{
+	struct buf path = BUF_INIT;
+	struct dirfile *v = NULL;
+	struct dirent *d;
+	struct stat st;
+	size_t k = 0, cap = 0;
+	DIR *dp;
+
+	*out = NULL;
+	if (!(dp = opendir(dir)))
+		return errno == ENOENT ? 0 : -1;
+	while ((d = readdir(dp))) {
+		if (d->d_name[0] == '.' || !keep(d->d_name))
+			continue;
+		buf_reset(&path);
+		buf_printf(&path, "%s/%s", dir, d->d_name);
+		if (stat(path.s, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (k == cap)	/* doubling: a 1000-file scan, 10 reallocs */
+			v = xreallocarray(v, cap = cap ? 2 * cap : 16,
+			    sizeof *v);
+		v[k].name = xstrdup(d->d_name);
+		v[k++].mtime = st.st_mtim;
+	}
+	closedir(dp);
+	buf_free(&path);
+	*out = v;
+	return (long)k;
+}
+
+void
+dirfiles_free(struct dirfile *v, long n)
+{
+	while (n > 0)
+		free(v[--n].name);
+	free(v);
 }
