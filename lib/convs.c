@@ -161,12 +161,13 @@ ournames(const char *name)
 {
 	size_t n;
 
-	if (!digits(name, 8, '-') || !digits(name + 9, 6, '-'))
+	if (!digits(name, 8, '-') || !digits(name + 9, 6, '-') ||
+	    !(n = strspn(name += 16, "0123456789")))
 		return 0;
-	for (name += 16; (n = strspn(name, "0123456789")) > 0; name += n + 1)
-		if (name[n] != '-')
-			return name[n] == '\0';
-	return 0;
+	name += n;
+	if (*name == '-' && (n = strspn(name + 1, "0123456789")) > 0)
+		name += n + 1;
+	return *name == '\0';
 }
 
 /*

@@ -116,15 +116,15 @@ others() { LC_ALL=C ls "$D" | grep -v -x -F -f <(saved; echo /) | xargs; }
 	old 2
 	for f in notes 2020-01-01 20200101-000000 20200101-000000-x \
 	    20200101-000000-1- 2020010-000000-1 20200101-00000-1 \
-	    20200101_000000-1 20200101-000000--1; do
+	    20200101_000000-1 20200101-000000--1 20200101-000000-1-2-3; do
 		echo '{"role":"user","content":"q"}' > "$D/$f.jsonl"
 		touch -d @1577836000 "$D/$f.jsonl"	# older than old's
 	done
 	OAI_HISTORY_SIZE=1 run --separate-stderr oai-chat hi </dev/null
 	assert_status 0
 	assert_stderr ''
-	assert_equal '2020-01-01.jsonl 2020010-000000-1.jsonl 20200101-00000-1.jsonl 20200101-000000--1.jsonl 20200101-000000-1-.jsonl 20200101-000000-x.jsonl 20200101-000000.jsonl 20200101_000000-1.jsonl notes.jsonl' "$(others)"
+	assert_equal '2020-01-01.jsonl 2020010-000000-1.jsonl 20200101-00000-1.jsonl 20200101-000000--1.jsonl 20200101-000000-1-.jsonl 20200101-000000-1-2-3.jsonl 20200101-000000-x.jsonl 20200101-000000.jsonl 20200101_000000-1.jsonl notes.jsonl' "$(others)"
 	run --separate-stderr oai-chat --list-conversations
 	assert_status 0
-	assert_equal 10 "${#lines[@]}"	# listed, all of them
+	assert_equal 11 "${#lines[@]}"	# listed, all of them
 }
