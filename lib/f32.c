@@ -518,15 +518,17 @@ layblk(char *s, size_t len, const struct decblk *b, const unsigned char *v,
  * code, so the same digits for every float, which test_f32 checks
  * (make unit on a sample, make check-long-f32simd on all 2^32).  The
  * scalar decompose() takes about 40 cycles a float of chained
- * arithmetic; here about 3.5 ns a float, which also makes each float's
+ * arithmetic; here about 3 ns a float, which also makes each float's
  * source vector of lay16() and its row of LAY[] with the sign in it, so
  * that the layout of the common forms is a load, a shuffle and a store
  * (the rest, rare in embeddings, by gfmt()'s branches).  Where the
  * lanes differ from the scalar code they compute the same numbers: the
  * three 64x64-bit high products of shortest() from two 32x32-bit ones
- * (see rop8()), k and h of scale[] with smaller multipliers, G[] by
+ * (see rop8()), k and h of scale[] by permutations of WK[] and WH[]
+ * (or with smaller multipliers outside their window), G[] by
  * permutations rather than a gather (slow where the microcode
- * mitigates Downfall), eight()'s divisions by 100 and 10 as high
+ * mitigates Downfall), the rounding's tie test by a bit of 0xc8,
+ * eight()'s divisions by 100 and 10 as high
  * products of 16-bit lanes (see eight8()), c0 (0 or 1) by a
  * comparison, the zero counts by lzcnt.
  */
@@ -591,6 +593,23 @@ eight8(__m512i r)
 	    _mm512_mullo_epi16(y, _mm512_set1_epi16(10))), 8));
 }
 
+/*
+ * scale[]'s k and h - 31 (rop8()'s shift) for the 16 exponent fields
+ * from WLO: floats of magnitude 2^-16 to 1, where nearly all of an
+ * embedding's are; their G[k + 45] are among the 8 from G[WG].
+ */
+#define WLO 111
+#define WG 32
+#define WK8(e) SK(SQ(e)), SK(SQ((e) + 1)), SK(SQ((e) + 2)), SK(SQ((e) + 3)), \
+	SK(SQ((e) + 4)), SK(SQ((e) + 5)), SK(SQ((e) + 6)), SK(SQ((e) + 7))
+#define WH1(e) (SH(SQ(e)) - 31)
+#define WH8(e) WH1(e), WH1((e) + 1), WH1((e) + 2), WH1((e) + 3), \
+	WH1((e) + 4), WH1((e) + 5), WH1((e) + 6), WH1((e) + 7)
+static _Alignas(64) const int64_t WK[16] = { WK8(WLO), WK8(WLO + 8) };
+static _Alignas(64) const int64_t WH[16] = { WH8(WLO), WH8(WLO + 8) };
+_Static_assert(SK(SQ(WLO)) + 45 >= WG && SK(SQ(WLO + 15)) + 45 < WG + 8,
+    "the window's powers of ten are 8 from G[WG]");
+
 /* decompose() of the 8 little-endian floats at v into o, and their
  * source vectors of lay16(), with the separator sep */
 AVX512 __attribute__((always_inline)) static inline void
@@ -604,27 +623,41 @@ decompose8(struct decblk *o, const unsigned char *v, int sep)
 	u = _mm512_cvtepu32_epi64(_mm256_loadu_si256((const void *)v));
 	e = _mm512_and_si512(_mm512_srli_epi64(u, 23), SET(0xff));
 	m = _mm512_and_si512(u, SET(0x7fffff));
-	sp = _mm512_cmpeq_epi64_mask(e, SET(0xff)) |
-	    (_mm512_testn_epi64_mask(m, m) & _mm512_cmpneq_epi64_mask(e,
-	    SET(1)));
-	c = _mm512_mask_or_epi64(m, _mm512_test_epi64_mask(e, e), m,
-	    SET(1 << 23));
-	/* scale[]'s k and h, with multipliers that are exact for these
-	 * q (checked on all 256), and g = G[k + 45] */
-	q = _mm512_sub_epi64(_mm512_max_epu64(e, SET(1)), SET(150));
-	k = _mm512_srai_epi64(_mm512_mul_epi32(q, SET(78913)), 18);
-	h = _mm512_add_epi64(_mm512_add_epi64(q, SET(33)), _mm512_srai_epi64(
-	    _mm512_mul_epi32(_mm512_sub_epi64(_mm512_setzero_si512(), k),
-	    SET(1741647)), 19));
-	g = gof8(_mm512_add_epi64(k, SET(45)));
+	/* c, special, scale[]'s k and h, and g = G[k + 45]: where all 8
+	 * are in WK[]'s window (an embedding's nearly always), normal and
+	 * finite, k and h by permutations; else with multipliers that are
+	 * exact for these q (checked on all 256) */
+	q = _mm512_sub_epi64(e, SET(WLO));
+	if (_mm512_cmplt_epu64_mask(q, SET(16)) == 0xff) {
+		c = _mm512_or_si512(m, SET(1 << 23));
+		sp = _mm512_testn_epi64_mask(m, m);
+		k = _mm512_permutex2var_epi64(_mm512_load_si512(WK), q,
+		    _mm512_load_si512(WK + 8));
+		hl = _mm512_permutex2var_epi64(_mm512_load_si512(WH), q,
+		    _mm512_load_si512(WH + 8));
+		g = _mm512_permutexvar_epi64(_mm512_add_epi64(k,
+		    SET(45 - WG)), _mm512_loadu_si512((const void *)(G + WG)));
+	} else {
+		sp = _mm512_cmpeq_epi64_mask(e, SET(0xff)) |
+		    (_mm512_testn_epi64_mask(m, m) &
+		    _mm512_cmpneq_epi64_mask(e, SET(1)));
+		c = _mm512_mask_or_epi64(m, _mm512_test_epi64_mask(e, e), m,
+		    SET(1 << 23));
+		q = _mm512_sub_epi64(_mm512_max_epu64(e, SET(1)), SET(150));
+		k = _mm512_srai_epi64(_mm512_mul_epi32(q, SET(78913)), 18);
+		h = _mm512_add_epi64(_mm512_add_epi64(q, SET(33)),
+		    _mm512_srai_epi64(_mm512_mul_epi32(_mm512_sub_epi64(
+		    _mm512_setzero_si512(), k), SET(1741647)), 19));
+		g = gof8(_mm512_add_epi64(k, SET(45)));
+		hl = _mm512_sub_epi64(h, SET(31));
+	}
 	gh = _mm512_srli_epi64(g, 32);
 
 	/* shortest(), its cp -+ d being (2c -+ 1) * 2^(h + 1) */
 	c2 = _mm512_add_epi64(c, c);
 	a = _mm512_mul_epu32(gh, c2);
 	b = _mm512_mul_epu32(g, c2);
-	hl = _mm512_sub_epi64(h, SET(31));
-	hr = _mm512_sub_epi64(SET(63), h);
+	hr = _mm512_sub_epi64(SET(32), hl);	/* 63 - h */
 	vb = rop8(a, b, hl, hr);
 	vbl = rop8(_mm512_sub_epi64(a, gh), _mm512_sub_epi64(b,
 	    _mm512_and_si512(g, SET(0xffffffff))), hl, hr);
@@ -640,13 +673,14 @@ decompose8(struct decblk *o, const unsigned char *v, int sep)
 	    _mm512_add_epi64(sp10, SET(10)), 2), out1), vbr);
 	short10 = up ^ wp;
 	sp10 = _mm512_mask_add_epi64(sp10, wp, sp10, SET(10));
-	up = _mm512_cmple_epu64_mask(lhs, _mm512_slli_epi64(s, 2));
-	wp = _mm512_cmple_epu64_mask(_mm512_add_epi64(_mm512_slli_epi64(
-	    _mm512_add_epi64(s, SET(1)), 2), out1), vbr);
-	t = _mm512_add_epi64(_mm512_slli_epi64(s, 2), SET(2));
-	wp &= (__mmask8)~up | _mm512_cmpgt_epu64_mask(vb, t) |
-	    (_mm512_cmpeq_epi64_mask(vb, t) & _mm512_test_epi64_mask(s,
-	    SET(1)));
+	t = _mm512_andnot_si512(SET(3), vb);	/* 4s */
+	up = _mm512_cmple_epu64_mask(lhs, t);
+	wp = _mm512_cmple_epu64_mask(_mm512_add_epi64(t, _mm512_add_epi64(
+	    out1, SET(4))), vbr);
+	/* vb > 4s + 2, or vb = 4s + 2 and s odd: vb's low 3 bits are 3,
+	 * 6 or 7, bits of 0xc8 */
+	wp &= (__mmask8)~up | _mm512_test_epi64_mask(_mm512_srlv_epi64(
+	    SET(0xc8), _mm512_and_si512(vb, SET(7))), SET(1));
 	s = _mm512_mask_add_epi64(s, wp, s, SET(1));
 	d = _mm512_mask_blend_epi64(short10, s, sp10);
 
