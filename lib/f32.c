@@ -382,6 +382,38 @@ listfrom(char *s, size_t len, const unsigned char *v, size_t k, size_t n,
 #include <immintrin.h>
 
 /*
+ * The SIMD paths' window: scale[]'s k and h - 31 (rop8()'s shift) for
+ * the 16 exponent fields from WLO, floats of magnitude 2^-16 to 1,
+ * where nearly all of an embedding's are; their G[k + 45] are among
+ * the 8 from G[WG].  Each path looks them up by permutations, which
+ * take 3 to 9 instructions for all its lanes, where all are in the
+ * window; else as the scalar code does.  WK[] and WH[] are the AVX-512
+ * path's (a lane a qword); WKB[], WHB[] and WGB[] the AVX2 path's (a
+ * byte each, by pshufb: k + 64, h - 31, and G[k + 45]'s pair of
+ * dwords in G + WG (2j) with bit 7 set where j >= 4).
+ */
+#define WLO 111
+#define WG 32
+#define WK8(e) SK(SQ(e)), SK(SQ((e) + 1)), SK(SQ((e) + 2)), SK(SQ((e) + 3)), \
+	SK(SQ((e) + 4)), SK(SQ((e) + 5)), SK(SQ((e) + 6)), SK(SQ((e) + 7))
+#define WH1(e) (SH(SQ(e)) - 31)
+#define WH8(e) WH1(e), WH1((e) + 1), WH1((e) + 2), WH1((e) + 3), \
+	WH1((e) + 4), WH1((e) + 5), WH1((e) + 6), WH1((e) + 7)
+static _Alignas(64) const int64_t WK[16] = { WK8(WLO), WK8(WLO + 8) };
+static _Alignas(64) const int64_t WH[16] = { WH8(WLO), WH8(WLO + 8) };
+#define WB1(e, x) x(e), x((e) + 1), x((e) + 2), x((e) + 3), x((e) + 4), \
+	x((e) + 5), x((e) + 6), x((e) + 7)
+#define WB(x) WB1(WLO, x), WB1(WLO + 8, x), WB1(WLO, x), WB1(WLO + 8, x)
+#define WKB1(e) (SK(SQ(e)) + 64)
+#define WGB1(e) ((SK(SQ(e)) + 45 - WG) % 4 * 2 | \
+	(SK(SQ(e)) + 45 - WG) / 4 * 0x80)
+static _Alignas(32) const unsigned char WKB[32] = { WB(WKB1) };
+static _Alignas(32) const unsigned char WHB[32] = { WB(WH1) };
+static _Alignas(32) const unsigned char WGB[32] = { WB(WGB1) };
+_Static_assert(SK(SQ(WLO)) + 45 >= WG && SK(SQ(WLO + 15)) + 45 < WG + 8,
+    "the window's powers of ten are 8 from G[WG]");
+
+/*
  * BLOCK decimals, as decompose() leaves them in a struct dec, from the
  * SIMD paths: their decompositions of a block are independent of each
  * other, so their long chains of latency overlap, where one
@@ -392,13 +424,14 @@ listfrom(char *s, size_t len, const unsigned char *v, size_t k, size_t n,
 
 struct decblk {
 	uint64_t w[BLOCK];
-	int32_t n[BLOCK], x[BLOCK], f[BLOCK];
-	int32_t lay[BLOCK];	/* LAY[]'s index; -1: a form for gfmt() */
+	/* a 64-bit lane's each, stored whole (narrowing them took a
+	 * shuffle each) */
+	int64_t n[BLOCK], x[BLOCK], f[BLOCK];
+	int64_t lay[BLOCK];	/* LAY[]'s index; -1: a form for gfmt() */
 	uint32_t special;	/* bit i: float i's special */
-	/* list512()'s 8: lay16()'s source vector and length, with the
-	 * sign in them (lay[] a row of LAY[]'s second half if negative) */
+	/* list512()'s 8: lay16()'s source vectors, with the sign in them
+	 * (lay[] a row of LAY[]'s second half if negative) */
 	_Alignas(64) unsigned char src[8][16];
-	int32_t len[8];
 };
 
 /*
@@ -407,8 +440,10 @@ struct decblk {
  * or ddd.ddd (0 <= x < n), nearly every one of an embedding's, is the
  * 16 bytes of a source vector (its digits w, its first digit f, '0',
  * '.' and the separator) shuffled by LAY[(x + 4) * 9 + n - 1], with
- * its separator after it; LAYLEN[] is that length.  The sign is a '-'
- * stored first and overwritten when the float is positive.  One
+ * its separator after it; LAYLEN[] is that length (its second half
+ * with a sign).  The sign is a '-' stored first and overwritten when
+ * the float is positive (the AVX-512 path: a row of LAY[]'s second
+ * half, which has it in the shuffle).  One
  * shuffle and a store without branches, where gfmt() branches on the
  * form (mispredicted at every change of x) and stores piecewise.
  * Computed by the compiler: LAYB(x, n, j) is byte j's source byte.
@@ -436,18 +471,21 @@ enum { LF = 8, LZ, LDOT, LSEP, LMINUS, LNONE = 0x80 };	/* 0..7: w */
 	LAYROWS(B, 3), LAYROWS(B, 4), LAYROWS(B, 5), LAYROWS(B, 6), \
 	LAYROWS(B, 7), LAYROWS(B, 8)
 #define LAYL(x, n) ((x) < 0 ? 2 - (x) + (n) : (n) + LAYP(x, n) + 1)
-#define LAYLENS(x) LAYL(x, 1), LAYL(x, 2), LAYL(x, 3), LAYL(x, 4), \
-	LAYL(x, 5), LAYL(x, 6), LAYL(x, 7), LAYL(x, 8), LAYL(x, 9)
+#define LAYLENS(x, d) LAYL(x, 1) d, LAYL(x, 2) d, LAYL(x, 3) d, \
+	LAYL(x, 4) d, LAYL(x, 5) d, LAYL(x, 6) d, LAYL(x, 7) d, LAYL(x, 8) d, \
+	LAYL(x, 9) d
 
 static const struct {
 	_Alignas(16) unsigned char c[16];
 } LAY[2 * 13 * 9] = {	/* then with a '-' first (source byte LMINUS) */
 	LAYTAB(LAYB), LAYTAB(LAYBS)
 };
-static const unsigned char LAYLEN[13 * 9] = {
-	LAYLENS(-4), LAYLENS(-3), LAYLENS(-2), LAYLENS(-1), LAYLENS(0),
-	LAYLENS(1), LAYLENS(2), LAYLENS(3), LAYLENS(4), LAYLENS(5),
-	LAYLENS(6), LAYLENS(7), LAYLENS(8)
+#define LAYLENT(d) LAYLENS(-4, d), LAYLENS(-3, d), LAYLENS(-2, d), \
+	LAYLENS(-1, d), LAYLENS(0, d), LAYLENS(1, d), LAYLENS(2, d), \
+	LAYLENS(3, d), LAYLENS(4, d), LAYLENS(5, d), LAYLENS(6, d), \
+	LAYLENS(7, d), LAYLENS(8, d)
+static const unsigned char LAYLEN[2 * 13 * 9] = {	/* then with the '-' */
+	LAYLENT(), LAYLENT(+ 1)
 };
 
 /* Float i of b, whose bits are u, by gfmt() into s with the separator
@@ -460,8 +498,8 @@ gfmtblk(char *s, const struct decblk *b, size_t i, uint32_t u, int sep)
 
 	d.w = b->w[i];
 	d.f = (char)('0' + b->f[i]);
-	d.n = b->n[i];
-	d.x = b->x[i];
+	d.n = (int)b->n[i];
+	d.x = (int)b->x[i];
 	d.neg = (char)(u >> 31);
 	d.special = (char)(b->special >> i & 1);
 	len = gfmt(s, &d, u);
@@ -502,7 +540,7 @@ layblk(char *s, size_t len, const struct decblk *b, const unsigned char *v,
 	for (i = 0; i < m; i++) {
 		u = le32_get(v + 4 * i);
 		if (b->lay[i] >= 0)
-			len += lay16(s + len, b->lay[i], b->w[i],
+			len += lay16(s + len, (int)b->lay[i], b->w[i],
 			    '0' + b->f[i], (int)(u >> 31), sep);
 		else
 			len += gfmtblk(s + len, b, i, u, sep);
@@ -549,11 +587,12 @@ rop8(__m512i a, __m512i b, __m512i hl, __m512i hr)
 {
 	__m512i lo = SET(0xffffffff), x;
 
+	/* x < 2^61 (g < 2^63, the product's other factor < 2^62): x >> 31
+	 * needs no truncation to 32 bits */
 	x = _mm512_add_epi64(_mm512_sllv_epi64(a, hl), _mm512_srlv_epi64(b,
 	    hr));
-	return _mm512_and_si512(_mm512_mask_or_epi64(_mm512_srli_epi64(x,
-	    31), _mm512_test_epi64_mask(x, lo), _mm512_srli_epi64(x, 31),
-	    SET(1)), lo);
+	return _mm512_mask_or_epi64(_mm512_srli_epi64(x, 31),
+	    _mm512_test_epi64_mask(x, lo), _mm512_srli_epi64(x, 31), SET(1));
 }
 
 /* G[i] for the 8 lanes of i (< 80), without a gather (slow where the
@@ -593,23 +632,6 @@ eight8(__m512i r)
 	    _mm512_mullo_epi16(y, _mm512_set1_epi16(10))), 8));
 }
 
-/*
- * scale[]'s k and h - 31 (rop8()'s shift) for the 16 exponent fields
- * from WLO: floats of magnitude 2^-16 to 1, where nearly all of an
- * embedding's are; their G[k + 45] are among the 8 from G[WG].
- */
-#define WLO 111
-#define WG 32
-#define WK8(e) SK(SQ(e)), SK(SQ((e) + 1)), SK(SQ((e) + 2)), SK(SQ((e) + 3)), \
-	SK(SQ((e) + 4)), SK(SQ((e) + 5)), SK(SQ((e) + 6)), SK(SQ((e) + 7))
-#define WH1(e) (SH(SQ(e)) - 31)
-#define WH8(e) WH1(e), WH1((e) + 1), WH1((e) + 2), WH1((e) + 3), \
-	WH1((e) + 4), WH1((e) + 5), WH1((e) + 6), WH1((e) + 7)
-static _Alignas(64) const int64_t WK[16] = { WK8(WLO), WK8(WLO + 8) };
-static _Alignas(64) const int64_t WH[16] = { WH8(WLO), WH8(WLO + 8) };
-_Static_assert(SK(SQ(WLO)) + 45 >= WG && SK(SQ(WLO + 15)) + 45 < WG + 8,
-    "the window's powers of ten are 8 from G[WG]");
-
 /* decompose() of the 8 little-endian floats at v into o, and their
  * source vectors of lay16(), with the separator sep */
 AVX512 __attribute__((always_inline)) static inline void
@@ -618,7 +640,7 @@ decompose8(struct decblk *o, const unsigned char *v, int sep)
 	__m512i u, e, m, c, q, g, gh, k, h, c2, a, b, hl, hr, d, vb, vbl, vbr;
 	__m512i out1, s;
 	__m512i sp10, lhs, t, raw, lz, tz, r, n, x, f, w;
-	__mmask8 up, wp, short10, c0, sp, neg, xn;
+	__mmask8 up, wp, short10, c0, sp, neg;
 
 	u = _mm512_cvtepu32_epi64(_mm256_loadu_si256((const void *)v));
 	e = _mm512_and_si512(_mm512_srli_epi64(u, 23), SET(0xff));
@@ -687,10 +709,10 @@ decompose8(struct decblk *o, const unsigned char *v, int sep)
 	/* the rest of decompose() */
 	c0 = _mm512_cmpge_epu64_mask(d, SET(100000000));
 	raw = eight8(_mm512_mask_sub_epi64(d, c0, d, SET(100000000)));
-	t = _mm512_or_si512(raw, SET(UINT64_C(1) << 63));
-	t = _mm512_and_si512(t, _mm512_sub_epi64(_mm512_setzero_si512(), t));
-	lz = _mm512_srli_epi64(_mm512_sub_epi64(SET(63),
-	    _mm512_lzcnt_epi64(t)), 3);
+	lz = _mm512_srli_epi64(_mm512_lzcnt_epi64(_mm512_shuffle_epi8(
+	    _mm512_or_si512(raw, SET(UINT64_C(1) << 63)), _mm512_set4_epi64(
+	    0x08090a0b0c0d0e0f, 0x0001020304050607, 0x08090a0b0c0d0e0f,
+	    0x0001020304050607))), 3);	/* zero bytes low: reversed */
 	tz = _mm512_srli_epi64(_mm512_lzcnt_epi64(raw), 3);
 	r = _mm512_srlv_epi64(raw, _mm512_slli_epi64(lz, 3));
 	n = _mm512_sub_epi64(_mm512_mask_blend_epi64(c0,
@@ -702,27 +724,18 @@ decompose8(struct decblk *o, const unsigned char *v, int sep)
 	w = _mm512_add_epi64(_mm512_mask_blend_epi64(c0, _mm512_srli_epi64(r,
 	    8), raw), SET(ZEROS));
 	o->special = sp;
-	_mm256_storeu_si256((void *)o->n, _mm512_cvtepi64_epi32(n));
-	_mm256_storeu_si256((void *)o->f, _mm512_cvtepi64_epi32(f));
-	_mm256_storeu_si256((void *)o->x, _mm512_cvtepi64_epi32(x));
+	_mm512_storeu_si512((void *)o->n, n);
+	_mm512_storeu_si512((void *)o->f, f);
+	_mm512_storeu_si512((void *)o->x, x);
 	_mm512_storeu_si512((void *)o->w, w);
 	/* LAY[]'s row (x + 4) * 9 + n - 1, + 13 * 9 if negative, where it
-	 * has the form; LAYLEN[] (x < 0: 2 - x + n; else n + 1, + 1 for
-	 * a point), + 1 if negative */
+	 * has the form */
 	neg = _mm512_test_epi64_mask(u, SET(0x80000000));
-	xn = _mm512_cmplt_epi64_mask(x, _mm512_setzero_si512());
 	t = _mm512_add_epi64(_mm512_add_epi64(_mm512_slli_epi64(
 	    _mm512_add_epi64(x, SET(4)), 3), x), _mm512_add_epi64(n, SET(3)));
-	_mm256_storeu_si256((void *)o->lay, _mm512_cvtepi64_epi32(
-	    _mm512_mask_blend_epi64(~sp & _mm512_cmpge_epi64_mask(x, SET(-4)) &
-	    _mm512_cmplt_epi64_mask(x, n), SET(-1), _mm512_mask_add_epi64(t,
-	    neg, t, SET(13 * 9)))));
-	t = _mm512_mask_sub_epi64(_mm512_add_epi64(n, SET(1)), xn,
-	    _mm512_add_epi64(n, SET(2)), x);
-	t = _mm512_mask_add_epi64(t, ~xn & _mm512_cmplt_epi64_mask(x,
-	    _mm512_sub_epi64(n, SET(1))), t, SET(1));
-	_mm256_storeu_si256((void *)o->len, _mm512_cvtepi64_epi32(
-	    _mm512_mask_add_epi64(t, neg, t, SET(1))));
+	_mm512_storeu_si512((void *)o->lay, _mm512_mask_blend_epi64(~sp &
+	    _mm512_cmpge_epi64_mask(x, SET(-4)) & _mm512_cmplt_epi64_mask(x,
+	    n), SET(-1), _mm512_mask_add_epi64(t, neg, t, SET(13 * 9))));
 	/* the source vectors: w, then f, '0', '.', sep and '-' */
 	t = _mm512_add_epi64(f, SET('0' | '0' << 8 | '.' << 16 |
 	    (uint64_t)(unsigned char)sep << 24 | (uint64_t)'-' << 32));
@@ -749,7 +762,7 @@ lay8(char *s, size_t len, const struct decblk *b, const unsigned char *v,
 			_mm_storeu_si128((void *)(s + len), _mm_shuffle_epi8(
 			    _mm_load_si128((const void *)b->src[i]),
 			    _mm_load_si128((const void *)LAY[b->lay[i]].c)));
-			len += (size_t)b->len[i];
+			len += LAYLEN[b->lay[i]];
 		} else
 			len += gfmtblk(s + len, b, (size_t)i,
 			    le32_get(v + 4 * i), sep);
@@ -814,9 +827,10 @@ rop4(__m256i a, __m256i b, __m256i hl, __m256i hr)
 
 	x = _mm256_add_epi64(_mm256_sllv_epi64(a, hl), _mm256_srlv_epi64(b,
 	    hr));
-	return _mm256_and_si256(_mm256_or_si256(_mm256_srli_epi64(x, 31),
-	    _mm256_andnot_si256(_mm256_cmpeq_epi64(_mm256_and_si256(x, lo),
-	    _mm256_setzero_si256()), SET4(1))), lo);
+	/* the sticky bit: the low half's 32-bit minimum with 1 (x >> 31
+	 * needs no truncation, as in rop8()) */
+	return _mm256_or_si256(_mm256_srli_epi64(x, 31), _mm256_min_epu32(
+	    _mm256_and_si256(x, lo), SET4(1)));
 }
 
 /* eight() of 4 lanes */
@@ -828,12 +842,12 @@ eight4(__m256i r)
 	y = _mm256_srli_epi64(_mm256_mul_epu32(r, SET4(0xd1b71759)), 45);
 	x = _mm256_or_si256(y, _mm256_slli_epi64(_mm256_sub_epi64(r,
 	    _mm256_mul_epu32(y, SET4(10000))), 32));
-	y = _mm256_and_si256(_mm256_srli_epi32(_mm256_mullo_epi32(x,
-	    _mm256_set1_epi32(10486)), 20), _mm256_set1_epi32(0x7f));
-	x = _mm256_or_si256(y, _mm256_slli_epi32(_mm256_sub_epi32(x,
-	    _mm256_mullo_epi32(y, _mm256_set1_epi32(100))), 16));
-	y = _mm256_and_si256(_mm256_srli_epi16(_mm256_mullo_epi16(x,
-	    _mm256_set1_epi16(103)), 10), _mm256_set1_epi16(0xf));
+	/* as eight8() */
+	y = _mm256_srli_epi16(_mm256_mulhi_epu16(x, _mm256_set1_epi16(5243)),
+	    3);
+	x = _mm256_or_si256(y, _mm256_slli_epi32(_mm256_sub_epi16(x,
+	    _mm256_mullo_epi16(y, _mm256_set1_epi16(100))), 16));
+	y = _mm256_mulhi_epu16(x, _mm256_set1_epi16(6554));
 	return _mm256_or_si256(y, _mm256_slli_epi16(_mm256_sub_epi16(x,
 	    _mm256_mullo_epi16(y, _mm256_set1_epi16(10))), 8));
 }
@@ -853,42 +867,60 @@ lowzeros4(__m256i x)
 	    _mm256_setzero_si256());
 }
 
-/* 64-bit lanes to 32 bits, into o[0..4) */
-AVX2 static inline void
-store4(int32_t *o, __m256i x)
-{
-	_mm_storeu_si128((void *)o, _mm256_castsi256_si128(
-	    _mm256_permutevar8x32_epi32(x, _mm256_setr_epi32(0, 2, 4, 6, 0,
-	    0, 0, 0))));
-}
-
 /* decompose() of the 4 little-endian floats at v into o from i on */
 AVX2 static inline void
 decompose4(struct decblk *o, size_t i, const unsigned char *v)
 {
-	const struct scale *s0 = &scale[(v[3] << 1 & 0xff) | v[2] >> 7];
-	const struct scale *s1 = &scale[(v[7] << 1 & 0xff) | v[6] >> 7];
-	const struct scale *s2 = &scale[(v[11] << 1 & 0xff) | v[10] >> 7];
-	const struct scale *s3 = &scale[(v[15] << 1 & 0xff) | v[14] >> 7];
+	const struct scale *s0, *s1, *s2, *s3;
 	__m256i z = _mm256_setzero_si256(), u, e, m, c, g, gh, gl, k, h, c2;
 	__m256i a, b, hl, hr, vb, vbl, vbr, out1, s, sp10, lhs, t, up, wp;
-	__m256i short10, d, c0, raw, lz, tz, r, n, x, sp, fast;
+	__m256i short10, d, c0, raw, lz, tz, r, n, x, sp, fast, q;
 	int bits;
 
 	u = _mm256_cvtepu32_epi64(_mm_loadu_si128((const void *)v));
 	e = _mm256_and_si256(_mm256_srli_epi64(u, 23), SET4(0xff));
 	m = _mm256_and_si256(u, SET4(0x7fffff));
-	sp = _mm256_or_si256(_mm256_cmpeq_epi64(e, SET4(0xff)),
-	    _mm256_andnot_si256(_mm256_cmpeq_epi64(e, SET4(1)),
-	    _mm256_cmpeq_epi64(m, z)));
+	/* c, special, k, h - 31 and g, by the window's tables where all 4
+	 * are in it (see WKB[]), else as the scalar code does */
+	q = _mm256_sub_epi64(e, SET4(WLO));
+	if (_mm256_testz_si256(q, SET4(~15))) {
+		sp = _mm256_cmpeq_epi64(m, z);
+		c = _mm256_or_si256(m, SET4(1 << 23));
+		t = _mm256_or_si256(q, SET4(0x8080808080808000));
+		k = _mm256_sub_epi64(_mm256_shuffle_epi8(_mm256_load_si256(
+		    (const void *)WKB), t), SET4(64));
+		hl = _mm256_shuffle_epi8(_mm256_load_si256((const void *)WHB),
+		    t);
+		/* the pair of dwords of G[k + 45] (bytes 0 and 4, 7 for
+		 * the upper half of the 8) */
+		t = _mm256_add_epi64(_mm256_shuffle_epi8(_mm256_load_si256(
+		    (const void *)WGB), _mm256_or_si256(_mm256_or_si256(q,
+		    _mm256_slli_epi64(q, 32)), _mm256_or_si256(_mm256_slli_epi64(
+		    q, 56), SET4(0x0080800080808000)))), SET4(UINT64_C(1) << 32));
+		g = _mm256_castpd_si256(_mm256_blendv_pd(_mm256_castsi256_pd(
+		    _mm256_permutevar8x32_epi32(_mm256_loadu_si256(
+		    (const void *)(G + WG)), t)), _mm256_castsi256_pd(
+		    _mm256_permutevar8x32_epi32(_mm256_loadu_si256(
+		    (const void *)(G + WG + 4)), t)), _mm256_castsi256_pd(t)));
+	} else {
+		s0 = &scale[(v[3] << 1 & 0xff) | v[2] >> 7];
+		s1 = &scale[(v[7] << 1 & 0xff) | v[6] >> 7];
+		s2 = &scale[(v[11] << 1 & 0xff) | v[10] >> 7];
+		s3 = &scale[(v[15] << 1 & 0xff) | v[14] >> 7];
+		sp = _mm256_or_si256(_mm256_cmpeq_epi64(e, SET4(0xff)),
+		    _mm256_andnot_si256(_mm256_cmpeq_epi64(e, SET4(1)),
+		    _mm256_cmpeq_epi64(m, z)));
+		c = _mm256_or_si256(m, _mm256_andnot_si256(_mm256_cmpeq_epi64(
+		    e, z), SET4(1 << 23)));
+		g = _mm256_set_epi64x((long long)G[s3->k + 45],
+		    (long long)G[s2->k + 45], (long long)G[s1->k + 45],
+		    (long long)G[s0->k + 45]);
+		k = _mm256_set_epi64x(s3->k, s2->k, s1->k, s0->k);
+		h = _mm256_set_epi64x(s3->h, s2->h, s1->h, s0->h);
+		hl = _mm256_sub_epi64(h, SET4(31));
+	}
 	bits = _mm256_movemask_pd(_mm256_castsi256_pd(sp));
 	o->special |= (uint32_t)bits << i;
-	c = _mm256_or_si256(m, _mm256_andnot_si256(_mm256_cmpeq_epi64(e, z),
-	    SET4(1 << 23)));
-	g = _mm256_set_epi64x((long long)G[s3->k + 45], (long long)G[s2->k +
-	    45], (long long)G[s1->k + 45], (long long)G[s0->k + 45]);
-	k = _mm256_set_epi64x(s3->k, s2->k, s1->k, s0->k);
-	h = _mm256_set_epi64x(s3->h, s2->h, s1->h, s0->h);
 	gh = _mm256_srli_epi64(g, 32);
 	gl = _mm256_and_si256(g, SET4(0xffffffff));
 
@@ -896,8 +928,7 @@ decompose4(struct decblk *o, size_t i, const unsigned char *v)
 	c2 = _mm256_add_epi64(c, c);
 	a = _mm256_mul_epu32(gh, c2);
 	b = _mm256_mul_epu32(g, c2);
-	hl = _mm256_sub_epi64(h, SET4(31));
-	hr = _mm256_sub_epi64(SET4(63), h);
+	hr = _mm256_sub_epi64(SET4(32), hl);	/* 63 - h */
 	vb = rop4(a, b, hl, hr);
 	vbl = rop4(_mm256_sub_epi64(a, gh), _mm256_sub_epi64(b, gl), hl, hr);
 	vbr = rop4(_mm256_add_epi64(a, gh), _mm256_add_epi64(b, gl), hl, hr);
@@ -933,19 +964,19 @@ decompose4(struct decblk *o, size_t i, const unsigned char *v)
 	r = _mm256_srlv_epi64(raw, _mm256_slli_epi64(lz, 3));
 	n = _mm256_sub_epi64(_mm256_blendv_epi8(_mm256_sub_epi64(SET4(8), lz),
 	    SET4(9), c0), tz);
-	store4(o->n + i, n);
-	store4(o->f + i, _mm256_blendv_epi8(_mm256_and_si256(r, SET4(0xff)),
-	    SET4(1), c0));
+	_mm256_storeu_si256((void *)(o->n + i), n);
+	_mm256_storeu_si256((void *)(o->f + i), _mm256_blendv_epi8(
+	    _mm256_and_si256(r, SET4(0xff)), SET4(1), c0));
 	x = _mm256_add_epi64(_mm256_add_epi64(k, tz), _mm256_sub_epi64(n,
 	    SET4(1)));
-	store4(o->x + i, x);
+	_mm256_storeu_si256((void *)(o->x + i), x);
 	fast = _mm256_andnot_si256(_mm256_or_si256(sp, _mm256_cmpgt_epi64(
 	    SET4(-4), x)), _mm256_cmpgt_epi64(n, x));
 	t = _mm256_add_epi64(x, SET4(4));
-	store4(o->lay + i, _mm256_or_si256(_mm256_andnot_si256(fast,
-	    SET4(-1)), _mm256_and_si256(fast, _mm256_add_epi64(
-	    _mm256_add_epi64(_mm256_slli_epi64(t, 3), t), _mm256_sub_epi64(n,
-	    SET4(1))))));
+	_mm256_storeu_si256((void *)(o->lay + i), _mm256_or_si256(
+	    _mm256_andnot_si256(fast, SET4(-1)), _mm256_and_si256(fast,
+	    _mm256_add_epi64(_mm256_add_epi64(_mm256_slli_epi64(t, 3), t),
+	    _mm256_sub_epi64(n, SET4(1))))));
 	_mm256_storeu_si256((void *)(o->w + i), _mm256_add_epi64(
 	    _mm256_blendv_epi8(_mm256_srli_epi64(r, 8), raw, c0),
 	    SET4(ZEROS)));
