@@ -427,11 +427,15 @@ struct decblk {
 	/* a 64-bit lane's each, stored whole (narrowing them took a
 	 * shuffle each) */
 	int64_t n[BLOCK], x[BLOCK], f[BLOCK];
-	int64_t lay[BLOCK];	/* LAY[]'s index; -1: a form for gfmt() */
+	/* LAY[]'s index (list512()'s: its offset in bytes); -1 (< 0): a
+	 * form for gfmt() */
+	int64_t lay[BLOCK];
 	uint32_t special;	/* bit i: float i's special */
 	/* list512()'s 8: lay16()'s source vectors, with the sign in them
-	 * (lay[] a row of LAY[]'s second half if negative) */
+	 * (lay[] a row of LAY[]'s second half if negative), and bit i
+	 * set where lay[i] >= 0 */
 	_Alignas(64) unsigned char src[8][16];
+	uint32_t fast;
 };
 
 /*
@@ -439,11 +443,11 @@ struct decblk {
  * in the SIMD paths): a float whose decimal is 0.000ddd (-4 <= x < 0)
  * or ddd.ddd (0 <= x < n), nearly every one of an embedding's, is the
  * 16 bytes of a source vector (its digits w, its first digit f, '0',
- * '.' and the separator) shuffled by LAY[(x + 4) * 9 + n - 1], with
- * its separator after it; LAYLEN[] is that length (its second half
- * with a sign).  The sign is a '-' stored first and overwritten when
- * the float is positive (the AVX-512 path: a row of LAY[]'s second
- * half, which has it in the shuffle).  One
+ * '.' and the separator) shuffled by LAY[(x + 4) * 9 + n - 1].c, with
+ * its separator after it; byte 16 of the row is that length.  The sign
+ * is a '-' stored first and overwritten when the float is positive
+ * (the AVX-512 path: a row of LAY[]'s second half, which has it in the
+ * shuffle and the length).  One
  * shuffle and a store without branches, where gfmt() branches on the
  * form (mispredicted at every change of x) and stores piecewise.
  * Computed by the compiler: LAYB(x, n, j) is byte j's source byte.
@@ -459,33 +463,25 @@ enum { LF = 8, LZ, LDOT, LSEP, LMINUS, LNONE = 0x80 };	/* 0..7: w */
 	(j) <= (n) - 1 + LAYP(x, n) ? (j) - 1 - LAYP(x, n) : \
 	(j) == (n) + LAYP(x, n) ? LSEP : LNONE))
 #define LAYBS(x, n, j) ((j) == 0 ? LMINUS : LAYB(x, n, (j) - 1))	/* '-' */
-#define LAYROW(B, x, n) { { B(x, n, 0), B(x, n, 1), B(x, n, 2), \
+#define LAYL(x, n) ((x) < 0 ? 2 - (x) + (n) : (n) + LAYP(x, n) + 1)
+#define LAYROW(B, x, n, d) { { B(x, n, 0), B(x, n, 1), B(x, n, 2), \
 	B(x, n, 3), B(x, n, 4), B(x, n, 5), B(x, n, 6), B(x, n, 7), \
 	B(x, n, 8), B(x, n, 9), B(x, n, 10), B(x, n, 11), B(x, n, 12), \
-	B(x, n, 13), B(x, n, 14), B(x, n, 15) } }
-#define LAYROWS(B, x) LAYROW(B, x, 1), LAYROW(B, x, 2), LAYROW(B, x, 3), \
-	LAYROW(B, x, 4), LAYROW(B, x, 5), LAYROW(B, x, 6), LAYROW(B, x, 7), \
-	LAYROW(B, x, 8), LAYROW(B, x, 9)
-#define LAYTAB(B) LAYROWS(B, -4), LAYROWS(B, -3), LAYROWS(B, -2), \
-	LAYROWS(B, -1), LAYROWS(B, 0), LAYROWS(B, 1), LAYROWS(B, 2), \
-	LAYROWS(B, 3), LAYROWS(B, 4), LAYROWS(B, 5), LAYROWS(B, 6), \
-	LAYROWS(B, 7), LAYROWS(B, 8)
-#define LAYL(x, n) ((x) < 0 ? 2 - (x) + (n) : (n) + LAYP(x, n) + 1)
-#define LAYLENS(x, d) LAYL(x, 1) d, LAYL(x, 2) d, LAYL(x, 3) d, \
-	LAYL(x, 4) d, LAYL(x, 5) d, LAYL(x, 6) d, LAYL(x, 7) d, LAYL(x, 8) d, \
-	LAYL(x, 9) d
+	B(x, n, 13), B(x, n, 14), B(x, n, 15), LAYL(x, n) d } }
+#define LAYROWS(B, x, d) LAYROW(B, x, 1, d), LAYROW(B, x, 2, d), \
+	LAYROW(B, x, 3, d), LAYROW(B, x, 4, d), LAYROW(B, x, 5, d), \
+	LAYROW(B, x, 6, d), LAYROW(B, x, 7, d), LAYROW(B, x, 8, d), \
+	LAYROW(B, x, 9, d)
+#define LAYTAB(B, d) LAYROWS(B, -4, d), LAYROWS(B, -3, d), \
+	LAYROWS(B, -2, d), LAYROWS(B, -1, d), LAYROWS(B, 0, d), \
+	LAYROWS(B, 1, d), LAYROWS(B, 2, d), LAYROWS(B, 3, d), \
+	LAYROWS(B, 4, d), LAYROWS(B, 5, d), LAYROWS(B, 6, d), \
+	LAYROWS(B, 7, d), LAYROWS(B, 8, d)
 
 static const struct {
-	_Alignas(16) unsigned char c[16];
+	_Alignas(32) unsigned char c[32];	/* the shuffle, the length */
 } LAY[2 * 13 * 9] = {	/* then with a '-' first (source byte LMINUS) */
-	LAYTAB(LAYB), LAYTAB(LAYBS)
-};
-#define LAYLENT(d) LAYLENS(-4, d), LAYLENS(-3, d), LAYLENS(-2, d), \
-	LAYLENS(-1, d), LAYLENS(0, d), LAYLENS(1, d), LAYLENS(2, d), \
-	LAYLENS(3, d), LAYLENS(4, d), LAYLENS(5, d), LAYLENS(6, d), \
-	LAYLENS(7, d), LAYLENS(8, d)
-static const unsigned char LAYLEN[2 * 13 * 9] = {	/* then with the '-' */
-	LAYLENT(), LAYLENT(+ 1)
+	LAYTAB(LAYB, ), LAYTAB(LAYBS, + 1)
 };
 
 /* Float i of b, whose bits are u, by gfmt() into s with the separator
@@ -522,7 +518,7 @@ lay16(char *s, int j, uint64_t w, int f, int neg, int sep)
 	_mm_storeu_si128((void *)(s + neg), _mm_shuffle_epi8(
 	    _mm_set_epi64x((long long)hi, (long long)w),
 	    _mm_load_si128((const void *)LAY[j].c)));
-	return (size_t)(neg + LAYLEN[j]);
+	return (size_t)(neg + LAY[j].c[16]);
 }
 
 /*
@@ -623,13 +619,18 @@ eight8(__m512i r)
 	y = _mm512_srli_epi64(_mm512_mul_epu32(r, SET(0xd1b71759)), 45);
 	x = _mm512_or_si512(y, _mm512_slli_epi64(_mm512_sub_epi64(r,
 	    _mm512_mul_epu32(y, SET(10000))), 32));
+	/* hidden from GCC, which would make each multiplication by them
+	 * 3 to 5 shifts and additions: more work for the vector ports */
+	__m512i c100 = _mm512_set1_epi16(100), c10 = _mm512_set1_epi16(10);
+
+	__asm__("" : "+v"(c100), "+v"(c10));
 	y = _mm512_srli_epi16(_mm512_mulhi_epu16(x, _mm512_set1_epi16(5243)),
 	    3);
 	x = _mm512_or_si512(y, _mm512_slli_epi32(_mm512_sub_epi16(x,
-	    _mm512_mullo_epi16(y, _mm512_set1_epi16(100))), 16));
+	    _mm512_mullo_epi16(y, c100)), 16));
 	y = _mm512_mulhi_epu16(x, _mm512_set1_epi16(6554));
 	return _mm512_or_si512(y, _mm512_slli_epi16(_mm512_sub_epi16(x,
-	    _mm512_mullo_epi16(y, _mm512_set1_epi16(10))), 8));
+	    _mm512_mullo_epi16(y, c10)), 8));
 }
 
 /* decompose() of the 8 little-endian floats at v into o, and their
@@ -640,7 +641,7 @@ decompose8(struct decblk *o, const unsigned char *v, int sep)
 	__m512i u, e, m, c, q, g, gh, k, h, c2, a, b, hl, hr, d, vb, vbl, vbr;
 	__m512i out1, s;
 	__m512i sp10, lhs, t, raw, lz, tz, r, n, x, f, w;
-	__mmask8 up, wp, short10, c0, sp, neg;
+	__mmask8 up, wp, short10, c0, sp, neg, fast;
 
 	u = _mm512_cvtepu32_epi64(_mm256_loadu_si256((const void *)v));
 	e = _mm512_and_si512(_mm512_srli_epi64(u, 23), SET(0xff));
@@ -728,14 +729,17 @@ decompose8(struct decblk *o, const unsigned char *v, int sep)
 	_mm512_storeu_si512((void *)o->f, f);
 	_mm512_storeu_si512((void *)o->x, x);
 	_mm512_storeu_si512((void *)o->w, w);
-	/* LAY[]'s row (x + 4) * 9 + n - 1, + 13 * 9 if negative, where it
-	 * has the form */
+	/* the offset of LAY[]'s row (x + 4) * 9 + n - 1, + 13 * 9 if
+	 * negative, where it has the form */
 	neg = _mm512_test_epi64_mask(u, SET(0x80000000));
 	t = _mm512_add_epi64(_mm512_add_epi64(_mm512_slli_epi64(
 	    _mm512_add_epi64(x, SET(4)), 3), x), _mm512_add_epi64(n, SET(3)));
-	_mm512_storeu_si512((void *)o->lay, _mm512_mask_blend_epi64(~sp &
-	    _mm512_cmpge_epi64_mask(x, SET(-4)) & _mm512_cmplt_epi64_mask(x,
-	    n), SET(-1), _mm512_mask_add_epi64(t, neg, t, SET(13 * 9))));
+	fast = ~sp & _mm512_cmpge_epi64_mask(x, SET(-4)) &
+	    _mm512_cmplt_epi64_mask(x, n);
+	o->fast = fast;
+	_mm512_storeu_si512((void *)o->lay, _mm512_slli_epi64(
+	    _mm512_mask_blend_epi64(fast, SET(-1), _mm512_mask_add_epi64(t,
+	    neg, t, SET(13 * 9))), 5));	/* sizeof LAY[0] */
 	/* the source vectors: w, then f, '0', '.', sep and '-' */
 	t = _mm512_add_epi64(f, SET('0' | '0' << 8 | '.' << 16 |
 	    (uint64_t)(unsigned char)sep << 24 | (uint64_t)'-' << 32));
@@ -745,28 +749,44 @@ decompose8(struct decblk *o, const unsigned char *v, int sep)
 	    _mm512_set_epi64(15, 7, 14, 6, 13, 5, 12, 4), t));
 }
 
+/* The float of row offset j (>= 0: see decompose8()) whose source
+ * vector is src into s; its length with the separator */
+AVX512 __attribute__((always_inline)) static inline size_t
+lay1(char *s, int64_t j, const unsigned char *src)
+{
+	const unsigned char *row = (const unsigned char *)LAY + j;
+
+	_mm_storeu_si128((void *)s, _mm_shuffle_epi8(_mm_load_si128(
+	    (const void *)src), _mm_load_si128((const void *)row)));
+	return row[16];
+}
+
 /*
  * The 8 floats at v, decomposed in b by decompose8(), each with the
  * separator sep after it, into s from len on: a shuffle of the source
  * vector where LAY[] has the float's form, else by gfmt().  The new
- * length.
+ * length.  Where all 8 have their row (nearly always), unrolled and
+ * without branches.
  */
 AVX512 __attribute__((always_inline)) static inline size_t
 lay8(char *s, size_t len, const struct decblk *b, const unsigned char *v,
     int sep)
 {
+	int64_t j;
 	int i;
 
-	for (i = 0; i < 8; i++) {
-		if (b->lay[i] >= 0) {
-			_mm_storeu_si128((void *)(s + len), _mm_shuffle_epi8(
-			    _mm_load_si128((const void *)b->src[i]),
-			    _mm_load_si128((const void *)LAY[b->lay[i]].c)));
-			len += LAYLEN[b->lay[i]];
-		} else
+	if (b->fast == 0xff) {
+#pragma GCC unroll 8
+		for (i = 0; i < 8; i++)
+			len += lay1(s + len, b->lay[i], b->src[i]);
+		return len;
+	}
+	for (i = 0; i < 8; i++)
+		if ((j = b->lay[i]) >= 0)
+			len += lay1(s + len, j, b->src[i]);
+		else
 			len += gfmtblk(s + len, b, (size_t)i,
 			    le32_get(v + 4 * i), sep);
-	}
 	return len;
 }
 
