@@ -382,7 +382,7 @@ listfrom(char *s, size_t len, const unsigned char *v, size_t k, size_t n,
 #include <immintrin.h>
 
 /*
- * The SIMD paths' window: scale[]'s k and h - 31 (rop8()'s shift) for
+ * The SIMD paths' window: scale[]'s k and h - 31 (ropx8()'s shift) for
  * the 16 exponent fields from WLO, floats of magnitude 2^-16 to 1,
  * where nearly all of an embedding's are; their G[k + 45] are among
  * the 8 from G[WG].  Each path looks them up by permutations, which
@@ -552,43 +552,40 @@ layblk(char *s, size_t len, const struct decblk *b, const unsigned char *v,
  * code, so the same digits for every float, which test_f32 checks
  * (make unit on a sample, make check-long-f32simd on all 2^32).  The
  * scalar decompose() takes about 40 cycles a float of chained
- * arithmetic; here about 3 ns a float, which also makes each float's
- * source vector of lay16() and its row of LAY[] with the sign in it, so
- * that the layout of the common forms is a load, a shuffle and a store
- * (the rest, rare in embeddings, by gfmt()'s branches).  Where the
- * lanes differ from the scalar code they compute the same numbers: the
- * three 64x64-bit high products of shortest() from two 32x32-bit ones
- * (see rop8()), k and h of scale[] by permutations of WK[] and WH[]
- * (or with smaller multipliers outside their window), G[] by
+ * arithmetic; here about 2.5 ns a float, which also makes each
+ * float's source vector of lay16() and the offset of its row of LAY[]
+ * with the sign in it, so that the layout of the common forms is a
+ * load, a shuffle and a store (the rest, rare in embeddings, by
+ * gfmt()'s branches).  Where the lanes differ from the scalar code they
+ * compute the same numbers: the three 64x64-bit high products of
+ * shortest() from two 32x32-bit ones, compared before their rounding
+ * to odd (see ropx8()), k and h of scale[] by permutations of WK[] and
+ * WH[] (or with smaller multipliers outside their window), G[] by
  * permutations rather than a gather (slow where the microcode
- * mitigates Downfall), the rounding's tie test by a bit of 0xc8,
- * eight()'s divisions by 100 and 10 as high
+ * mitigates Downfall), eight()'s divisions by 100 and 10 as high
  * products of 16-bit lanes (see eight8()), c0 (0 or 1) by a
  * comparison, the zero counts by lzcnt.
  */
 #define AVX512 __attribute__((target("avx512f,avx512dq,avx512cd,avx512bw")))
 
-
 #define SET(x) _mm512_set1_epi64((long long)(x))
 
 /*
- * rop() of x = the high 64 bits of g * m * 2^(h + 1) for m < 2^25,
+ * The x of rop(): the high 64 bits of g * m * 2^(h + 1) for m < 2^25,
  * given A = gh * m and B = gl * m (g's halves): x = floor(g * m /
  * 2^(63 - h)) = A * 2^(h - 31) + floor(B / 2^(63 - h)), exactly, since
  * h >= 33.  So the three of shortest(), m = 2c and 2c -+ 1, take two
- * multiplications, not twelve.
+ * multiplications, not twelve.  x < 2^61 (g < 2^63, m * 2^(h + 1) <
+ * 2^62).  decompose8() compares the x themselves, not their rop():
+ * rop(x) = x >> 31, with bit 0 set where bits 0..31 of x are not all
+ * zero, so for an even E, rop(x) <= E exactly where x <= E * 2^31,
+ * and rop(x) >= E + 1 where x >= E * 2^31 + 1.
  */
 AVX512 static inline __m512i
-rop8(__m512i a, __m512i b, __m512i hl, __m512i hr)
+ropx8(__m512i a, __m512i b, __m512i hl, __m512i hr)
 {
-	__m512i lo = SET(0xffffffff), x;
-
-	/* x < 2^61 (g < 2^63, the product's other factor < 2^62): x >> 31
-	 * needs no truncation to 32 bits */
-	x = _mm512_add_epi64(_mm512_sllv_epi64(a, hl), _mm512_srlv_epi64(b,
+	return _mm512_add_epi64(_mm512_sllv_epi64(a, hl), _mm512_srlv_epi64(b,
 	    hr));
-	return _mm512_mask_or_epi64(_mm512_srli_epi64(x, 31),
-	    _mm512_test_epi64_mask(x, lo), _mm512_srli_epi64(x, 31), SET(1));
 }
 
 /* G[i] for the 8 lanes of i (< 80), without a gather (slow where the
@@ -681,29 +678,34 @@ decompose8(struct decblk *o, const unsigned char *v, int sep)
 	a = _mm512_mul_epu32(gh, c2);
 	b = _mm512_mul_epu32(g, c2);
 	hr = _mm512_sub_epi64(SET(32), hl);	/* 63 - h */
-	vb = rop8(a, b, hl, hr);
-	vbl = rop8(_mm512_sub_epi64(a, gh), _mm512_sub_epi64(b,
+	/* the x of vb, vbl and vbr (see ropx8()): each comparison of
+	 * shortest() has an even side, 4 times a number, which is 2^33
+	 * times it here; vbl + out1 <= E is xl + out1 <= E * 2^31, and E
+	 * + out1 <= vbr is E * 2^31 + out1 <= xr */
+	vb = ropx8(a, b, hl, hr);
+	vbl = ropx8(_mm512_sub_epi64(a, gh), _mm512_sub_epi64(b,
 	    _mm512_and_si512(g, SET(0xffffffff))), hl, hr);
-	vbr = rop8(_mm512_add_epi64(a, gh), _mm512_add_epi64(b,
+	vbr = ropx8(_mm512_add_epi64(a, gh), _mm512_add_epi64(b,
 	    _mm512_and_si512(g, SET(0xffffffff))), hl, hr);
 	out1 = _mm512_and_si512(c, SET(1));
-	s = _mm512_srli_epi64(vb, 2);
+	s = _mm512_srli_epi64(vb, 33);
 	sp10 = _mm512_mul_epu32(_mm512_srli_epi64(_mm512_mul_epu32(s,
 	    SET(0xcccccccd)), 35), SET(10));	/* s / 10 * 10 */
 	lhs = _mm512_add_epi64(vbl, out1);
-	up = _mm512_cmple_epu64_mask(lhs, _mm512_slli_epi64(sp10, 2));
+	up = _mm512_cmple_epu64_mask(lhs, _mm512_slli_epi64(sp10, 33));
 	wp = _mm512_cmple_epu64_mask(_mm512_add_epi64(_mm512_slli_epi64(
-	    _mm512_add_epi64(sp10, SET(10)), 2), out1), vbr);
+	    _mm512_add_epi64(sp10, SET(10)), 33), out1), vbr);
 	short10 = up ^ wp;
 	sp10 = _mm512_mask_add_epi64(sp10, wp, sp10, SET(10));
-	t = _mm512_andnot_si512(SET(3), vb);	/* 4s */
+	t = _mm512_andnot_si512(SET((UINT64_C(1) << 33) - 1), vb);	/* 4s */
 	up = _mm512_cmple_epu64_mask(lhs, t);
 	wp = _mm512_cmple_epu64_mask(_mm512_add_epi64(t, _mm512_add_epi64(
-	    out1, SET(4))), vbr);
-	/* vb > 4s + 2, or vb = 4s + 2 and s odd: vb's low 3 bits are 3,
-	 * 6 or 7, bits of 0xc8 */
-	wp &= (__mmask8)~up | _mm512_test_epi64_mask(_mm512_srlv_epi64(
-	    SET(0xc8), _mm512_and_si512(vb, SET(7))), SET(1));
+	    out1, SET(UINT64_C(1) << 33))), vbr);
+	/* rop(vb) > 4s + 2, or = 4s + 2 and s odd: the rest below s,
+	 * plus 1 if s is odd, over half (2^32) */
+	wp &= (__mmask8)~up | _mm512_cmpgt_epu64_mask(_mm512_add_epi64(
+	    _mm512_and_si512(vb, SET((UINT64_C(1) << 33) - 1)),
+	    _mm512_and_si512(s, SET(1))), SET(UINT64_C(1) << 32));
 	s = _mm512_mask_add_epi64(s, wp, s, SET(1));
 	d = _mm512_mask_blend_epi64(short10, s, sp10);
 
@@ -839,18 +841,12 @@ have512(void)
 #define AVX2 __attribute__((target("avx2")))
 #define SET4(x) _mm256_set1_epi64x((long long)(x))
 
-/* rop8() of 4 lanes */
+/* ropx8() of 4 lanes */
 AVX2 static inline __m256i
-rop4(__m256i a, __m256i b, __m256i hl, __m256i hr)
+ropx4(__m256i a, __m256i b, __m256i hl, __m256i hr)
 {
-	__m256i lo = SET4(0xffffffff), x;
-
-	x = _mm256_add_epi64(_mm256_sllv_epi64(a, hl), _mm256_srlv_epi64(b,
+	return _mm256_add_epi64(_mm256_sllv_epi64(a, hl), _mm256_srlv_epi64(b,
 	    hr));
-	/* the sticky bit: the low half's 32-bit minimum with 1 (x >> 31
-	 * needs no truncation, as in rop8()) */
-	return _mm256_or_si256(_mm256_srli_epi64(x, 31), _mm256_min_epu32(
-	    _mm256_and_si256(x, lo), SET4(1)));
 }
 
 /* eight() of 4 lanes */
@@ -949,27 +945,27 @@ decompose4(struct decblk *o, size_t i, const unsigned char *v)
 	a = _mm256_mul_epu32(gh, c2);
 	b = _mm256_mul_epu32(g, c2);
 	hr = _mm256_sub_epi64(SET4(32), hl);	/* 63 - h */
-	vb = rop4(a, b, hl, hr);
-	vbl = rop4(_mm256_sub_epi64(a, gh), _mm256_sub_epi64(b, gl), hl, hr);
-	vbr = rop4(_mm256_add_epi64(a, gh), _mm256_add_epi64(b, gl), hl, hr);
+	vb = ropx4(a, b, hl, hr);	/* the x of each, as decompose8() */
+	vbl = ropx4(_mm256_sub_epi64(a, gh), _mm256_sub_epi64(b, gl), hl, hr);
+	vbr = ropx4(_mm256_add_epi64(a, gh), _mm256_add_epi64(b, gl), hl, hr);
 	out1 = _mm256_and_si256(c, SET4(1));
-	s = _mm256_srli_epi64(vb, 2);
+	s = _mm256_srli_epi64(vb, 33);
 	sp10 = _mm256_mul_epu32(_mm256_srli_epi64(_mm256_mul_epu32(s,
 	    SET4(0xcccccccd)), 35), SET4(10));	/* s / 10 * 10 */
 	lhs = _mm256_add_epi64(vbl, out1);
-	/* a <= b as !(a > b) */
-	up = _mm256_cmpgt_epi64(lhs, _mm256_slli_epi64(sp10, 2));
+	/* a <= b as !(a > b); all below 2^62, so signed */
+	up = _mm256_cmpgt_epi64(lhs, _mm256_slli_epi64(sp10, 33));
 	wp = _mm256_cmpgt_epi64(_mm256_add_epi64(_mm256_slli_epi64(
-	    _mm256_add_epi64(sp10, SET4(10)), 2), out1), vbr);
+	    _mm256_add_epi64(sp10, SET4(10)), 33), out1), vbr);
 	short10 = _mm256_xor_si256(up, wp);	/* up != wp, negated both */
 	sp10 = _mm256_add_epi64(sp10, _mm256_andnot_si256(wp, SET4(10)));
-	up = _mm256_cmpgt_epi64(lhs, _mm256_slli_epi64(s, 2));	/* !up */
-	wp = _mm256_cmpgt_epi64(_mm256_add_epi64(_mm256_slli_epi64(
-	    _mm256_add_epi64(s, SET4(1)), 2), out1), vbr);	/* !wp */
-	t = _mm256_add_epi64(_mm256_slli_epi64(s, 2), SET4(2));
-	wp = _mm256_andnot_si256(wp, _mm256_or_si256(_mm256_or_si256(up,
-	    _mm256_cmpgt_epi64(vb, t)), _mm256_and_si256(_mm256_cmpeq_epi64(
-	    vb, t), _mm256_sub_epi64(z, _mm256_and_si256(s, SET4(1))))));
+	t = _mm256_andnot_si256(SET4((UINT64_C(1) << 33) - 1), vb);
+	up = _mm256_cmpgt_epi64(lhs, t);	/* !up */
+	wp = _mm256_cmpgt_epi64(_mm256_add_epi64(t, _mm256_add_epi64(out1,
+	    SET4(UINT64_C(1) << 33))), vbr);	/* !wp */
+	wp = _mm256_andnot_si256(wp, _mm256_or_si256(up, _mm256_cmpgt_epi64(
+	    _mm256_add_epi64(_mm256_and_si256(vb, SET4((UINT64_C(1) << 33) -
+	    1)), _mm256_and_si256(s, SET4(1))), SET4(UINT64_C(1) << 32))));
 	s = _mm256_sub_epi64(s, wp);	/* wp is -1 where it adds 1 */
 	d = _mm256_blendv_epi8(s, sp10, short10);
 
