@@ -245,6 +245,11 @@ void lines_free(struct lines *r);
  * which requests are no longer retried.
  */
 void out_add(const void *p, size_t n);
+/* out_reserve(n): room for n bytes at the end of what is buffered, to
+ * format in place (no copy); out_commit(k): k of them (k <= n) are
+ * output, flushed once 64 KiB are buffered. */
+char *out_reserve(size_t n);
+void out_commit(size_t n);
 void out_adds(const char *s);
 void out_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void out_flush(void);

@@ -68,6 +68,22 @@ out_add(const void *p, size_t n)
 	buf_add(&ob, p, n);
 }
 
+char *
+out_reserve(size_t n)
+{
+	buf_grow(&ob, n);
+	return ob.s + ob.len;
+}
+
+void
+out_commit(size_t n)
+{
+	ob.len += n;
+	ob.s[ob.len] = '\0';
+	if (ob.len >= 65536)
+		out_flush();
+}
+
 void
 out_adds(const char *s)
 {

@@ -45,6 +45,9 @@ void
 vec_write(struct buf *line, int format, long long index, const char *text,
     size_t tl, const unsigned char *v, int dims)
 {
+	char *s;
+	size_t n;
+
 	if (format == VEC_F32) {
 		/* v is little-endian already, as f32 is */
 		out_add(v, (size_t)dims * 4);
@@ -60,13 +63,17 @@ vec_write(struct buf *line, int format, long long index, const char *text,
 		}
 		buf_adds(line, "\"embedding\":[");
 	}
-	/* at most F32_BUFSIZE bytes a number with its separator */
-	buf_grow(line, (size_t)dims * F32_BUFSIZE + 4);
-	line->len += f32_list(line->s + line->len, v, (size_t)dims,
-	    format == VEC_TSV ? '\t' : ',');
-	line->s[line->len] = '\0';
-	buf_adds(line, format == VEC_JSONL ? "]}\n" : "\n");
-	out_add(line->s, line->len);
+	/* the numbers straight into standard output's buffer, at most
+	 * F32_BUFSIZE bytes each with its separator (an embedding's line
+	 * is some 18 KB: a copy of it cost 2% of the time) */
+	s = out_reserve(line->len + (size_t)dims * F32_BUFSIZE + 4);
+	memcpy(s, line->s, line->len);
+	n = line->len;
+	n += f32_list(s + n, v, (size_t)dims, format == VEC_TSV ? '\t' : ',');
+	if (format == VEC_JSONL)
+		s[n++] = ']', s[n++] = '}';
+	s[n++] = '\n';
+	out_commit(n);
 }
 
 void
