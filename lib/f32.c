@@ -612,15 +612,14 @@ AVX512 static inline __m512i
 eight8(__m512i r)
 {
 	__m512i x, y;
+	__m512i c100 = _mm512_set1_epi16(100), c10 = _mm512_set1_epi16(10);
 
+	/* hidden from GCC, which would make each multiplication by them
+	 * 3 to 5 shifts and additions: more work for the vector ports */
+	__asm__("" : "+v"(c100), "+v"(c10));
 	y = _mm512_srli_epi64(_mm512_mul_epu32(r, SET(0xd1b71759)), 45);
 	x = _mm512_or_si512(y, _mm512_slli_epi64(_mm512_sub_epi64(r,
 	    _mm512_mul_epu32(y, SET(10000))), 32));
-	/* hidden from GCC, which would make each multiplication by them
-	 * 3 to 5 shifts and additions: more work for the vector ports */
-	__m512i c100 = _mm512_set1_epi16(100), c10 = _mm512_set1_epi16(10);
-
-	__asm__("" : "+v"(c100), "+v"(c10));
 	y = _mm512_srli_epi16(_mm512_mulhi_epu16(x, _mm512_set1_epi16(5243)),
 	    3);
 	x = _mm512_or_si512(y, _mm512_slli_epi32(_mm512_sub_epi16(x,
