@@ -36,19 +36,20 @@ base64_encode(struct buf *b, const void *src, size_t n)
 	b->s[b->len] = '\0';
 }
 
-static signed char val[256];	/* a character's 6 bits, or -1 */
-
-static void
-valinit(void)
-{
-	int i;
-
-	if (val[0])
-		return;
-	memset(val, -1, sizeof val);
-	for (i = 0; i < 64; i++)
-		val[(unsigned char)b64[i]] = (signed char)i;
-}
+/*
+ * A character's 6 bits, or -1: computed by the compiler (a table filled
+ * on first use would be a data race for threads using lib/).
+ */
+#define VAL(c) ((signed char)((c) >= 'A' && (c) <= 'Z' ? (c) - 'A' : \
+	(c) >= 'a' && (c) <= 'z' ? (c) - 'a' + 26 : \
+	(c) >= '0' && (c) <= '9' ? (c) - '0' + 52 : \
+	(c) == '+' ? 62 : (c) == '/' ? 63 : -1))
+#define VAL4(c) VAL(c), VAL((c) + 1), VAL((c) + 2), VAL((c) + 3)
+#define VAL16(c) VAL4(c), VAL4((c) + 4), VAL4((c) + 8), VAL4((c) + 12)
+#define VAL64(c) VAL16(c), VAL16((c) + 16), VAL16((c) + 32), VAL16((c) + 48)
+static const signed char val[256] = {
+	VAL64(0), VAL64(64), VAL64(128), VAL64(192)
+};
 
 /*
  * Whole quanta of p[0..n): 4 characters to 3 bytes at o, up to the first
@@ -87,7 +88,6 @@ base64_decode(struct buf *b, const char *s, size_t n)
 	int bits = 0, d;
 	size_t k;
 
-	valinit();
 	while (n && s[n - 1] == '=')
 		n--;
 	buf_grow(b, n / 4 * 3 + 3);
@@ -125,7 +125,6 @@ base64_dec_feed(struct base64_dec *d, const char *s, size_t n,
 	size_t k, q;
 	int v;
 
-	valinit();
 	for (k = 0; k < n; k++, d->nch++) {
 		/* between quanta: 4 characters, 3 bytes, no state (base64
 		 * embeddings are long runs of them) */
