@@ -812,19 +812,19 @@ list512(char *s, const unsigned char *v, size_t n, int sep)
 	return listfrom(s, len - 1, v, m, n, sep);
 }
 
+/*
+ * Asked each time, not cached in a static (a data race for threads):
+ * __builtin_cpu_init() fills its model once, before main() (again
+ * only if called earlier), and each test reads a bit of it.
+ */
 static int
 have512(void)
 {
-	static int have = -1;
-
-	if (have < 0) {
-		__builtin_cpu_init();
-		have = __builtin_cpu_supports("avx512f") &&
-		    __builtin_cpu_supports("avx512dq") &&
-		    __builtin_cpu_supports("avx512cd") &&
-		    __builtin_cpu_supports("avx512bw");
-	}
-	return have;
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512f") &&
+	    __builtin_cpu_supports("avx512dq") &&
+	    __builtin_cpu_supports("avx512cd") &&
+	    __builtin_cpu_supports("avx512bw");
 }
 /*
  * decompose() for 4 floats at a time with AVX2 (Intel since Haswell,
@@ -1015,15 +1015,10 @@ list2(char *s, const unsigned char *v, size_t n, int sep)
 }
 
 static int
-have2(void)
+have2(void)	/* as have512() */
 {
-	static int have = -1;
-
-	if (have < 0) {
-		__builtin_cpu_init();
-		have = __builtin_cpu_supports("avx2");
-	}
-	return have;
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx2");
 }
 #else
 static int
