@@ -394,19 +394,17 @@ listfrom(char *s, size_t len, const unsigned char *v, size_t k, size_t n,
  */
 #define WLO 111
 #define WG 32
-#define WK8(e) SK(SQ(e)), SK(SQ((e) + 1)), SK(SQ((e) + 2)), SK(SQ((e) + 3)), \
-	SK(SQ((e) + 4)), SK(SQ((e) + 5)), SK(SQ((e) + 6)), SK(SQ((e) + 7))
-#define WH1(e) (SH(SQ(e)) - 31)
-#define WH8(e) WH1(e), WH1((e) + 1), WH1((e) + 2), WH1((e) + 3), \
-	WH1((e) + 4), WH1((e) + 5), WH1((e) + 6), WH1((e) + 7)
-static _Alignas(64) const int64_t WK[16] = { WK8(WLO), WK8(WLO + 8) };
-static _Alignas(64) const int64_t WH[16] = { WH8(WLO), WH8(WLO + 8) };
-#define WB1(e, x) x(e), x((e) + 1), x((e) + 2), x((e) + 3), x((e) + 4), \
+#define W8(e, x) x(e), x((e) + 1), x((e) + 2), x((e) + 3), x((e) + 4), \
 	x((e) + 5), x((e) + 6), x((e) + 7)
-#define WB(x) WB1(WLO, x), WB1(WLO + 8, x), WB1(WLO, x), WB1(WLO + 8, x)
+#define W16(x) W8(WLO, x), W8(WLO + 8, x)
+#define WB(x) W16(x), W16(x)	/* both 128-bit halves, for pshufb */
+#define WK1(e) SK(SQ(e))
+#define WH1(e) (SH(SQ(e)) - 31)
 #define WKB1(e) (SK(SQ(e)) + 64)
 #define WGB1(e) ((SK(SQ(e)) + 45 - WG) % 4 * 2 | \
 	(SK(SQ(e)) + 45 - WG) / 4 * 0x80)
+static _Alignas(64) const int64_t WK[16] = { W16(WK1) };
+static _Alignas(64) const int64_t WH[16] = { W16(WH1) };
 static _Alignas(32) const unsigned char WKB[32] = { WB(WKB1) };
 static _Alignas(32) const unsigned char WHB[32] = { WB(WH1) };
 static _Alignas(32) const unsigned char WGB[32] = { WB(WGB1) };
@@ -427,11 +425,11 @@ struct decblk {
 	/* a 64-bit lane's each, stored whole (narrowing them took a
 	 * shuffle each) */
 	int64_t n[BLOCK], x[BLOCK], f[BLOCK];
-	/* LAY[]'s index (list512()'s: its offset in bytes); -1 (< 0): a
+	/* the offset in bytes of the float's row of LAY[]; -1 (< 0): a
 	 * form for gfmt() */
 	int64_t lay[BLOCK];
 	uint32_t special;	/* bit i: float i's special */
-	/* list512()'s 8: lay16()'s source vectors, with the sign in them
+	/* list512()'s 8: lay1()'s source vectors, with the sign in them
 	 * (lay[] a row of LAY[]'s second half if negative), and bit i
 	 * set where lay[i] >= 0 */
 	_Alignas(64) unsigned char src[8][16];
@@ -483,6 +481,8 @@ static const struct {
 } LAY[2 * 13 * 9] = {	/* then with a '-' first (source byte LMINUS) */
 	LAYTAB(LAYB, ), LAYTAB(LAYBS, + 1)
 };
+#define LAYSHIFT 5	/* a row's offset: its index << LAYSHIFT */
+_Static_assert(sizeof LAY[0] == 1 << LAYSHIFT, "LAY[]'s rows");
 
 /* Float i of b, whose bits are u, by gfmt() into s with the separator
  * sep after it (the forms LAY[] has not); its length with sep. */
@@ -504,21 +504,34 @@ gfmtblk(char *s, const struct decblk *b, size_t i, uint32_t u, int sep)
 }
 
 /*
- * A float by LAY[j] into s with its separator sep after it (s: at least
- * 17 bytes; the 16 from s + neg are written); w and f as in a struct
- * dec.  Returns the length with the separator.
+ * The float whose source vector is src by the row of LAY[] at offset j
+ * (bytes, >= 0) into s (the 16 bytes from s are written); its length
+ * with the separator.
  */
 __attribute__((target("ssse3"), always_inline)) static inline size_t
-lay16(char *s, int j, uint64_t w, int f, int neg, int sep)
+lay1(char *s, int64_t j, __m128i src)
+{
+	const unsigned char *row = (const unsigned char *)LAY + j;
+
+	_mm_storeu_si128((void *)s, _mm_shuffle_epi8(src,
+	    _mm_load_si128((const void *)row)));
+	return row[16];
+}
+
+/*
+ * lay1() of a float of the AVX2 path: its source vector made of w, f
+ * (as in a struct dec) and sep, and its sign a '-' stored first (s: at
+ * least 17 bytes).
+ */
+__attribute__((target("ssse3"), always_inline)) static inline size_t
+lay16(char *s, int64_t j, uint64_t w, int f, int neg, int sep)
 {
 	uint64_t hi = (uint64_t)(unsigned char)f | (uint64_t)'0' << 8 |
 	    (uint64_t)'.' << 16 | (uint64_t)(unsigned char)sep << 24;
 
 	s[0] = '-';
-	_mm_storeu_si128((void *)(s + neg), _mm_shuffle_epi8(
-	    _mm_set_epi64x((long long)hi, (long long)w),
-	    _mm_load_si128((const void *)LAY[j].c)));
-	return (size_t)(neg + LAY[j].c[16]);
+	return (size_t)neg + lay1(s + neg, j, _mm_set_epi64x((long long)hi,
+	    (long long)w));
 }
 
 /*
@@ -536,7 +549,7 @@ layblk(char *s, size_t len, const struct decblk *b, const unsigned char *v,
 	for (i = 0; i < m; i++) {
 		u = le32_get(v + 4 * i);
 		if (b->lay[i] >= 0)
-			len += lay16(s + len, (int)b->lay[i], b->w[i],
+			len += lay16(s + len, b->lay[i], b->w[i],
 			    '0' + b->f[i], (int)(u >> 31), sep);
 		else
 			len += gfmtblk(s + len, b, i, u, sep);
@@ -553,7 +566,7 @@ layblk(char *s, size_t len, const struct decblk *b, const unsigned char *v,
  * (make unit on a sample, make check-long-f32simd on all 2^32).  The
  * scalar decompose() takes about 40 cycles a float of chained
  * arithmetic; here about 2.5 ns a float, which also makes each
- * float's source vector of lay16() and the offset of its row of LAY[]
+ * float's source vector of lay1() and the offset of its row of LAY[]
  * with the sign in it, so that the layout of the common forms is a
  * load, a shuffle and a store (the rest, rare in embeddings, by
  * gfmt()'s branches).  Where the lanes differ from the scalar code they
@@ -630,7 +643,7 @@ eight8(__m512i r)
 }
 
 /* decompose() of the 8 little-endian floats at v into o, and their
- * source vectors of lay16(), with the separator sep */
+ * source vectors of lay1(), with the separator sep */
 AVX512 __attribute__((always_inline)) static inline void
 decompose8(struct decblk *o, const unsigned char *v, int sep)
 {
@@ -740,7 +753,7 @@ decompose8(struct decblk *o, const unsigned char *v, int sep)
 	o->fast = fast;
 	_mm512_storeu_si512((void *)o->lay, _mm512_slli_epi64(
 	    _mm512_mask_blend_epi64(fast, SET(-1), _mm512_mask_add_epi64(t,
-	    neg, t, SET(13 * 9))), 5));	/* sizeof LAY[0] */
+	    neg, t, SET(13 * 9))), LAYSHIFT));
 	/* the source vectors: w, then f, '0', '.', sep and '-' */
 	t = _mm512_add_epi64(f, SET('0' | '0' << 8 | '.' << 16 |
 	    (uint64_t)(unsigned char)sep << 24 | (uint64_t)'-' << 32));
@@ -748,18 +761,6 @@ decompose8(struct decblk *o, const unsigned char *v, int sep)
 	    _mm512_set_epi64(11, 3, 10, 2, 9, 1, 8, 0), t));
 	_mm512_store_si512((void *)o->src[4], _mm512_permutex2var_epi64(w,
 	    _mm512_set_epi64(15, 7, 14, 6, 13, 5, 12, 4), t));
-}
-
-/* The float of row offset j (>= 0: see decompose8()) whose source
- * vector is src into s; its length with the separator */
-AVX512 __attribute__((always_inline)) static inline size_t
-lay1(char *s, int64_t j, const unsigned char *src)
-{
-	const unsigned char *row = (const unsigned char *)LAY + j;
-
-	_mm_storeu_si128((void *)s, _mm_shuffle_epi8(_mm_load_si128(
-	    (const void *)src), _mm_load_si128((const void *)row)));
-	return row[16];
 }
 
 /*
@@ -779,12 +780,14 @@ lay8(char *s, size_t len, const struct decblk *b, const unsigned char *v,
 	if (b->fast == 0xff) {
 #pragma GCC unroll 8
 		for (i = 0; i < 8; i++)
-			len += lay1(s + len, b->lay[i], b->src[i]);
+			len += lay1(s + len, b->lay[i], _mm_load_si128(
+			    (const void *)b->src[i]));
 		return len;
 	}
 	for (i = 0; i < 8; i++)
 		if ((j = b->lay[i]) >= 0)
-			len += lay1(s + len, j, b->src[i]);
+			len += lay1(s + len, j, _mm_load_si128(
+			    (const void *)b->src[i]));
 		else
 			len += gfmtblk(s + len, b, (size_t)i,
 			    le32_get(v + 4 * i), sep);
@@ -990,8 +993,9 @@ decompose4(struct decblk *o, size_t i, const unsigned char *v)
 	t = _mm256_add_epi64(x, SET4(4));
 	_mm256_storeu_si256((void *)(o->lay + i), _mm256_or_si256(
 	    _mm256_andnot_si256(fast, SET4(-1)), _mm256_and_si256(fast,
-	    _mm256_add_epi64(_mm256_add_epi64(_mm256_slli_epi64(t, 3), t),
-	    _mm256_sub_epi64(n, SET4(1))))));
+	    _mm256_slli_epi64(_mm256_add_epi64(_mm256_add_epi64(
+	    _mm256_slli_epi64(t, 3), t), _mm256_sub_epi64(n, SET4(1))),
+	    LAYSHIFT))));
 	_mm256_storeu_si256((void *)(o->w + i), _mm256_add_epi64(
 	    _mm256_blendv_epi8(_mm256_srli_epi64(r, 8), raw, c0),
 	    SET4(ZEROS)));
