@@ -10,6 +10,8 @@
  * left (no retry after that), flush per streamed event, and tell EPIPE
  * (reader went away: quiet exit) from real errors (/dev/full: loud).
  */
+#define OUTMAX 65536	/* bytes buffered before they are written */
+
 static struct buf ob = BUF_INIT;
 static int started;
 static int closed;
@@ -58,9 +60,9 @@ out_flush(void)
 void
 out_add(const void *p, size_t n)
 {
-	if (ob.len + n > 65536) {
+	if (ob.len + n > OUTMAX) {
 		out_flush();
-		if (n > 65536) {
+		if (n > OUTMAX) {
 			writeall(p, n);
 			return;
 		}
@@ -68,6 +70,8 @@ out_add(const void *p, size_t n)
 	buf_add(&ob, p, n);
 }
 
+/* (out_add() without the copy: what is formatted in place may take
+ * the buffer past OUTMAX once) */
 char *
 out_reserve(size_t n)
 {
@@ -80,7 +84,7 @@ out_commit(size_t n)
 {
 	ob.len += n;
 	ob.s[ob.len] = '\0';
-	if (ob.len >= 65536)
+	if (ob.len >= OUTMAX)
 		out_flush();
 }
 

@@ -63,13 +63,12 @@ vec_write(struct buf *line, int format, long long index, const char *text,
 		}
 		buf_adds(line, "\"embedding\":[");
 	}
+	out_add(line->s, line->len);
 	/* the numbers straight into standard output's buffer, at most
 	 * F32_BUFSIZE bytes each with its separator (an embedding's line
 	 * is some 18 KB: a copy of it cost 2% of the time) */
-	s = out_reserve(line->len + (size_t)dims * F32_BUFSIZE + 4);
-	memcpy(s, line->s, line->len);
-	n = line->len;
-	n += f32_list(s + n, v, (size_t)dims, format == VEC_TSV ? '\t' : ',');
+	s = out_reserve((size_t)dims * F32_BUFSIZE + 3);
+	n = f32_list(s, v, (size_t)dims, format == VEC_TSV ? '\t' : ',');
 	if (format == VEC_JSONL)
 		s[n++] = ']', s[n++] = '}';
 	s[n++] = '\n';

@@ -240,6 +240,21 @@ PY
 	assert_equal 0 "$(srv_nreq)"
 }
 
+@test "oai-embed: 230 KB of text vectors, written in several pieces, lose and repeat nothing" {
+	# Each line is formatted in standard output's buffer, which is
+	# written past 64 KiB: the whole output against the server's
+	# vectors, computed here
+	seq 40 | sed 's/^/line /' >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr oai-embed --with-text --dimensions 512 "$BATS_TEST_TMPDIR/in"
+	assert_status 0
+	assert_stderr ''
+	[ "${#output}" -gt 200000 ] || fail "only ${#output} bytes"
+	assert_output "$(i=0; while IFS= read -r l; do
+		printf '{"index":%d,"text":"%s","embedding":[%s]}\n' $i "$l" "$(vec "$l" 512)"
+		i=$((i + 1))
+	done <"$BATS_TEST_TMPDIR/in")"
+}
+
 @test "oai-embed: /dev/full is exit 5, a closed pipe is quiet" {
 	run --separate-stderr oai-embed <<<x >/dev/full
 	run --separate-stderr sh -c 'oai-embed <<EOF >/dev/full
