@@ -816,20 +816,6 @@ list512(char *s, const unsigned char *v, size_t n, int sep)
 }
 
 /*
- * Asked each time, not cached in a static (a data race for threads):
- * __builtin_cpu_init() fills its model once, before main() (again
- * only if called earlier), and each test reads a bit of it.
- */
-static int
-have512(void)
-{
-	__builtin_cpu_init();
-	return __builtin_cpu_supports("avx512f") &&
-	    __builtin_cpu_supports("avx512dq") &&
-	    __builtin_cpu_supports("avx512cd") &&
-	    __builtin_cpu_supports("avx512bw");
-}
-/*
  * decompose() for 4 floats at a time with AVX2 (Intel since Haswell,
  * AMD since Zen: the CPUs without AVX-512), each 64-bit lane one float,
  * the same numbers as decompose8() computes where AVX2 lacks its
@@ -1018,24 +1004,6 @@ list2(char *s, const unsigned char *v, size_t n, int sep)
 	return listfrom(s, len - 1, v, k, n, sep);
 }
 
-static int
-have2(void)	/* as have512() */
-{
-	__builtin_cpu_init();
-	return __builtin_cpu_supports("avx2");
-}
-#else
-static int
-have512(void)
-{
-	return 0;
-}
-
-static int
-have2(void)
-{
-	return 0;
-}
 #endif
 
 size_t
@@ -1069,8 +1037,8 @@ f32_path(int p)
 
 	if (p < 0 || p >= F32_NPATHS)
 		return NULL;
-	return p == F32_SCALAR || (p == F32_AVX2 && have2()) ||
-	    (p == F32_AVX512 && have512()) ? name[p] : NULL;
+	return p == F32_SCALAR || (p == F32_AVX2 && cpu_avx2()) ||
+	    (p == F32_AVX512 && cpu_avx512()) ? name[p] : NULL;
 }
 
 size_t

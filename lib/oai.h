@@ -321,6 +321,14 @@ size_t utf8_complete(const char *s, size_t n);
 /* Characters of UTF-8 text: the bytes that do not continue one. */
 size_t utf8_nchars(const char *s, size_t n);
 
+/* ---- cpu.c: what this CPU has --------------------------------------- */
+
+/* 1 if the CPU has AVX2 (cpu_avx2()), or AVX-512 F, DQ, CD and BW
+ * (cpu_avx512()), for the SIMD paths of base64.c and f32.c; 0 off
+ * x86-64 or without GCC's builtins. */
+int cpu_avx2(void);
+int cpu_avx512(void);
+
 /* ---- base64.c ------------------------------------------------------- */
 
 /* Append the standard (RFC 4648, padded) base64 form of src[0..n) to b. */
