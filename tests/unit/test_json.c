@@ -986,6 +986,57 @@ test_jscan(void)
 	buf_free(&c.at);
 }
 
+/*
+ * Strings long enough for jscan's 32-byte blocks (AVX2): every byte
+ * value at every one of 80 positions of a 100-byte string, after 8
+ * plain bytes and in pieces that cut blocks anywhere; jscan's verdict
+ * and string as json_parse()'s, where its string is whole.  (A '"' ends
+ * the string early, and what follows is not JSON; a backslash starts
+ * an escape that 'x' does not finish.)
+ */
+static void
+test_jscan_blocks(void)
+{
+	static const size_t pieces[] = { 0, 5, 37 };
+	struct collect c;
+	struct json j;
+	char doc[103];
+	int v, jv, bad = 0, b, at;
+	size_t k;
+
+	buf_init(&c.str);
+	buf_init(&c.at);
+	buf_init(&c.rec);
+	for (b = 0; b < 256; b++)
+		for (at = 8; at < 88; at++) {
+			memset(doc, 'x', sizeof doc);
+			doc[0] = doc[101] = '"';
+			doc[102] = '\0';
+			doc[1 + at] = (char)b;
+			jv = json_parse(&j, doc, 102);
+			if (jv == 0)
+				json_free(&j);
+			for (k = 0; k < sizeof pieces / sizeof pieces[0]; k++) {
+				buf_reset(&c.str);
+				v = scan(&c, doc, 102, pieces[k]);
+				if (v != jv || (v == 0 && (c.str.len != 100 ||
+				    memcmp(c.str.s, doc + 1, 100)))) {
+					if (bad++ < 5)
+						ok(0, "jscan: long strings",
+						    "byte %d at %d, pieces of "
+						    "%zu: %d, json_parse %d", b,
+						    at, pieces[k], v, jv);
+				}
+			}
+		}
+	if (!bad)
+		ok(1, "jscan: each byte value in each position of a long "
+		    "string as json_parse(), whole and in pieces", NULL);
+	buf_free(&c.rec);
+	buf_free(&c.str);
+	buf_free(&c.at);
+}
+
 /* ---- jscan's numbers: read in place or across pieces ---------------- */
 
 struct nums {
@@ -1070,6 +1121,7 @@ main(int argc, char *argv[])
 		cassettes = "tests/fixtures";
 	test_syntax();
 	test_jscan();
+	test_jscan_blocks();
 	test_jscan_nums();
 	test_unescape();
 	test_access();
