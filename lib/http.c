@@ -410,6 +410,11 @@ oai_http_easyopts(struct oai *o, CURL *c, const struct oai_req *rq,
 	if (o->direct)
 		curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+	/* Reads of up to 100 KiB, as the curl tool makes, not libcurl's
+	 * 16: a 17 MB embeddings answer in a sixth of the calls (13% of
+	 * oai-embed --format f32's CPU); a stream still gets each piece as
+	 * soon as it arrives. */
+	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 102400L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->connect_timeout);
 	/* A long generation is fine, silence is not (onprogress()); but
 	 * keep-alive comments must not hold a stream forever. */
