@@ -356,37 +356,6 @@ utf8start(struct jscan *s, int c)
 	return 0;
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-
-/*
- * The bytes from p, blocks of 32 up to n, in which none is a '"', a
- * backslash, a control character or above 0x7f (json_special8()'s, a
- * vector's at a time: as signed bytes, the last two are those below
- * 0x20).
- */
-__attribute__((target("avx2"))) static size_t
-plain32(const char *p, size_t n)
-{
-	const __m256i q = _mm256_set1_epi8('"'), b = _mm256_set1_epi8('\\'),
-	    sp = _mm256_set1_epi8(0x20);
-	__m256i c, x;
-	size_t k;
-
-	for (k = 0; k + 32 <= n; k += 32) {
-		c = _mm256_loadu_si256((const void *)(p + k));
-		x = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(c, q),
-		    _mm256_cmpeq_epi8(c, b)), _mm256_cmpgt_epi8(sp, c));
-		if (!_mm256_testz_si256(x, x))
-			break;
-	}
-	return k;
-}
-#define PLAIN32(p, n) (cpu_avx2() ? plain32(p, n) : 0)
-#else
-#define PLAIN32(p, n) 0
-#endif
-
 /* Inside a string, from p[*ip]: plain runs go out as they are. */
 static int
 str(struct jscan *s, const char *p, size_t n, size_t *ip)
@@ -409,11 +378,8 @@ str(struct jscan *s, const char *p, size_t n, size_t *ip)
 		if (n - i >= 8) {
 			memcpy(&w, p + i, 8);
 			if (!json_special8(w)) {
-				/* then 32 at a time, where the CPU can:
-				 * after 8 plain ones, so that text with
-				 * many escapes or UTF-8 is not slowed */
 				i += 8;
-				i += PLAIN32(p + i, n - i);
+				i += json_plain32(p + i, n - i);
 				continue;
 			}
 		}

@@ -29,6 +29,13 @@ json_special8(uint64_t w)
 	    (w - JSON_ONES * 0x20) | w) & JSON_ONES * 0x80 ? 1 : 0;
 }
 
+/*
+ * The bytes from p, in blocks of 32 up to n, of which none is special
+ * (json_special8()), by SIMD where the CPU has it; 0 where it has not.
+ * Called after 8 plain bytes, so that text with many escapes or UTF-8
+ * is not slowed.
+ */
+size_t json_plain32(const char *p, size_t n);
 /* The number at s[*i] (RFC 8259 grammar): 0 with *i past it, or -1. */
 int json_vnumber(const char *s, size_t n, size_t *i);
 /* Decode the (valid) escape at p[0] == '\\' into out; the bytes

@@ -989,19 +989,21 @@ test_jscan(void)
 /*
  * Strings long enough for jscan's 32-byte blocks (AVX2): every byte
  * value at every one of 80 positions of a 100-byte string, after 8
- * plain bytes and in pieces that cut blocks anywhere; jscan's verdict
- * and string as json_parse()'s, where its string is whole.  (A '"' ends
- * the string early, and what follows is not JSON; a backslash starts
- * an escape that 'x' does not finish.)
+ * plain bytes (where both readers take 32 at a time with AVX2), whole
+ * and in pieces that cut blocks anywhere: json_parse() and jscan valid
+ * exactly where the byte is printable ASCII other than '"' and a
+ * backslash (a '"' ends the string early, and what follows is not
+ * JSON; a backslash starts an escape that 'x' does not finish; a lone
+ * byte above 0x7f is not UTF-8), and jscan's string the 100 bytes.
  */
 static void
 test_jscan_blocks(void)
 {
 	static const size_t pieces[] = { 0, 5, 37 };
 	struct collect c;
-	struct json j;
+	struct json j = JSON_INIT;
 	char doc[103];
-	int v, jv, bad = 0, b, at;
+	int v, jv, want, bad = 0, b, at;
 	size_t k;
 
 	buf_init(&c.str);
@@ -1013,25 +1015,28 @@ test_jscan_blocks(void)
 			doc[0] = doc[101] = '"';
 			doc[102] = '\0';
 			doc[1 + at] = (char)b;
+			want = b >= 0x20 && b < 0x80 && b != '"' &&
+			    b != '\\' ? 0 : -1;
 			jv = json_parse(&j, doc, 102);
-			if (jv == 0)
-				json_free(&j);
 			for (k = 0; k < sizeof pieces / sizeof pieces[0]; k++) {
 				buf_reset(&c.str);
 				v = scan(&c, doc, 102, pieces[k]);
-				if (v != jv || (v == 0 && (c.str.len != 100 ||
+				if (v != want || jv != want || (v == 0 &&
+				    (c.str.len != 100 ||
 				    memcmp(c.str.s, doc + 1, 100)))) {
 					if (bad++ < 5)
-						ok(0, "jscan: long strings",
+						ok(0, "json_parse() and jscan: long strings",
 						    "byte %d at %d, pieces of "
-						    "%zu: %d, json_parse %d", b,
-						    at, pieces[k], v, jv);
+						    "%zu: %d, json_parse %d, "
+						    "want %d", b, at, pieces[k], v,
+						    jv, want);
 				}
 			}
 		}
 	if (!bad)
-		ok(1, "jscan: each byte value in each position of a long "
-		    "string as json_parse(), whole and in pieces", NULL);
+		ok(1, "json_parse() and jscan: each byte value in each "
+		    "position of a long string, whole and in pieces", NULL);
+	json_free(&j);
 	buf_free(&c.rec);
 	buf_free(&c.str);
 	buf_free(&c.at);
