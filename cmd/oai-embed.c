@@ -16,7 +16,7 @@
  */
 #define MAXINPUTS 2048		/* the API's inputs per request */
 #define MAXBATCH 300000		/* the API's tokens per request */
-#define HOLDMAX ((size_t)2 << 20)	/* vectors a waiting batch holds */
+#define HOLDMAX ((size_t)1 << 20)	/* vectors a waiting batch holds */
 
 struct where {			/* an input, for messages */
 	const char *fname;

@@ -373,7 +373,7 @@ data() {
 }
 
 @test "oai-embed: waiting batches past their cap pause, and all comes out in order" {
-	# The cap divided by 1024 is 2 KiB: 64 vectors of 8 dimensions.
+	# The cap divided by 1024 is 1 KiB: 32 vectors of 8 dimensions.
 	export OAI_TEST_LIMIT_DIV=1024
 	seq 1000 >"$BATS_TEST_TMPDIR/in"
 	srv_queue '{"path": "/v1/embeddings", "delay_ms": 500}'
