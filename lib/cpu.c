@@ -2,26 +2,36 @@
 #include "oai.h"
 
 /*
- * Asked each time, not cached in a static (a data race for threads):
- * __builtin_cpu_init() fills its model once, before main() (again
- * only if called earlier), and each test reads a bit of it.
+ * Asked once, before main(), by a constructor: __builtin_cpu_init()
+ * fills GCC's model of the CPU, and the answers are kept in statics
+ * that are written before any thread can start and only read after (a
+ * static written on first use would be a data race for threads using
+ * lib/).  The SIMD paths ask for each line or block they take.
  */
 #if defined(__x86_64__) && defined(__GNUC__)
-int
-cpu_avx512(void)
+static int avx2, avx512;
+
+__attribute__((constructor)) static void
+cpuinit(void)
 {
 	__builtin_cpu_init();
-	return __builtin_cpu_supports("avx512f") &&
+	avx2 = __builtin_cpu_supports("avx2");
+	avx512 = __builtin_cpu_supports("avx512f") &&
 	    __builtin_cpu_supports("avx512dq") &&
 	    __builtin_cpu_supports("avx512cd") &&
 	    __builtin_cpu_supports("avx512bw");
 }
 
 int
+cpu_avx512(void)
+{
+	return avx512;
+}
+
+int
 cpu_avx2(void)
 {
-	__builtin_cpu_init();
-	return __builtin_cpu_supports("avx2");
+	return avx2;
 }
 #else
 int

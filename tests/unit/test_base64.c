@@ -93,6 +93,8 @@ main(void)
 	size_t n, k;
 
 	(void)skip;	/* tap.h's, not needed here */
+	printf("# blocks of 32 by %s\n", cpu_avx2() ? "AVX2" : "the scalar "
+	    "code (no AVX2 here)");
 	for (i = 0; i < 20000; i++) {
 		n = rnd() % 200;
 		for (k = 0; k < n; k++)
