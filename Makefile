@@ -122,7 +122,7 @@ bench/f32: bench/f32.c lib/liboai.a lib/oai.h .flags
 FUZZ_CC      = clang
 FUZZTIME     = 60
 FUZZ_TARGETS = json sse jsonw errbody retryafter conv upload baseurl redact \
-	jscan
+	jscan base64
 FUZZ_CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
 	-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -Ilib $(CURL_CFLAGS)

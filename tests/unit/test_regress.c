@@ -49,6 +49,9 @@
 #define LLVMFuzzerTestOneInput fuzz_jscan
 #include "../../fuzz/jscan.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_base64
+#include "../../fuzz/base64.c"
+#undef LLVMFuzzerTestOneInput
 
 static const struct {
 	const char *name;
@@ -64,6 +67,7 @@ static const struct {
 	{ "baseurl", fuzz_baseurl },
 	{ "redact", fuzz_redact },
 	{ "jscan", fuzz_jscan },
+	{ "base64", fuzz_base64 },
 };
 
 static int ntest, nfail;
