@@ -51,10 +51,8 @@ static const signed char val[256] = {
 	VAL64(0), VAL64(64), VAL64(128), VAL64(192)
 };
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#ifdef CPU_SIMD
 #include <immintrin.h>
-
-#define AVX2 __attribute__((target("avx2")))
 
 /* 16 bytes, twice: the table of a pshufb in both 128-bit halves */
 #define T16(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p) \
@@ -75,7 +73,7 @@ static const signed char val[256] = {
  * quanta()'s time a character; every byte value in every position is
  * checked against val[] by test_base64.
  */
-AVX2 static size_t
+CPU_AVX2 static size_t
 quanta2(const unsigned char *p, size_t n, unsigned char *o)
 {
 	const __m256i lo = T16(0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
@@ -128,7 +126,7 @@ quanta(const unsigned char *p, size_t n, unsigned char *o)
 	size_t k = 0;
 	unsigned w;
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#ifdef CPU_SIMD
 	if (n >= 32 && cpu_avx2()) {
 		k = quanta2(p, n, o);
 		o += k / 4 * 3;

@@ -378,7 +378,7 @@ listfrom(char *s, size_t len, const unsigned char *v, size_t k, size_t n,
 	return len;
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#ifdef CPU_SIMD
 #include <immintrin.h>
 
 /*
@@ -826,11 +826,10 @@ list512(char *s, const unsigned char *v, size_t n, int sep)
  * value fits in 32 bits, so its high half is its sign), the zero counts
  * by the bytes below a lane's first nonzero byte, summed by psadbw.
  */
-#define AVX2 __attribute__((target("avx2")))
 #define SET4(x) _mm256_set1_epi64x((long long)(x))
 
 /* ropx8() of 4 lanes */
-AVX2 static inline __m256i
+CPU_AVX2 static inline __m256i
 ropx4(__m256i a, __m256i b, __m256i hl, __m256i hr)
 {
 	return _mm256_add_epi64(_mm256_sllv_epi64(a, hl), _mm256_srlv_epi64(b,
@@ -838,7 +837,7 @@ ropx4(__m256i a, __m256i b, __m256i hl, __m256i hr)
 }
 
 /* eight() of 4 lanes */
-AVX2 static inline __m256i
+CPU_AVX2 static inline __m256i
 eight4(__m256i r)
 {
 	__m256i x, y;
@@ -858,7 +857,7 @@ eight4(__m256i r)
 
 /* the zero bytes of each lane of x below its first nonzero byte (8 if
  * none) */
-AVX2 static inline __m256i
+CPU_AVX2 static inline __m256i
 lowzeros4(__m256i x)
 {
 	__m256i nz, t;
@@ -872,7 +871,7 @@ lowzeros4(__m256i x)
 }
 
 /* decompose() of the 4 little-endian floats at v into o from i on */
-AVX2 static inline void
+CPU_AVX2 static inline void
 decompose4(struct decblk *o, size_t i, const unsigned char *v)
 {
 	const struct scale *s0, *s1, *s2, *s3;
@@ -988,7 +987,7 @@ decompose4(struct decblk *o, size_t i, const unsigned char *v)
 }
 
 /* list512() with decompose4() */
-AVX2 static size_t
+CPU_AVX2 static size_t
 list2(char *s, const unsigned char *v, size_t n, int sep)
 {
 	struct decblk b;
@@ -1019,7 +1018,7 @@ f32_list(char *s, const unsigned char *v, size_t n, int sep)
 size_t
 f32_list_path(int p, char *s, const unsigned char *v, size_t n, int sep)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#ifdef CPU_SIMD
 	if (p == F32_AVX512 && n >= 8)
 		return list512(s, v, n, sep);
 	if (p == F32_AVX2 && n >= 4)

@@ -58,13 +58,13 @@ isdig(int c)
 	return c >= '0' && c <= '9';
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#ifdef CPU_SIMD
 #include <immintrin.h>
 
 /* json_plain32() with AVX2: json_special8() a vector at a time (as
  * signed bytes, those below 0x20 and those above 0x7f are the ones
  * less than 0x20) */
-__attribute__((target("avx2"))) static size_t
+CPU_AVX2 static size_t
 plain2(const char *p, size_t n)
 {
 	const __m256i q = _mm256_set1_epi8('"'), b = _mm256_set1_epi8('\\'),
@@ -86,7 +86,7 @@ plain2(const char *p, size_t n)
 size_t
 json_plain32(const char *p, size_t n)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#ifdef CPU_SIMD
 	if (n >= 32 && cpu_avx2())
 		return plain2(p, n);
 #endif

@@ -323,9 +323,17 @@ size_t utf8_nchars(const char *s, size_t n);
 
 /* ---- cpu.c: what this CPU has --------------------------------------- */
 
-/* 1 if the CPU has AVX2 (cpu_avx2()), or AVX-512 F, DQ, CD and BW
- * (cpu_avx512()), for the SIMD paths of base64.c and f32.c; 0 off
- * x86-64 or without GCC's builtins. */
+/*
+ * CPU_SIMD: the SIMD paths are built (x86-64, a compiler with GCC's
+ * intrinsics and target attributes); CPU_AVX2 marks a function of the
+ * AVX2 path.  Each path is taken only where the CPU has it: 1 if it has
+ * AVX2 (cpu_avx2()), or AVX-512 F, DQ, CD and BW (cpu_avx512()); 0
+ * without CPU_SIMD.
+ */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define CPU_SIMD 1
+#define CPU_AVX2 __attribute__((target("avx2")))
+#endif
 int cpu_avx2(void);
 int cpu_avx512(void);
 

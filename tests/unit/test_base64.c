@@ -95,6 +95,17 @@ main(void)
 	(void)skip;	/* tap.h's, not needed here */
 	printf("# blocks of 32 by %s\n", cpu_avx2() ? "AVX2" : "the scalar "
 	    "code (no AVX2 here)");
+#ifdef CPU_SIMD
+	/* lib/cpu.c's own CPUID and XGETBV against GCC's checks */
+	__builtin_cpu_init();
+	ok(cpu_avx2() == !!__builtin_cpu_supports("avx2") && cpu_avx512() ==
+	    (__builtin_cpu_supports("avx512f") &&
+	    __builtin_cpu_supports("avx512dq") &&
+	    __builtin_cpu_supports("avx512cd") &&
+	    __builtin_cpu_supports("avx512bw")), "cpu_avx2() and cpu_avx512() "
+	    "as GCC's __builtin_cpu_supports()", "%d %d", cpu_avx2(),
+	    cpu_avx512());
+#endif
 	for (i = 0; i < 20000; i++) {
 		n = rnd() % 200;
 		for (k = 0; k < n; k++)
