@@ -360,8 +360,7 @@ utf8start(struct jscan *s, int c)
 static int
 str(struct jscan *s, const char *p, size_t n, size_t *ip)
 {
-	size_t i = *ip, start = i;
-	uint64_t w;
+	size_t i = *ip, start = i, k;
 	int c, r;
 
 	while (i < n) {
@@ -375,13 +374,9 @@ str(struct jscan *s, const char *p, size_t n, size_t *ip)
 			i++;
 			continue;
 		}
-		if (n - i >= 8) {
-			memcpy(&w, p + i, 8);
-			if (!json_special8(w)) {
-				i += 8;
-				i += json_plain32(p + i, n - i);
-				continue;
-			}
+		if ((k = json_plain(p + i, n - i)) > 0) {
+			i += k;
+			continue;
 		}
 		if (c >= 0x80) {
 			if (utf8start(s, c) < 0)

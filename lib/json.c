@@ -61,9 +61,9 @@ isdig(int c)
 #ifdef CPU_SIMD
 #include <immintrin.h>
 
-/* json_plain32() with AVX2: json_special8() a vector at a time (as
- * signed bytes, those below 0x20 and those above 0x7f are the ones
- * less than 0x20) */
+/* json_plain32() with AVX2: json_special8() a vector at a
+ * time (as signed bytes, those below 0x20 and those above 0x7f are the
+ * ones less than 0x20) */
 CPU_AVX2 static size_t
 plain2(const char *p, size_t n)
 {
@@ -105,20 +105,15 @@ json_plain32(const char *p, size_t n)
 static int
 vstring(const char *s, size_t n, size_t *i)
 {
-	size_t p = *i + 1;
-	uint64_t w;
+	size_t p = *i + 1, run;
 	int k, high = 0;
 
 	while (p < n) {
 		unsigned char c;
 
-		if (n - p >= 8) {
-			memcpy(&w, s + p, 8);
-			if (!json_special8(w)) {
-				p += 8;
-				p += json_plain32(s + p, n - p);
-				continue;
-			}
+		if ((run = json_plain(s + p, n - p)) > 0) {
+			p += run;
+			continue;
 		}
 		c = s[p];
 		if (c == '"') {

@@ -9,6 +9,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Value of hex digit c, or -1. */
 int json_hexval(int c);
@@ -29,13 +30,33 @@ json_special8(uint64_t w)
 	    (w - JSON_ONES * 0x20) | w) & JSON_ONES * 0x80 ? 1 : 0;
 }
 
-/*
- * The bytes from p, in blocks of 32 up to n, of which none is special
- * (json_special8()), by SIMD where the CPU has it; 0 where it has not.
- * Called after 8 plain bytes, so that text with many escapes or UTF-8
- * is not slowed.
- */
+/* json_plain()'s blocks of 32 (json.c): the plain bytes from p in
+ * whole blocks, by SIMD where the CPU has it; 0 where it has not. */
 size_t json_plain32(const char *p, size_t n);
+/*
+ * The plain bytes of a string from p (up to n): none special, in the
+ * sense of json_special8(), 8 at a time, then 32 at a time by SIMD once
+ * 8 were plain (so that text with many escapes or UTF-8 is not slowed),
+ * then 8 at a time up to the special one; 0 if the first 8 are not all
+ * plain (or there are fewer): the caller then looks at p[0] itself.
+ * Inline, as json_special8(), with one call a run.
+ */
+static inline size_t
+json_plain(const char *p, size_t n)
+{
+	uint64_t w;
+	size_t k = 0;
+
+	for (;;) {
+		if (n - k < 8)
+			return k;
+		memcpy(&w, p + k, 8);
+		if (json_special8(w))
+			return k;
+		if ((k += 8) == 8)
+			k += json_plain32(p + 8, n - 8);
+	}
+}
 /* The number at s[*i] (RFC 8259 grammar): 0 with *i past it, or -1. */
 int json_vnumber(const char *s, size_t n, size_t *i);
 /* Decode the (valid) escape at p[0] == '\\' into out; the bytes
